@@ -1,0 +1,33 @@
+# genesys-stream: every entry point a user or CI needs. `make demo` and `make test` work alone on a
+# fresh Debian 12 machine: each installs what is missing (scripts/install-deps) and builds first.
+.PHONY: deps configure build demo test test-asan test-tsan bench clean
+
+PRESET ?= release
+JOBS ?= $(shell nproc)
+
+deps:
+	@bash scripts/install-deps
+
+build/%/build.ninja: CMakeLists.txt CMakePresets.json
+	cmake --preset $* > /dev/null
+
+build: deps build/$(PRESET)/build.ninja
+	cmake --build --preset $(PRESET) -j $(JOBS)
+
+demo: build
+	bash scripts/demo
+
+test: build
+	ctest --preset $(PRESET)
+
+test-asan:
+	$(MAKE) test PRESET=asan
+
+test-tsan:
+	$(MAKE) test PRESET=tsan
+
+bench: build
+	bash scripts/bench
+
+clean:
+	rm -rf build out

@@ -1,0 +1,364 @@
+#include "core/json_document.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <limits>
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+namespace gstream::core {
+
+// SAX handler that appends nodes to the document's tape. Offsets come from the stream position:
+// scalars are reported after they are consumed; container starts and ends are found by skipping
+// whitespace and one delimiter from the end of the previous token, which does not depend on when
+// the reader calls the handler relative to consuming '{' or '}'.
+class JsonTapeBuilder {
+public:
+    JsonTapeBuilder(JsonDocument& doc, const rapidjson::MemoryStream& stream)
+        : doc_(doc)
+        , stream_(stream)
+        , text_(doc.text_) {}
+
+    bool Null() { return scalar(JsonType::kNull, 4); }
+    bool Bool(bool b) { return scalar(b ? JsonType::kTrue : JsonType::kFalse, b ? 4 : 5); }
+    bool Int(int) { return false; }  // never called with kParseNumbersAsStringsFlag
+    bool Uint(unsigned) { return false; }
+    bool Int64(std::int64_t) { return false; }
+    bool Uint64(std::uint64_t) { return false; }
+    bool Double(double) { return false; }
+
+    bool RawNumber(const char* str, rapidjson::SizeType length, bool) {
+        const auto end = static_cast<std::uint32_t>(stream_.Tell());
+        JsonNode& n = push(end - length, end);
+        const std::string_view digits(str, length);
+        const bool integral = digits.find_first_of(".eE") == std::string_view::npos;
+        if (integral) {
+            std::int64_t v = 0;
+            const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+            if (ec == std::errc{} && ptr == digits.data() + digits.size()) {
+                n.type = JsonType::kInteger;
+                n.num.i = v;
+            } else {
+                n.type = JsonType::kBigInteger;
+                n.flags |= kJsonFlagBigInteger;
+                n.num.d = to_double(digits);
+                mark_parent(kJsonFlagBigInteger);
+            }
+        } else {
+            n.type = JsonType::kFloat;
+            n.num.d = to_double(digits);
+        }
+        last_end_ = end;
+        return true;
+    }
+
+    bool String(const char* str, rapidjson::SizeType length, bool) {
+        const auto end = static_cast<std::uint32_t>(stream_.Tell());
+        JsonNode& n = push(value_start(), end);
+        n.type = JsonType::kString;
+        store_string(n, str, length);
+        last_end_ = end;
+        return true;
+    }
+
+    bool Key(const char* str, rapidjson::SizeType length, bool) {
+        const auto end = static_cast<std::uint32_t>(stream_.Tell());
+        JsonNode& n = push_raw(value_start(), end);
+        n.type = JsonType::kKey;
+        store_string(n, str, length);
+        n.next = static_cast<std::uint32_t>(doc_.nodes_.size());
+        last_end_ = end;
+        return true;
+    }
+
+    bool StartObject() { return open(JsonType::kObject); }
+    bool StartArray() { return open(JsonType::kArray); }
+    bool EndObject(rapidjson::SizeType count) { return close(count); }
+    bool EndArray(rapidjson::SizeType count) { return close(count); }
+
+private:
+    struct Open {
+        std::uint32_t index;
+        std::uint32_t height;  // max height among children containers
+        std::uint8_t flags;
+    };
+
+    static double to_double(std::string_view digits) {
+        // strtod needs a terminated string; numbers are short.
+        std::string copy(digits);
+        return std::strtod(copy.c_str(), nullptr);
+    }
+
+    std::uint32_t skip_ws(std::uint32_t p) const {
+        while (p < text_.size() &&
+               (text_[p] == ' ' || text_[p] == '\t' || text_[p] == '\n' || text_[p] == '\r')) {
+            ++p;
+        }
+        return p;
+    }
+
+    std::uint32_t value_start() const {
+        std::uint32_t p = skip_ws(last_end_);
+        if (p < text_.size() && (text_[p] == ':' || text_[p] == ',')) {
+            p = skip_ws(p + 1);
+        }
+        return p;
+    }
+
+    JsonNode& push_raw(std::uint32_t begin, std::uint32_t end) {
+        JsonNode& n = doc_.nodes_.emplace_back();
+        n.begin = begin;
+        n.end = end;
+        return n;
+    }
+
+    // A value node: a scalar's subtree ends right after it.
+    JsonNode& push(std::uint32_t begin, std::uint32_t end) {
+        JsonNode& n = push_raw(begin, end);
+        n.next = static_cast<std::uint32_t>(doc_.nodes_.size());
+        return n;
+    }
+
+    bool scalar(JsonType type, std::uint32_t length) {
+        const auto end = static_cast<std::uint32_t>(stream_.Tell());
+        JsonNode& n = push(end - length, end);
+        n.type = type;
+        last_end_ = end;
+        return true;
+    }
+
+    void store_string(JsonNode& n, const char* str, rapidjson::SizeType length) {
+        n.aux2 = static_cast<std::uint32_t>(doc_.pool_.size());
+        n.aux = length;
+        doc_.pool_.append(str, length);
+    }
+
+    void mark_parent(std::uint8_t flag) {
+        if (!stack_.empty()) {
+            stack_.back().flags |= flag;
+        }
+    }
+
+    bool open(JsonType type) {
+        const std::uint32_t begin = value_start();
+        JsonNode& n = push_raw(begin, begin + 1);
+        n.type = type;
+        stack_.push_back({static_cast<std::uint32_t>(doc_.nodes_.size() - 1), 0, 0});
+        last_end_ = begin + 1;
+        return true;
+    }
+
+    bool close(rapidjson::SizeType count) {
+        const Open top = stack_.back();
+        stack_.pop_back();
+        const std::uint32_t end = skip_ws(last_end_) + 1;  // past '}' or ']'
+        JsonNode& n = doc_.nodes_[top.index];
+        n.end = end;
+        n.next = static_cast<std::uint32_t>(doc_.nodes_.size());
+        n.aux = count;
+        n.aux2 = top.height + 1;
+        n.flags = top.flags;
+        if (n.type == JsonType::kObject && count > 1 && has_duplicate(top.index)) {
+            n.flags |= kJsonFlagDuplicateKey;
+        }
+        if (!stack_.empty()) {
+            stack_.back().height = std::max(stack_.back().height, n.aux2);
+            stack_.back().flags |= n.flags;
+        }
+        last_end_ = end;
+        return true;
+    }
+
+    bool has_duplicate(std::uint32_t object_index) {
+        keys_.clear();
+        const std::uint32_t stop = static_cast<std::uint32_t>(doc_.nodes_.size());
+        for (std::uint32_t i = object_index + 1; i < stop; i = doc_.nodes_[i + 1].next) {
+            const JsonNode& k = doc_.nodes_[i];
+            keys_.push_back(doc_.pool_string(k.aux2, k.aux));
+        }
+        if (keys_.size() <= 8) {
+            for (std::size_t a = 0; a < keys_.size(); ++a) {
+                for (std::size_t b = a + 1; b < keys_.size(); ++b) {
+                    if (keys_[a] == keys_[b]) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+        std::sort(keys_.begin(), keys_.end());
+        return std::adjacent_find(keys_.begin(), keys_.end()) != keys_.end();
+    }
+
+    JsonDocument& doc_;
+    const rapidjson::MemoryStream& stream_;
+    std::string_view text_;
+    std::uint32_t last_end_ = 0;
+    std::vector<Open> stack_;
+    std::vector<std::string_view> keys_;
+};
+
+bool JsonDocument::parse(std::string_view text) {
+    text_ = text;
+    nodes_.clear();
+    pool_.clear();
+    error_ = {};
+    if (text.size() >= std::numeric_limits<std::uint32_t>::max()) {
+        error_ = {0, "document larger than 4 GiB"};
+        return false;
+    }
+    rapidjson::MemoryStream stream(text.data(), text.size());
+    JsonTapeBuilder builder(*this, stream);
+    rapidjson::Reader reader;
+    constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
+                                rapidjson::kParseNumbersAsStringsFlag;
+    const rapidjson::ParseResult ok = reader.Parse<kFlags>(stream, builder);
+    if (!ok) {
+        error_ = {static_cast<std::uint32_t>(ok.Offset()), rapidjson::GetParseError_En(ok.Code())};
+        nodes_.clear();
+        return false;
+    }
+    // MemoryStream reports '\0' at its end; a NUL byte inside the text would look the same.
+    if (stream.Tell() != text.size()) {
+        error_ = {static_cast<std::uint32_t>(stream.Tell()), "unexpected NUL byte"};
+        nodes_.clear();
+        return false;
+    }
+    return true;
+}
+
+bool JsonDocument::parse_copy(std::string text) {
+    owned_ = std::move(text);
+    return parse(owned_);
+}
+
+JsonType JsonValue::type() const noexcept { return doc_->node(index_).type; }
+
+bool JsonValue::is_number() const noexcept {
+    if (!valid()) {
+        return false;
+    }
+    const JsonType t = type();
+    return t == JsonType::kInteger || t == JsonType::kBigInteger || t == JsonType::kFloat;
+}
+
+bool JsonValue::is_integer() const noexcept {
+    return valid() && (type() == JsonType::kInteger || type() == JsonType::kBigInteger);
+}
+
+std::string_view JsonValue::raw() const noexcept {
+    if (!valid()) {
+        return {};
+    }
+    const JsonNode& n = doc_->node(index_);
+    return doc_->text().substr(n.begin, n.end - n.begin);
+}
+
+std::uint32_t JsonValue::begin() const noexcept { return valid() ? doc_->node(index_).begin : 0; }
+std::uint32_t JsonValue::end() const noexcept { return valid() ? doc_->node(index_).end : 0; }
+
+std::string_view JsonValue::get_string() const noexcept {
+    if (!is_string()) {
+        return {};
+    }
+    const JsonNode& n = doc_->node(index_);
+    return doc_->pool_string(n.aux2, n.aux);
+}
+
+std::int64_t JsonValue::get_int64() const noexcept {
+    return valid() && type() == JsonType::kInteger ? doc_->node(index_).num.i : 0;
+}
+
+double JsonValue::get_double() const noexcept {
+    if (!valid()) {
+        return 0;
+    }
+    const JsonNode& n = doc_->node(index_);
+    switch (n.type) {
+        case JsonType::kInteger: return static_cast<double>(n.num.i);
+        case JsonType::kBigInteger:
+        case JsonType::kFloat: return n.num.d;
+        default: return 0;
+    }
+}
+
+std::size_t JsonValue::size() const noexcept {
+    return is_object() || is_array() ? doc_->node(index_).aux : 0;
+}
+
+std::uint32_t JsonValue::height() const noexcept {
+    return is_object() || is_array() ? doc_->node(index_).aux2 : 0;
+}
+
+bool JsonValue::has_duplicate_key() const noexcept {
+    return valid() && (doc_->node(index_).flags & kJsonFlagDuplicateKey) != 0;
+}
+
+bool JsonValue::has_big_integer() const noexcept {
+    return valid() && (doc_->node(index_).flags & kJsonFlagBigInteger) != 0;
+}
+
+JsonValue JsonValue::find(std::string_view key) const noexcept {
+    if (!is_object()) {
+        return {};
+    }
+    std::uint32_t i = index_ + 1;
+    const std::uint32_t stop = doc_->node(index_).next;
+    while (i < stop) {
+        const JsonNode& k = doc_->node(i);
+        if (doc_->pool_string(k.aux2, k.aux) == key) {
+            return {doc_, i + 1};
+        }
+        i = doc_->node(i + 1).next;
+    }
+    return {};
+}
+
+JsonValue JsonValue::at_pointer(std::string_view pointer) const noexcept {
+    JsonValue v = *this;
+    std::string token;
+    while (v.valid() && !pointer.empty()) {
+        if (pointer.front() != '/') {
+            return {};
+        }
+        pointer.remove_prefix(1);
+        const std::size_t slash = pointer.find('/');
+        const std::string_view part = pointer.substr(0, slash);
+        pointer = slash == std::string_view::npos ? std::string_view{} : pointer.substr(slash);
+        token.clear();
+        for (std::size_t i = 0; i < part.size(); ++i) {
+            if (part[i] == '~' && i + 1 < part.size() && (part[i + 1] == '0' || part[i + 1] == '1')) {
+                token.push_back(part[i + 1] == '0' ? '~' : '/');
+                ++i;
+            } else {
+                token.push_back(part[i]);
+            }
+        }
+        if (v.is_object()) {
+            v = v.find(token);
+        } else if (v.is_array()) {
+            std::size_t idx = 0;
+            const auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), idx);
+            if (token.empty() || ec != std::errc{} || ptr != token.data() + token.size() ||
+                (token.size() > 1 && token[0] == '0')) {
+                return {};
+            }
+            JsonValue found;
+            std::size_t at = 0;
+            v.for_each_element([&](JsonValue e) {
+                if (at++ == idx) {
+                    found = e;
+                }
+            });
+            v = found;
+        } else {
+            return {};
+        }
+    }
+    return v;
+}
+
+}  // namespace gstream::core

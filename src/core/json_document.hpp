@@ -1,0 +1,184 @@
+#pragma once
+// A strict, one-pass JSON document over the original bytes.
+//
+// The decoder parses each message once into a flat tape of nodes. Every node keeps the byte range
+// of its value in the original text, so sinks and the dead-letter queue get the original bytes,
+// every escape intact, with no re-serialisation. While parsing it records, per subtree, what the
+// pipeline must dead-letter event by event: repeated member names, nesting height and integers
+// outside int64 (simdjson 3.0.1 fails the whole document on these and keeps no source offsets:
+// DESIGN.md §5). The parser is RapidJSON's iterative SAX reader: no recursion, so 100,000-deep
+// input cannot overflow the stack; UTF-8 is validated.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/errc.hpp"
+
+namespace gstream::core {
+
+enum class JsonType : std::uint8_t {
+    kNull,
+    kFalse,
+    kTrue,
+    kInteger,     ///< an integer that fits int64
+    kBigInteger,  ///< an integer (no fraction, no exponent) outside int64; digits kept in raw()
+    kFloat,       ///< any other number; value as double (may be ±inf for 1e400)
+    kString,
+    kArray,
+    kObject,
+    kKey,  ///< internal: a member name inside an object
+};
+
+/// One node of the tape. 32 bytes. Internal layout; use JsonValue.
+struct JsonNode {
+    JsonType type = JsonType::kNull;
+    std::uint8_t flags = 0;
+    std::uint32_t begin = 0;   ///< byte offset of the value's first byte in the text
+    std::uint32_t end = 0;     ///< byte offset one past the value's last byte
+    std::uint32_t next = 0;    ///< index of the first node after this subtree
+    std::uint32_t aux = 0;     ///< containers: member/element count; strings: length in the pool
+    std::uint32_t aux2 = 0;    ///< containers: height (1 = no nested container); strings: pool offset
+    union {
+        std::int64_t i;
+        double d;
+    } num{0};
+};
+
+inline constexpr std::uint8_t kJsonFlagDuplicateKey = 1;  ///< subtree has an object with a repeated name
+inline constexpr std::uint8_t kJsonFlagBigInteger = 2;    ///< subtree has an integer outside int64
+
+class JsonDocument;
+
+/// A read-only view of one value of a JsonDocument. Cheap to copy (two words). Valid while the
+/// document and its text live. A default-constructed or not-found value is !valid().
+class JsonValue {
+public:
+    JsonValue() = default;
+    JsonValue(const JsonDocument* doc, std::uint32_t index) : doc_(doc), index_(index) {}
+
+    bool valid() const noexcept { return doc_ != nullptr; }
+    explicit operator bool() const noexcept { return valid(); }
+    JsonType type() const noexcept;
+    bool is_object() const noexcept { return valid() && type() == JsonType::kObject; }
+    bool is_array() const noexcept { return valid() && type() == JsonType::kArray; }
+    bool is_string() const noexcept { return valid() && type() == JsonType::kString; }
+    bool is_number() const noexcept;
+    bool is_integer() const noexcept;  ///< kInteger or kBigInteger
+
+    /// The original bytes of the value, exactly as in the text.
+    std::string_view raw() const noexcept;
+    /// Byte offsets of raw() in the text.
+    std::uint32_t begin() const noexcept;
+    std::uint32_t end() const noexcept;
+
+    /// The unescaped string (kString). Empty for other types. May contain U+0000.
+    std::string_view get_string() const noexcept;
+    /// kInteger's value; 0 for other types.
+    std::int64_t get_int64() const noexcept;
+    /// The numeric value as double (kInteger, kBigInteger, kFloat); 0 otherwise.
+    double get_double() const noexcept;
+    bool get_bool() const noexcept { return valid() && type() == JsonType::kTrue; }
+
+    /// Members of an object / elements of an array; 0 for scalars.
+    std::size_t size() const noexcept;
+    /// Nesting height of a container (an empty or flat container is 1); 0 for scalars.
+    std::uint32_t height() const noexcept;
+    bool has_duplicate_key() const noexcept;  ///< some object in this subtree repeats a name
+    bool has_big_integer() const noexcept;    ///< some integer in this subtree is outside int64
+
+    /// First member named `key` of an object; !valid() when absent or not an object.
+    JsonValue find(std::string_view key) const noexcept;
+    /// RFC 6901 JSON Pointer ("" = this value, "/data/queueId", "~0" and "~1" escapes, array
+    /// indexes); !valid() when it does not resolve.
+    JsonValue at_pointer(std::string_view pointer) const noexcept;
+
+    /// Iterates members (key, value) of an object.
+    template <class F>
+    void for_each_member(F&& f) const;
+    /// Iterates elements of an array.
+    template <class F>
+    void for_each_element(F&& f) const;
+
+    std::uint32_t index() const noexcept { return index_; }
+    const JsonDocument* document() const noexcept { return doc_; }
+
+private:
+    const JsonDocument* doc_ = nullptr;
+    std::uint32_t index_ = 0;
+};
+
+/// A parsed document. Holds the tape and the unescaped strings; the text is not copied unless
+/// parse_copy() is used. Movable, not copyable. Not thread-safe for concurrent parse; concurrent
+/// reads are fine.
+class JsonDocument {
+public:
+    /// Where and why the text is not well-formed JSON.
+    struct ParseError {
+        std::uint32_t offset = 0;
+        std::string message;
+    };
+
+    JsonDocument() = default;
+    JsonDocument(JsonDocument&&) noexcept = default;
+    JsonDocument& operator=(JsonDocument&&) noexcept = default;
+    JsonDocument(const JsonDocument&) = delete;
+    JsonDocument& operator=(const JsonDocument&) = delete;
+
+    /// Parses `text` (RFC 8259, UTF-8 validated, one value with only whitespace around it).
+    /// `text` must outlive the document and must be under 4 GiB. Returns false and fills
+    /// error() when it is not well-formed. Reuses the document's storage.
+    bool parse(std::string_view text);
+    /// Copies `text` into the document first, then parses it.
+    bool parse_copy(std::string text);
+
+    const ParseError& error() const noexcept { return error_; }
+    JsonValue root() const noexcept { return nodes_.empty() ? JsonValue{} : JsonValue{this, 0}; }
+    std::string_view text() const noexcept { return text_; }
+
+    // Internal accessors for JsonValue.
+    const JsonNode& node(std::uint32_t i) const noexcept { return nodes_[i]; }
+    std::string_view pool_string(std::uint32_t offset, std::uint32_t length) const noexcept {
+        return std::string_view(pool_).substr(offset, length);
+    }
+
+private:
+    friend class JsonTapeBuilder;
+    std::string_view text_;
+    std::string owned_;
+    std::vector<JsonNode> nodes_;
+    std::string pool_;
+    ParseError error_;
+};
+
+template <class F>
+void JsonValue::for_each_member(F&& f) const {
+    if (!is_object()) {
+        return;
+    }
+    std::uint32_t i = index_ + 1;
+    const std::uint32_t stop = doc_->node(index_).next;
+    while (i < stop) {
+        const JsonNode& key = doc_->node(i);
+        const JsonValue value(doc_, i + 1);
+        f(doc_->pool_string(key.aux2, key.aux), value);
+        i = doc_->node(i + 1).next;
+    }
+}
+
+template <class F>
+void JsonValue::for_each_element(F&& f) const {
+    if (!is_array()) {
+        return;
+    }
+    std::uint32_t i = index_ + 1;
+    const std::uint32_t stop = doc_->node(index_).next;
+    while (i < stop) {
+        f(JsonValue(doc_, i));
+        i = doc_->node(i).next;
+    }
+}
+
+}  // namespace gstream::core
