@@ -31,6 +31,8 @@ std::string_view reason_name(Errc e) noexcept {
         case Errc::kNumberOutOfRange: return "number_out_of_range";
         case Errc::kBadTimestamp: return "bad_timestamp";
         case Errc::kSchema: return "schema";
+        case Errc::kLate: return "late";
+        case Errc::kSinkRejected: return "sink_rejected";
         case Errc::kConnectionClosed: return "connection_closed";
         case Errc::kMessageTooLarge: return "message_too_large";
         case Errc::kBinaryFrame: return "binary_frame";

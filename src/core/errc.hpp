@@ -22,6 +22,8 @@ enum class Errc {
     kNumberOutOfRange,   ///< an integer the pipeline needs is outside int64
     kBadTimestamp,       ///< not an RFC 3339 date-time with offset, impossible date, or year outside 1970–2262
     kSchema,             ///< JSON Schema validation failed
+    kLate,               ///< behind the watermark, with the dead-letter late policy
+    kSinkRejected,       ///< a sink rejected the batch, or it could not be delivered before shutdown
     // Transport and upstream.
     kConnectionClosed,   ///< the peer closed the stream
     kMessageTooLarge,    ///< a message over source.max_message_bytes

@@ -1,0 +1,50 @@
+#pragma once
+// The unit that flows through the pipeline: one event of one received message.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/json_document.hpp"
+#include "core/time.hpp"
+
+namespace gstream::core {
+
+/// One received WebSocket message (a frame's payload) and its parsed document. Shared by the
+/// events decoded from it, so their views stay valid until the last one is written. Immutable
+/// once shared; safe to read from any thread.
+struct Message {
+    std::string payload;
+    JsonDocument doc;            ///< parsed over `payload`
+    std::int64_t received_ns = 0;  ///< steady-clock time the frame was read (latency metric)
+    std::uint64_t sequence = 0;    ///< arrival order of messages, from 0
+};
+
+/// Interaction states (SEED-PROTOCOL.md §3), used by the subscription and the `states` filter.
+enum class InteractionState : std::uint8_t { kNone, kQueued, kAlerting, kContact, kAcw, kEnded };
+
+std::string_view to_string(InteractionState s) noexcept;
+std::optional<InteractionState> parse_interaction_state(std::string_view s) noexcept;
+
+/// One decoded event. Views point into `message`. Cheap to move.
+struct Event {
+    std::shared_ptr<const Message> message;
+    JsonValue value;  ///< the event object (an envelope's events[i])
+    JsonValue data;   ///< its `data` (the Genesys event body)
+    JsonValue id;     ///< `id` string token (raw() keeps the original escapes)
+    JsonValue event_type;
+    JsonValue queue_id;         ///< data.queueId, !valid() when absent
+    JsonValue conversation_id;  ///< data.conversationId, !valid() when absent
+    Instant instant;            ///< the event time
+    InteractionState state = InteractionState::kNone;
+    bool late = false;           ///< arrived below the watermark
+    std::uint64_t sequence = 0;  ///< arrival order of events, for stable ordering of ties
+    std::int64_t received_ns = 0;
+
+    /// Bytes of the event as received (the dead-letter payload).
+    std::string_view raw() const noexcept { return value.raw(); }
+};
+
+}  // namespace gstream::core

@@ -1,0 +1,40 @@
+#pragma once
+// Decoder: frame bytes -> events. Pure; one parse per message (core::JsonDocument), the original
+// bytes kept for the sinks and the dead-letter queue.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/event.hpp"
+#include "pipeline/rejection.hpp"
+
+namespace gstream::pipeline {
+
+/// Events nested deeper than this are dead-lettered with `too_deep` (height of the event object).
+inline constexpr std::uint32_t kMaxEventDepth = 64;
+
+struct DecodeOutput {
+    std::vector<core::Event> events;       ///< decoded, not yet validated, in message order
+    std::vector<Rejection> rejections;     ///< event-level or whole-message failures
+    bool control = false;                  ///< a control message (no subscriptionId, no events)
+};
+
+/// Decodes the batch-envelope protocol (SEED-PROTOCOL.md §3): applies the message table (not_json,
+/// bad_envelope, control) and, per event, `duplicate_key`, `too_deep`, `bad_timestamp` and
+/// `number_out_of_range` (data.eventTime outside int64). An event that lacks what the envelope
+/// schema requires is passed on for the validator to reject with a precise `schema` detail.
+/// Not thread-safe (keeps counters); one instance per pipeline thread.
+class EnvelopeDecoder {
+public:
+    /// `message->payload` is parsed into `message->doc` here.
+    void decode(std::shared_ptr<core::Message> message, DecodeOutput& out);
+
+private:
+    std::uint64_t next_event_sequence_ = 0;
+};
+
+/// The interaction state of an envelope event (SEED-PROTOCOL.md §3 table).
+core::InteractionState derive_state(std::string_view event_type, const core::JsonValue& data);
+
+}  // namespace gstream::pipeline

@@ -1,0 +1,32 @@
+#include "pipeline/deduplicator.hpp"
+
+namespace gstream::pipeline {
+
+Deduplicator::Deduplicator(std::uint64_t window_events, std::int64_t window_ms)
+    : window_events_(window_events)
+    , window_ms_(window_ms) {}
+
+void Deduplicator::expire(std::int64_t now_ms) {
+    while (!order_.empty() &&
+           (order_.size() > window_events_ || order_.front().first + window_ms_ <= now_ms)) {
+        ids_.erase(order_.front().second);
+        order_.pop_front();
+    }
+}
+
+bool Deduplicator::seen(std::string_view id, std::int64_t now_ms) {
+    expire(now_ms);
+    std::string key(id);
+    if (ids_.contains(key)) {
+        return true;
+    }
+    if (window_events_ == 0) {
+        return false;
+    }
+    ids_.insert(key);
+    order_.emplace_back(now_ms, std::move(key));
+    expire(now_ms);
+    return false;
+}
+
+}  // namespace gstream::pipeline

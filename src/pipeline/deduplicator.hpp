@@ -1,0 +1,33 @@
+#pragma once
+// De-duplication by event id within a window of the last N ids and T milliseconds. Pure: the
+// caller passes `now`.
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+namespace gstream::pipeline {
+
+class Deduplicator {
+public:
+    /// `window_events` ids at most are remembered, each for `window_ms` of processing time.
+    Deduplicator(std::uint64_t window_events, std::int64_t window_ms);
+
+    /// True when `id` was seen within the window (a duplicate); otherwise remembers it.
+    /// `now_ms`: a monotonic clock in milliseconds.
+    bool seen(std::string_view id, std::int64_t now_ms);
+
+    std::size_t size() const noexcept { return order_.size(); }
+
+private:
+    void expire(std::int64_t now_ms);
+
+    std::uint64_t window_events_;
+    std::int64_t window_ms_;
+    std::unordered_set<std::string> ids_;
+    std::deque<std::pair<std::int64_t, std::string>> order_;  // (time seen, id), oldest first
+};
+
+}  // namespace gstream::pipeline

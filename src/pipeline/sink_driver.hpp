@@ -1,0 +1,62 @@
+#pragma once
+// SinkDriver: hands each batch to every sink, owns retry and the dead-letter path for rejects.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/event.hpp"
+#include "pipeline/rejection.hpp"
+#include "sink/sink.hpp"
+
+namespace gstream::pipeline {
+
+struct SinkDriverOptions {
+    std::int64_t retry_initial_ms = 100;
+    std::int64_t retry_max_ms = 10'000;
+};
+
+/// Result of delivering one batch.
+struct DeliveryReport {
+    std::size_t delivered = 0;           ///< events acknowledged by every sink
+    std::vector<Rejection> rejections;   ///< events some sink rejected (reason sink_rejected)
+};
+
+/// Writes a batch to every sink in turn. kRetry is retried with capped exponential backoff and
+/// full jitter until it succeeds or `give_up()` answers true (shutdown past its deadline), in
+/// which case the batch is dead-lettered with detail "not delivered before shutdown". kReject
+/// dead-letters the batch. Runs on the pipeline thread; blocking while it backs off is the
+/// documented backpressure until a write-ahead log exists.
+class SinkDriver {
+public:
+    SinkDriver(std::vector<std::unique_ptr<sink::Sink>> sinks, SinkDriverOptions options,
+               std::function<bool()> give_up);
+
+    DeliveryReport deliver(std::span<const core::Event> events);
+    /// Flushes every sink (durability point), retrying like deliver().
+    void flush();
+
+    std::span<const std::unique_ptr<sink::Sink>> sinks() const noexcept { return sinks_; }
+    /// Per sink: batches written, retries, rejects (for metrics). Indexed like sinks().
+    struct SinkCounts {
+        std::atomic<std::uint64_t> batches{0}, retries{0}, rejects{0};
+    };
+    const SinkCounts& counts(std::size_t sink_index) const { return counts_[sink_index]; }
+    /// False while some sink is failing (kRetry without success since): /readyz.
+    bool writable() const noexcept { return writable_.load(std::memory_order_relaxed); }
+
+private:
+    sink::SinkResult with_retry(std::size_t index, const std::function<sink::SinkResult()>& op);
+
+    std::vector<std::unique_ptr<sink::Sink>> sinks_;
+    SinkDriverOptions options_;
+    std::function<bool()> give_up_;
+    std::unique_ptr<SinkCounts[]> counts_;
+    std::atomic<bool> writable_{true};
+    std::uint64_t jitter_state_ = 0x9e3779b97f4a7c15ULL;
+};
+
+}  // namespace gstream::pipeline

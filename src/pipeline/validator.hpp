@@ -1,0 +1,32 @@
+#pragma once
+// Validator: checks each decoded event against its JSON Schemas before any filter, so a bad event
+// is dead-lettered whatever its queue (DESIGN.md §1).
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/event.hpp"
+
+namespace gstream::pipeline {
+
+/// Checks one JSON value against the schema for `kind`; returns false and fills `detail`
+/// ("<instance pointer>: <keyword>") when it is invalid. Thread-safe when the schemas are.
+using SchemaCheck =
+    std::function<bool(std::string_view kind, const core::JsonValue& value, std::string& detail)>;
+
+class Validator {
+public:
+    /// `check` is called with kind "envelope-event" for the event object, then with the event's
+    /// eventType for its data. Without a check only the structure the pipeline relies on is
+    /// enforced.
+    explicit Validator(SchemaCheck check = {});
+
+    /// True when the event is valid; otherwise `detail` says where and which keyword.
+    bool validate(const core::Event& event, std::string& detail) const;
+
+private:
+    SchemaCheck check_;
+};
+
+}  // namespace gstream::pipeline

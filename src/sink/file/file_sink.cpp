@@ -1,0 +1,101 @@
+#include "sink/file/file_sink.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "sink/file/file_formatter.hpp"
+
+namespace gstream::sink::file {
+namespace {
+
+std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+FileSink::FileSink(FileSinkConfig config)
+    : config_(std::move(config)) {
+    const std::filesystem::path path(config_.path);
+    std::error_code ec;
+    if (path.has_parent_path()) {
+        std::filesystem::create_directories(path.parent_path(), ec);
+    }
+    fd_ = ::open(config_.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+        throw std::runtime_error(fmt::format("file sink: cannot open '{}': {} (sinks[].path)",
+                                             config_.path, std::strerror(errno)));
+    }
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0) {
+        size_ = st.st_size;
+    }
+    last_sync_ms_ = steady_ms();
+}
+
+FileSink::~FileSink() {
+    if (fd_ >= 0) {
+        if (dirty_ && config_.fsync != FsyncPolicy::kNever) {
+            ::fdatasync(fd_);
+        }
+        ::close(fd_);
+    }
+}
+
+SinkResult FileSink::write_batch(std::span<const core::Event> events) {
+    buffer_.clear();
+    for (const core::Event& e : events) {
+        format_event(e, buffer_);
+    }
+    std::size_t done = 0;
+    while (done < buffer_.size()) {
+        const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            last_error_ = fmt::format("write to '{}' failed: {}", config_.path,
+                                      n < 0 ? std::strerror(errno) : "no progress");
+            // Cut the partial batch off so that the retry does not duplicate lines.
+            if (done > 0 && ::ftruncate(fd_, size_) != 0) {
+                last_error_ += fmt::format("; truncate failed: {}", std::strerror(errno));
+            }
+            return SinkResult::kRetry;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    size_ += static_cast<std::int64_t>(buffer_.size());
+    dirty_ = true;
+    if (config_.fsync == FsyncPolicy::kAlways ||
+        (config_.fsync == FsyncPolicy::kInterval &&
+         steady_ms() - last_sync_ms_ >= config_.fsync_interval_ms)) {
+        return flush();
+    }
+    return SinkResult::kOk;
+}
+
+SinkResult FileSink::flush() {
+    if (!dirty_ || config_.fsync == FsyncPolicy::kNever) {
+        return SinkResult::kOk;
+    }
+    if (::fdatasync(fd_) != 0) {
+        last_error_ = fmt::format("fdatasync of '{}' failed: {}", config_.path, std::strerror(errno));
+        return SinkResult::kRetry;
+    }
+    dirty_ = false;
+    last_sync_ms_ = steady_ms();
+    return SinkResult::kOk;
+}
+
+}  // namespace gstream::sink::file

@@ -1,0 +1,50 @@
+#pragma once
+// File sink: appends JSON Lines (file_formatter.hpp) to one file.
+//
+// Each batch is formatted into one buffer and written with write(2) in O_APPEND mode, so a batch
+// is acknowledged once the kernel has it. Durability follows `fsync`: "always" runs fdatasync(2)
+// before acknowledging each batch; "interval" (default) at most every `fsync_interval_ms` and at
+// close; "never" leaves it to the kernel. A failed or short write (disk full, I/O error) answers
+// kRetry; the partial tail is cut off again (ftruncate to the last acknowledged size) so a retried
+// batch is never written twice.
+
+#include <cstdint>
+#include <string>
+
+#include "sink/sink.hpp"
+
+namespace gstream::sink::file {
+
+enum class FsyncPolicy { kAlways, kInterval, kNever };
+
+struct FileSinkConfig {
+    std::string path;
+    FsyncPolicy fsync = FsyncPolicy::kInterval;
+    std::int64_t fsync_interval_ms = 1000;
+};
+
+class FileSink final : public Sink {
+public:
+    /// Opens (creates, with parent folders) the file for appending. Throws std::runtime_error
+    /// naming the path when it cannot (start-up).
+    explicit FileSink(FileSinkConfig config);
+    ~FileSink() override;
+    FileSink(const FileSink&) = delete;
+    FileSink& operator=(const FileSink&) = delete;
+
+    std::string_view name() const override { return "file"; }
+    SinkResult write_batch(std::span<const core::Event> events) override;
+    SinkResult flush() override;
+    std::string last_error() const override { return last_error_; }
+
+private:
+    FileSinkConfig config_;
+    int fd_ = -1;
+    std::int64_t size_ = 0;            // bytes acknowledged so far
+    std::int64_t last_sync_ms_ = 0;
+    bool dirty_ = false;
+    std::string buffer_;
+    std::string last_error_;
+};
+
+}  // namespace gstream::sink::file

@@ -1,0 +1,35 @@
+#pragma once
+// The sink interface. Sinks report; the engine (pipeline::SinkDriver) decides: it retries with
+// capped, jittered backoff on kRetry and dead-letters on kReject (STYLE.md rule 2).
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/event.hpp"
+
+namespace gstream::sink {
+
+enum class SinkResult {
+    kOk,      ///< written and acknowledged: the events may be counted as delivered
+    kRetry,   ///< a transient failure (disk full, connection lost): try the same batch again
+    kReject,  ///< the sink will never take these events: dead-letter them
+};
+
+/// A destination for batches. Called from the pipeline thread only; implementations need not be
+/// thread-safe.
+class Sink {
+public:
+    virtual ~Sink() = default;
+    /// A short, stable name for logs and the `sink` metric label ("file").
+    virtual std::string_view name() const = 0;
+    /// Writes one batch, in order. On kRetry nothing of the batch may be half-acknowledged:
+    /// the driver passes the same batch again.
+    virtual SinkResult write_batch(std::span<const core::Event> events) = 0;
+    /// Makes everything written so far durable (as the sink's policy defines).
+    virtual SinkResult flush() { return SinkResult::kOk; }
+    /// A human-readable reason for the last kRetry/kReject.
+    virtual std::string last_error() const { return {}; }
+};
+
+}  // namespace gstream::sink

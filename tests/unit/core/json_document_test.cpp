@@ -1,0 +1,95 @@
+#include "core/json_document.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace gstream::core {
+namespace {
+
+TEST(JsonDocument, KeepsRawBytesOfEveryValue) {
+    JsonDocument doc;
+    const std::string text = R"( {"a" : "x\u0041\"y" , "b":[1, -2.5e3 ,true,null], "c":{ } } )";
+    ASSERT_TRUE(doc.parse(text)) << doc.error().message;
+    const JsonValue root = doc.root();
+    EXPECT_EQ(root.raw(), text.substr(1, text.size() - 2));
+    EXPECT_EQ(root.find("a").raw(), R"("x\u0041\"y")");
+    EXPECT_EQ(root.find("a").get_string(), "xA\"y");
+    EXPECT_EQ(root.find("b").raw(), "[1, -2.5e3 ,true,null]");
+    EXPECT_EQ(root.find("b").size(), 4U);
+    EXPECT_EQ(root.at_pointer("/b/1").raw(), "-2.5e3");
+    EXPECT_DOUBLE_EQ(root.at_pointer("/b/1").get_double(), -2500.0);
+    EXPECT_EQ(root.at_pointer("/b/2").raw(), "true");
+    EXPECT_EQ(root.at_pointer("/b/3").raw(), "null");
+    EXPECT_EQ(root.find("c").raw(), "{ }");
+    EXPECT_EQ(root.height(), 2U);
+    EXPECT_FALSE(root.at_pointer("/b/4").valid());
+    EXPECT_FALSE(root.at_pointer("/b/01").valid());
+}
+
+TEST(JsonDocument, RejectsMalformedInput) {
+    JsonDocument doc;
+    for (const char* bad : {"", "{", "{\"a\":1,}", "[1,]", "{a:1}", "01", "[1] x", "\"\\x\"",
+                            "nul", "{\"a\" 1}", "[\"\x01\"]"}) {
+        EXPECT_FALSE(doc.parse(bad)) << bad;
+    }
+    const std::string with_nul("{}\0{}", 5);
+    EXPECT_FALSE(doc.parse(with_nul));
+    const std::string bad_utf8 = "[\"\xff\xfe\"]";
+    EXPECT_FALSE(doc.parse(bad_utf8));
+}
+
+TEST(JsonDocument, FlagsDuplicateKeysAtAnyDepth) {
+    JsonDocument doc;
+    ASSERT_TRUE(doc.parse(R"({"e":[{"ok":1},{"d":{"x":1,"y":2,"x":3}}]})"));
+    EXPECT_TRUE(doc.root().has_duplicate_key());
+    EXPECT_FALSE(doc.root().at_pointer("/e/0").has_duplicate_key());
+    EXPECT_TRUE(doc.root().at_pointer("/e/1").has_duplicate_key());
+    // Many members: the sorted path.
+    std::string many = "{";
+    for (int i = 0; i < 20; ++i) {
+        many += "\"k" + std::to_string(i) + "\":1,";
+    }
+    many += "\"k7\":2}";
+    ASSERT_TRUE(doc.parse(many));
+    EXPECT_TRUE(doc.root().has_duplicate_key());
+}
+
+TEST(JsonDocument, ClassifiesNumbersAndKeepsBigIntegerDigits) {
+    JsonDocument doc;
+    ASSERT_TRUE(doc.parse(
+        R"([9223372036854775807, 9223372036854775808, -9223372036854775809, 1.0, 123456789012345678901234567890])"));
+    const JsonValue a = doc.root();
+    EXPECT_EQ(a.at_pointer("/0").type(), JsonType::kInteger);
+    EXPECT_EQ(a.at_pointer("/0").get_int64(), INT64_MAX);
+    EXPECT_EQ(a.at_pointer("/1").type(), JsonType::kBigInteger);
+    EXPECT_EQ(a.at_pointer("/1").raw(), "9223372036854775808");
+    EXPECT_EQ(a.at_pointer("/2").type(), JsonType::kBigInteger);
+    EXPECT_EQ(a.at_pointer("/3").type(), JsonType::kFloat);
+    EXPECT_EQ(a.at_pointer("/4").raw(), "123456789012345678901234567890");
+    EXPECT_TRUE(a.has_big_integer());
+}
+
+TEST(JsonDocument, DeepNestingParsesWithoutRecursion) {
+    const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+    JsonDocument doc;
+    ASSERT_TRUE(doc.parse(deep));
+    EXPECT_EQ(doc.root().height(), 100'000U);
+}
+
+TEST(JsonDocument, KeepsNulCharactersInStrings) {
+    JsonDocument doc;
+    ASSERT_TRUE(doc.parse(R"({"s":"a\u0000b"})"));
+    EXPECT_EQ(doc.root().find("s").get_string(), std::string_view("a\0b", 3));
+    EXPECT_EQ(doc.root().find("s").raw(), R"("a\u0000b")");
+}
+
+TEST(JsonDocument, PointerEscapes) {
+    JsonDocument doc;
+    ASSERT_TRUE(doc.parse(R"({"a/b":{"c~d":7}})"));
+    EXPECT_EQ(doc.root().at_pointer("/a~1b/c~0d").get_int64(), 7);
+    EXPECT_EQ(doc.root().at_pointer("").raw(), doc.root().raw());
+}
+
+}  // namespace
+}  // namespace gstream::core

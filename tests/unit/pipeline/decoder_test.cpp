@@ -1,0 +1,79 @@
+#include "pipeline/decoder.hpp"
+
+#include <gtest/gtest.h>
+
+namespace gstream::pipeline {
+namespace {
+
+DecodeOutput decode(std::string text) {
+    EnvelopeDecoder decoder;
+    auto message = std::make_shared<core::Message>();
+    message->payload = std::move(text);
+    DecodeOutput out;
+    decoder.decode(std::move(message), out);
+    return out;
+}
+
+std::string ev(const std::string& id, const std::string& ts = "2026-11-30T10:15:02.125Z",
+               const std::string& data = R"({"conversationId":"c","eventTime":1})") {
+    return R"({"id":")" + id + R"(","timestamp":")" + ts + R"(","eventType":"acd.start","data":)" +
+           data + "}";
+}
+
+std::string envelope(const std::string& events) {
+    return R"({"stream":"interaction.lifecycle","subscriptionId":"s1","events":[)" + events + "]}";
+}
+
+TEST(EnvelopeDecoder, AppliesTheMessageTable) {
+    EXPECT_EQ(decode("{nope").rejections.at(0).reason, core::Errc::kNotJson);
+    EXPECT_EQ(decode("[1]").rejections.at(0).reason, core::Errc::kNotJson);
+    EXPECT_EQ(decode(R"({"events":[{}]})").rejections.at(0).reason, core::Errc::kBadEnvelope);
+    EXPECT_TRUE(decode(R"({"events":[]})").control);
+    EXPECT_TRUE(decode(R"({"stream":"interaction.lifecycle"})").control);
+    EXPECT_EQ(decode(R"({"subscriptionId":"s"})").rejections.at(0).reason, core::Errc::kBadEnvelope);
+    EXPECT_EQ(decode(R"({"subscriptionId":"s","events":{}})").rejections.at(0).reason,
+              core::Errc::kBadEnvelope);
+    const auto whole = decode("{nope");
+    EXPECT_EQ(whole.rejections.at(0).raw, "{nope");
+}
+
+TEST(EnvelopeDecoder, RejectsBadEventsAloneAndKeepsSiblings) {
+    const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+    const auto out = decode(envelope(
+        ev("a") + "," + ev("b", "2026-02-30T00:00:00Z") + "," + ev("c", "2026-11-30T10:15:02") + "," +
+        R"({"id":"d","id":"d2","timestamp":"2026-11-30T10:15:02Z","eventType":"x","data":{}})" + "," +
+        ev("e", "2026-11-30T10:15:02Z", R"({"conversationId":"c","eventTime":99999999999999999999})") +
+        "," + ev("f", "2026-11-30T10:15:02Z", R"({"x":)" + deep + "}") + "," +
+        ev("g", "2026-11-30T10:15:02Z", R"({"conversationId":"c\u0000x","eventTime":2})")));
+    ASSERT_EQ(out.events.size(), 2U);
+    EXPECT_EQ(out.events[0].id.get_string(), "a");
+    EXPECT_EQ(out.events[1].id.get_string(), "g");
+    EXPECT_EQ(out.events[1].conversation_id.raw(), R"("c\u0000x")");
+    ASSERT_EQ(out.rejections.size(), 5U);
+    EXPECT_EQ(out.rejections[0].reason, core::Errc::kBadTimestamp);
+    EXPECT_EQ(out.rejections[1].reason, core::Errc::kBadTimestamp);
+    EXPECT_EQ(out.rejections[2].reason, core::Errc::kDuplicateKey);
+    EXPECT_EQ(out.rejections[3].reason, core::Errc::kNumberOutOfRange);
+    EXPECT_EQ(out.rejections[4].reason, core::Errc::kTooDeep);
+    EXPECT_EQ(out.rejections[0].raw, ev("b", "2026-02-30T00:00:00Z"));
+    EXPECT_EQ(out.rejections[0].subscription_id, "s1");
+}
+
+TEST(EnvelopeDecoder, DerivesInteractionStates) {
+    core::JsonDocument doc;
+    ASSERT_TRUE(doc.parse(R"([{"acdOutcome":"ANSWERED"},{"acdOutcome":"ABANDON"}])"));
+    const auto answered = doc.root().at_pointer("/0");
+    const auto abandoned = doc.root().at_pointer("/1");
+    using S = core::InteractionState;
+    EXPECT_EQ(derive_state("acd.start", answered), S::kQueued);
+    EXPECT_EQ(derive_state("user.start", answered), S::kAlerting);
+    EXPECT_EQ(derive_state("acd.end", answered), S::kContact);
+    EXPECT_EQ(derive_state("acd.end", abandoned), S::kNone);
+    EXPECT_EQ(derive_state("acw", answered), S::kAcw);
+    EXPECT_EQ(derive_state("wrapup", answered), S::kAcw);
+    EXPECT_EQ(derive_state("customer.end", answered), S::kEnded);
+    EXPECT_EQ(derive_state("customer.start", answered), S::kNone);
+}
+
+}  // namespace
+}  // namespace gstream::pipeline
