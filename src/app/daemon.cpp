@@ -1,0 +1,405 @@
+#include "app/daemon.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "dlq/dead_letter_queue.hpp"
+#include "genesys/region.hpp"
+#include "ops/admin_server.hpp"
+#include "ops/logging.hpp"
+#include "ops/metrics.hpp"
+#include "pipeline/frame_queue.hpp"
+#include "pipeline/pipeline.hpp"
+#include "pipeline/schema/schema_validator.hpp"
+#include "sink/file/file_sink.hpp"
+#include "source/source.hpp"
+
+namespace gstream::app {
+namespace {
+
+constexpr std::string_view kVersion = "0.1.0";
+
+std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+std::int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+std::int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+/// Writes rejections to the SQLite dead-letter queue.
+class DlqWriter final : public pipeline::DeadLetterWriter {
+public:
+    DlqWriter(dlq::DeadLetterQueue& queue, std::string source)
+        : queue_(queue)
+        , source_(std::move(source)) {}
+
+    void write(std::vector<pipeline::Rejection>& rejections) override {
+        entries_.clear();
+        const std::int64_t now = wall_ms();
+        for (pipeline::Rejection& r : rejections) {
+            dlq::DeadLetter d;
+            d.time_ms = now;
+            d.source = source_;
+            d.stage = std::string(r.stage);
+            d.reason = std::string(core::reason_name(r.reason));
+            d.detail = std::move(r.detail);
+            d.subscription_id = std::move(r.subscription_id);
+            d.raw = std::move(r.raw);
+            entries_.push_back(std::move(d));
+        }
+        if (const auto ec = queue_.append(entries_)) {
+            failed_.store(true);
+            spdlog::error("dead-letter queue write failed entries={} error=\"{}\"", entries_.size(),
+                          ec.message());
+        } else {
+            failed_.store(false);
+        }
+    }
+    bool healthy() const { return !failed_.load(); }
+
+private:
+    dlq::DeadLetterQueue& queue_;
+    std::string source_;
+    std::vector<dlq::DeadLetter> entries_;
+    std::atomic<bool> failed_{false};
+};
+
+/// Bridges the source's callbacks (io thread) to the frame queue and the metrics.
+class Observer final : public source::SourceObserver {
+public:
+    Observer(pipeline::FrameQueue& queue, ops::Metrics& metrics)
+        : queue_(queue)
+        , metrics_(metrics) {}
+
+    void on_frame(source::Frame&& frame) override {
+        queue_.push({std::move(frame.payload), frame.received_ns});
+    }
+    void on_connected() override {
+        connected_.store(true);
+        metrics_.connected().Set(1);
+        spdlog::info("stream connected");
+    }
+    void on_disconnected(source::ConnectionError reason, std::string_view detail) override {
+        connected_.store(false);
+        metrics_.connected().Set(0);
+        metrics_.connection_errors(map(reason)).Increment();
+        spdlog::warn("stream disconnected reason={} detail=\"{}\"", source::to_string(reason),
+                     detail);
+    }
+    void on_reconnect_scheduled(std::int64_t delay_ms) override {
+        metrics_.reconnects().Increment();
+        spdlog::info("reconnecting delay_ms={}", delay_ms);
+    }
+    void on_fatal(std::string_view message) override {
+        std::lock_guard lock(mutex_);
+        fatal_ = std::string(message);
+        spdlog::error("source failed: {}", message);
+    }
+    void on_finished() override {
+        connected_.store(false);
+        metrics_.connected().Set(0);
+        queue_.close();
+    }
+
+    bool connected() const { return connected_.load(); }
+    std::string fatal() const {
+        std::lock_guard lock(mutex_);
+        return fatal_;
+    }
+
+private:
+    static ops::ConnectionError map(source::ConnectionError e) {
+        using S = source::ConnectionError;
+        using O = ops::ConnectionError;
+        switch (e) {
+            case S::kConnect: return O::kConnect;
+            case S::kTls: return O::kTls;
+            case S::kHandshake: return O::kHandshake;
+            case S::kHttp401: return O::kHttp401;
+            case S::kHttp403: return O::kHttp403;
+            case S::kHttp429: return O::kHttp429;
+            case S::kHttpOther: return O::kHttpOther;
+            case S::kInvalidUtf8: return O::kInvalidUtf8;
+            case S::kMessageTooLarge: return O::kMessageTooLarge;
+            case S::kBinaryFrame: return O::kBinaryFrame;
+            case S::kReadTimeout: return O::kReadTimeout;
+            case S::kClosedAbnormally: return O::kClosedAbnormally;
+            case S::kClosedByPeer: return O::kClosedByPeer;
+            case S::kOther: return O::kOther;
+        }
+        return O::kOther;
+    }
+
+    pipeline::FrameQueue& queue_;
+    ops::Metrics& metrics_;
+    std::atomic<bool> connected_{false};
+    mutable std::mutex mutex_;
+    std::string fatal_;
+};
+
+/// Moves the pipeline's counts into the Prometheus counters, by difference, at scrape time (the
+/// hot path only touches relaxed atomics).
+class MetricsSync {
+public:
+    MetricsSync(const pipeline::PipelineCounts& counts, ops::Metrics& metrics)
+        : counts_(counts)
+        , metrics_(metrics) {}
+
+    void sync() {
+        std::lock_guard lock(mutex_);
+        add(metrics_.events_received(), counts_.received, last_.received);
+        add(metrics_.events_delivered(), counts_.delivered, last_.delivered);
+        add(metrics_.duplicates(), counts_.duplicates, last_.duplicates);
+        add(metrics_.late(), counts_.late, last_.late);
+        add(metrics_.control_messages(), counts_.control, last_.control);
+        add(metrics_.batch_flushes(ops::SinkKind::kFile), counts_.batches, last_.batches);
+        for (std::size_t i = 0; i < pipeline::PipelineCounts::kReasons; ++i) {
+            const auto reason = ops::dead_letter_reason(static_cast<core::Errc>(i));
+            if (reason) {
+                add(metrics_.dead_lettered(*reason), counts_.dead_lettered_by_reason[i],
+                    last_.by_reason[i]);
+            }
+        }
+        static constexpr std::array<ops::FilterKind, 3> kKinds{
+            ops::FilterKind::kQueue, ops::FilterKind::kState, ops::FilterKind::kField};
+        for (std::size_t i = 0; i < kKinds.size(); ++i) {
+            add(metrics_.filtered(kKinds[i]), counts_.filtered_by_kind[i + 1], last_.by_kind[i]);
+        }
+    }
+
+private:
+    static void add(prometheus::Counter& c, const std::atomic<std::uint64_t>& now,
+                    std::uint64_t& last) {
+        const std::uint64_t v = now.load(std::memory_order_relaxed);
+        if (v > last) {
+            c.Increment(static_cast<double>(v - last));
+            last = v;
+        }
+    }
+
+    const pipeline::PipelineCounts& counts_;
+    ops::Metrics& metrics_;
+    std::mutex mutex_;
+    struct Last {
+        std::uint64_t received = 0, delivered = 0, duplicates = 0, late = 0, control = 0,
+                      batches = 0;
+        std::array<std::uint64_t, pipeline::PipelineCounts::kReasons> by_reason{};
+        std::array<std::uint64_t, 3> by_kind{};
+    } last_;
+};
+
+source::SourceOptions source_options(const config::Config& c, bool once) {
+    source::SourceOptions o;
+    const config::SourceConfig& s = c.source;
+    if (s.url) {
+        o.stream_url = *s.url;
+    } else if (c.genesys.base_url) {
+        o.login_origin = *c.genesys.base_url;
+        o.api_origin = *c.genesys.base_url;
+    } else {
+        const auto region = genesys::find_region(c.genesys.region);
+        if (!region) {
+            throw std::runtime_error(fmt::format("unknown genesys.region '{}'", c.genesys.region));
+        }
+        o.login_origin = genesys::login_origin(*region);
+        o.api_origin = genesys::api_origin(*region);
+    }
+    o.client_id = c.genesys.client_id;
+    o.client_secret = c.genesys.client_secret;
+    o.queues = s.queues;
+    o.states = s.states;
+    o.max_message_bytes = s.max_message_bytes;
+    o.connect_timeout_ms = s.connect_timeout_ms;
+    o.ping_interval_ms = s.ping_interval_ms;
+    o.idle_timeout_ms = s.idle_timeout_ms;
+    o.reconnect_initial_ms = s.reconnect_initial_ms;
+    o.reconnect_max_ms = s.reconnect_max_ms;
+    o.subscribe_max_attempts = s.subscribe_max_attempts;
+    o.token_refresh_margin_ms = c.genesys.token_refresh_margin_ms;
+    o.tls_verify = s.tls.verify;
+    o.ca_file = s.tls.ca_file;
+    o.once = once;
+    return o;
+}
+
+pipeline::Filter make_filter(const config::Config& c) {
+    std::vector<core::InteractionState> states;
+    for (const std::string& s : c.source.states) {
+        if (const auto st = core::parse_interaction_state(s)) {
+            states.push_back(*st);
+        }
+    }
+    std::vector<pipeline::FieldFilter> fields;
+    for (const config::FieldFilter& f : c.pipeline.filters) {
+        fields.push_back({f.pointer, f.values, f.negate});
+    }
+    return pipeline::Filter(c.source.queues, std::move(states), std::move(fields));
+}
+
+sink::file::FsyncPolicy fsync_policy(const std::string& s) {
+    if (s == "always") {
+        return sink::file::FsyncPolicy::kAlways;
+    }
+    return s == "never" ? sink::file::FsyncPolicy::kNever : sink::file::FsyncPolicy::kInterval;
+}
+
+}  // namespace
+
+int run_daemon(const config::Config& config, const RunOptions& options) {
+    ops::setup_logging(config.logging.level, config.logging.format);
+    if (config.source.protocol != "envelope") {
+        throw std::runtime_error(fmt::format(
+            "source.protocol '{}' is not supported yet: use 'envelope'", config.source.protocol));
+    }
+
+    // Start order (DESIGN.md §4): schemas and stores first, so a bad file fails fast.
+    const std::string schema_dir =
+        config.pipeline.schemas_dir.value_or(std::string(GSTREAM_SCHEMA_DIR) + "/events");
+    auto schemas = std::make_shared<pipeline::SchemaRegistry>(pipeline::SchemaRegistry::load(schema_dir));
+    pipeline::Validator validator(
+        [schemas](std::string_view kind, const core::JsonValue& value, std::string& detail) {
+            const pipeline::CompiledSchema& schema =
+                kind == "envelope-event" ? schemas->envelope_event() : schemas->detail(kind);
+            pipeline::SchemaError error;
+            if (schema.validate(value, &error)) {
+                return true;
+            }
+            detail = fmt::format("{}: {}", error.instance_pointer, error.keyword);
+            return false;
+        });
+
+    ops::Metrics metrics(kVersion);
+    dlq::DeadLetterQueue dead_letter_queue = dlq::DeadLetterQueue::open(config.dead_letter.path);
+    metrics.dead_letter_backlog().Set(static_cast<double>(dead_letter_queue.backlog()));
+    dead_letter_queue.set_backlog_observer(
+        [&metrics](std::int64_t n) { metrics.dead_letter_backlog().Set(static_cast<double>(n)); });
+    DlqWriter dlq_writer(dead_letter_queue, config.source.protocol);
+
+    std::vector<std::unique_ptr<sink::Sink>> sinks;
+    for (const config::SinkConfig& s : config.sinks) {
+        sinks.push_back(std::make_unique<sink::file::FileSink>(sink::file::FileSinkConfig{
+            s.path, fsync_policy(s.fsync), s.fsync_interval_ms}));
+    }
+
+    std::atomic<bool> stopping{false};
+    std::atomic<std::int64_t> stop_deadline_ms{INT64_MAX};
+    pipeline::SinkDriver driver(std::move(sinks), {}, [&] {
+        return stopping.load() && steady_ms() >= stop_deadline_ms.load();
+    });
+
+    pipeline::PipelineOptions po;
+    po.allowed_lateness_ms = config.pipeline.allowed_lateness_ms;
+    po.batch.max_events = static_cast<std::size_t>(config.pipeline.batch.max_events);
+    po.batch.max_bytes = static_cast<std::size_t>(config.pipeline.batch.max_bytes);
+    po.batch.max_age_ms = config.pipeline.batch.max_age_ms;
+    po.dedup_window_events = static_cast<std::uint64_t>(config.pipeline.dedup.window_events);
+    po.dedup_window_ms = config.pipeline.dedup.window_ms;
+    pipeline::Pipeline pipe(po, std::move(validator), make_filter(config), driver, dlq_writer);
+    pipe.set_delivery_observer([&metrics](std::span<const core::Event> batch) {
+        const std::int64_t now = steady_ns();
+        metrics.batch_size().Observe(static_cast<double>(batch.size()));
+        for (const core::Event& e : batch) {
+            metrics.end_to_end_latency().Observe(static_cast<double>(now - e.received_ns) / 1e9);
+        }
+    });
+    MetricsSync metrics_sync(pipe.counts(), metrics);
+
+    pipeline::FrameQueue queue(static_cast<std::size_t>(config.source.queue_capacity));
+    Observer observer(queue, metrics);
+
+    boost::asio::io_context io;
+    std::unique_ptr<ops::AdminServer> admin;
+    if (config.metrics.listen) {
+        admin = std::make_unique<ops::AdminServer>(
+            io, *config.metrics.listen,
+            [&] {
+                metrics_sync.sync();
+                return metrics.serialize();
+            },
+            [&] {
+                ops::ReadyState state;
+                if (stopping.load()) {
+                    state.reasons.emplace_back("shutting down");
+                }
+                if (!observer.connected()) {
+                    state.reasons.emplace_back("stream disconnected");
+                }
+                if (!driver.writable()) {
+                    state.reasons.emplace_back("a sink is failing");
+                }
+                if (!dlq_writer.healthy()) {
+                    state.reasons.emplace_back("dead-letter queue write failed");
+                }
+                state.ready = state.reasons.empty();
+                return state;
+            });
+        admin->start();
+        spdlog::info("admin server listening address={}:{}", "metrics.listen", admin->port());
+    }
+
+    auto source = source::make_envelope_source(io, source_options(config, options.once), observer);
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+        if (ec) {
+            return;
+        }
+        spdlog::info("signal received, draining signal={}", signo);
+        stop_deadline_ms.store(steady_ms() + config.shutdown_timeout_ms);
+        stopping.store(true);
+        source->stop();
+    });
+    source->start();
+    std::thread io_thread([&io] { io.run(); });
+
+    // The pipeline thread: frames, plus the orderer's and batcher's deadlines.
+    for (;;) {
+        const auto deadline = pipe.next_deadline_ms();
+        const auto wait_until =
+            std::chrono::steady_clock::now() +
+            std::chrono::milliseconds(deadline ? std::max<std::int64_t>(0, *deadline - steady_ms())
+                                               : 1000);
+        if (auto frame = queue.pop_until(wait_until)) {
+            pipe.on_message(std::move(frame->payload), frame->received_ns, steady_ms());
+        } else if (queue.closed_and_empty()) {
+            break;
+        } else {
+            pipe.tick(steady_ms());
+        }
+    }
+    pipe.drain(steady_ms());
+
+    signals.cancel();
+    io.stop();
+    io_thread.join();
+    metrics_sync.sync();
+    std::printf("%s\n", pipe.counts().summary_line().c_str());
+    std::fflush(stdout);
+    const std::string fatal = observer.fatal();
+    if (!fatal.empty()) {
+        std::fprintf(stderr, "genesys-stream: %s\n", fatal.c_str());
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace gstream::app
