@@ -5,9 +5,13 @@
 #include <cstdlib>
 #include <limits>
 
+// SSE2 is part of x86-64: RapidJSON then scans strings 16 bytes at a time.
+#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2)
+#define RAPIDJSON_SSE2
+#endif
 #include <rapidjson/error/en.h>
-#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
+#include <simdjson.h>
 
 namespace gstream::core {
 
@@ -17,7 +21,7 @@ namespace gstream::core {
 // the reader calls the handler relative to consuming '{' or '}'.
 class JsonTapeBuilder {
 public:
-    JsonTapeBuilder(JsonDocument& doc, const rapidjson::MemoryStream& stream)
+    JsonTapeBuilder(JsonDocument& doc, const rapidjson::StringStream& stream)
         : doc_(doc)
         , stream_(stream)
         , text_(doc.text_) {}
@@ -172,29 +176,35 @@ private:
         return true;
     }
 
+    // A 256-bit filter over a cheap hash of each name finds the (rare) candidates; only those
+    // are compared with the names before them.
     bool has_duplicate(std::uint32_t object_index) {
         keys_.clear();
-        const std::uint32_t stop = static_cast<std::uint32_t>(doc_.nodes_.size());
+        std::uint64_t filter[4] = {0, 0, 0, 0};
+        const auto stop = static_cast<std::uint32_t>(doc_.nodes_.size());
         for (std::uint32_t i = object_index + 1; i < stop; i = doc_.nodes_[i + 1].next) {
             const JsonNode& k = doc_.nodes_[i];
-            keys_.push_back(doc_.pool_string(k.aux2, k.aux));
-        }
-        if (keys_.size() <= 8) {
-            for (std::size_t a = 0; a < keys_.size(); ++a) {
-                for (std::size_t b = a + 1; b < keys_.size(); ++b) {
-                    if (keys_[a] == keys_[b]) {
-                        return true;
-                    }
-                }
+            const std::string_view name = doc_.pool_string(k.aux2, k.aux);
+            std::uint32_t h = static_cast<std::uint32_t>(name.size()) * 0x9E3779B1U;
+            if (!name.empty()) {
+                h ^= static_cast<unsigned char>(name.front()) * 0x85EBCA6BU;
+                h ^= static_cast<unsigned char>(name.back()) * 0xC2B2AE35U;
+                h ^= static_cast<unsigned char>(name[name.size() / 2]) * 0x27D4EB2FU;
             }
-            return false;
+            h ^= h >> 15;
+            const std::uint64_t bit = 1ULL << (h & 63U);
+            std::uint64_t& word = filter[(h >> 6) & 3U];
+            if ((word & bit) != 0 && std::find(keys_.begin(), keys_.end(), name) != keys_.end()) {
+                return true;
+            }
+            word |= bit;
+            keys_.push_back(name);
         }
-        std::sort(keys_.begin(), keys_.end());
-        return std::adjacent_find(keys_.begin(), keys_.end()) != keys_.end();
+        return false;
     }
 
     JsonDocument& doc_;
-    const rapidjson::MemoryStream& stream_;
+    const rapidjson::StringStream& stream_;
     std::string_view text_;
     std::uint32_t last_end_ = 0;
     std::vector<Open> stack_;
@@ -202,6 +212,16 @@ private:
 };
 
 bool JsonDocument::parse(std::string_view text) {
+    owned_.assign(text);
+    return parse_in_place(owned_);
+}
+
+bool JsonDocument::parse_copy(std::string text) {
+    owned_ = std::move(text);
+    return parse_in_place(owned_);
+}
+
+bool JsonDocument::parse_in_place(const std::string& text) {
     text_ = text;
     nodes_.clear();
     pool_.clear();
@@ -210,29 +230,31 @@ bool JsonDocument::parse(std::string_view text) {
         error_ = {0, "document larger than 4 GiB"};
         return false;
     }
-    rapidjson::MemoryStream stream(text.data(), text.size());
+    // UTF-8 is checked in bulk (SIMD) so that the reader can scan strings without it.
+    if (!simdjson::validate_utf8(text.data(), text.size())) {
+        error_ = {0, "invalid UTF-8"};
+        return false;
+    }
+    nodes_.reserve(text.size() / 24 + 8);
+    pool_.reserve(text.size() / 2 + 16);
+    // std::string is NUL-terminated, which StringStream needs to find the end.
+    rapidjson::StringStream stream(text.c_str());
     JsonTapeBuilder builder(*this, stream);
     rapidjson::Reader reader;
-    constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
-                                rapidjson::kParseNumbersAsStringsFlag;
+    constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
     const rapidjson::ParseResult ok = reader.Parse<kFlags>(stream, builder);
     if (!ok) {
         error_ = {static_cast<std::uint32_t>(ok.Offset()), rapidjson::GetParseError_En(ok.Code())};
         nodes_.clear();
         return false;
     }
-    // MemoryStream reports '\0' at its end; a NUL byte inside the text would look the same.
+    // The stream reports '\0' at the terminator; a NUL byte inside the text would look the same.
     if (stream.Tell() != text.size()) {
         error_ = {static_cast<std::uint32_t>(stream.Tell()), "unexpected NUL byte"};
         nodes_.clear();
         return false;
     }
     return true;
-}
-
-bool JsonDocument::parse_copy(std::string text) {
-    owned_ = std::move(text);
-    return parse(owned_);
 }
 
 JsonType JsonValue::type() const noexcept { return doc_->node(index_).type; }

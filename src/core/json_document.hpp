@@ -127,11 +127,13 @@ public:
     JsonDocument(const JsonDocument&) = delete;
     JsonDocument& operator=(const JsonDocument&) = delete;
 
-    /// Parses `text` (RFC 8259, UTF-8 validated, one value with only whitespace around it).
-    /// `text` must outlive the document and must be under 4 GiB. Returns false and fills
-    /// error() when it is not well-formed. Reuses the document's storage.
+    /// Parses `text` (RFC 8259, UTF-8 validated, one value with only whitespace around it, under
+    /// 4 GiB) in place: `text` must outlive the document and stay unchanged. Returns false and
+    /// fills error() when it is not well-formed. Reuses the document's storage. The hot path.
+    bool parse_in_place(const std::string& text);
+    /// Copies `text` into the document, then parses the copy.
     bool parse(std::string_view text);
-    /// Copies `text` into the document first, then parses it.
+    /// Takes `text` into the document, then parses it.
     bool parse_copy(std::string text);
 
     const ParseError& error() const noexcept { return error_; }

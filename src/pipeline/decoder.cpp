@@ -51,7 +51,7 @@ void EnvelopeDecoder::decode(std::shared_ptr<core::Message> message, DecodeOutpu
     auto reject_whole = [&](Errc reason, std::string detail) {
         out.rejections.push_back({reason, "decode", std::move(detail), msg.payload, std::nullopt});
     };
-    if (!msg.doc.parse(msg.payload)) {
+    if (!msg.doc.parse_in_place(msg.payload)) {
         reject_whole(Errc::kNotJson,
                      fmt::format("offset {}: {}", msg.doc.error().offset, msg.doc.error().message));
         return;
