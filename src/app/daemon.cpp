@@ -267,9 +267,11 @@ sink::file::FsyncPolicy fsync_policy(const std::string& s) {
 
 int run_daemon(const config::Config& config, const RunOptions& options) {
     ops::setup_logging(config.logging.level, config.logging.format);
-    if (config.source.protocol != "envelope") {
-        throw std::runtime_error(fmt::format(
-            "source.protocol '{}' is not supported yet: use 'envelope'", config.source.protocol));
+    const bool notifications = config.source.protocol == "notifications";
+    if (notifications && !config.source.url) {
+        throw std::runtime_error(
+            "source.protocol 'notifications' needs source.url for now (channels and topic "
+            "subscriptions are not built yet): set source.url or use protocol 'envelope'");
     }
 
     // Start order (DESIGN.md §4): schemas and stores first, so a bad file fails fast.
@@ -308,6 +310,7 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     });
 
     pipeline::PipelineOptions po;
+    po.protocol = notifications ? pipeline::Protocol::kNotifications : pipeline::Protocol::kEnvelope;
     po.allowed_lateness_ms = config.pipeline.allowed_lateness_ms;
     po.batch.max_events = static_cast<std::size_t>(config.pipeline.batch.max_events);
     po.batch.max_bytes = static_cast<std::size_t>(config.pipeline.batch.max_bytes);

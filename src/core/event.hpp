@@ -28,13 +28,21 @@ enum class InteractionState : std::uint8_t { kNone, kQueued, kAlerting, kContact
 std::string_view to_string(InteractionState s) noexcept;
 std::optional<InteractionState> parse_interaction_state(std::string_view s) noexcept;
 
+/// Which wire shape an event came in.
+enum class EventFormat : std::uint8_t {
+    kEnvelope,      ///< an element of a batch envelope's `events` (SEED-PROTOCOL.md §3)
+    kNotification,  ///< a Notifications API detail event `{topicName, eventBody, metadata}`
+};
+
 /// One decoded event. Views point into `message`. Cheap to move.
 struct Event {
     std::shared_ptr<const Message> message;
-    JsonValue value;  ///< the event object (an envelope's events[i])
-    JsonValue data;   ///< its `data` (the Genesys event body)
-    JsonValue id;     ///< `id` string token (raw() keeps the original escapes)
-    JsonValue event_type;
+    EventFormat format = EventFormat::kEnvelope;
+    JsonValue value;  ///< the event object (an envelope's events[i]; a notification message)
+    JsonValue data;   ///< the Genesys event body (`data`, or `eventBody`)
+    JsonValue id;     ///< `id` (or `metadata.CorrelationId`) string token, original escapes kept
+    JsonValue event_type;         ///< `eventType` token; !valid() for notifications
+    std::string_view kind;        ///< the event kind, unescaped ("acd.end"); points into message
     JsonValue queue_id;         ///< data.queueId, !valid() when absent
     JsonValue conversation_id;  ///< data.conversationId, !valid() when absent
     Instant instant;            ///< the event time

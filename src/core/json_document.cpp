@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <cstdlib>
 #include <limits>
 
@@ -15,15 +16,15 @@
 
 namespace gstream::core {
 
-// SAX handler that appends nodes to the document's tape. Offsets come from the stream position:
-// scalars are reported after they are consumed; container starts and ends are found by skipping
-// whitespace and one delimiter from the end of the previous token, which does not depend on when
-// the reader calls the handler relative to consuming '{' or '}'.
+// SAX handler that appends nodes to the document's tape. Offsets are recomputed from the text,
+// not read from the stream (RapidJSON parses strings and numbers on a local copy of a
+// StringStream, so its position lags inside the handler): a value starts after whitespace and
+// one ':' or ',' from the end of the previous token; a string ends at its first unescaped quote,
+// a number after its digits, a literal after its letters, a container at its closing bracket.
 class JsonTapeBuilder {
 public:
-    JsonTapeBuilder(JsonDocument& doc, const rapidjson::StringStream& stream)
+    explicit JsonTapeBuilder(JsonDocument& doc)
         : doc_(doc)
-        , stream_(stream)
         , text_(doc.text_) {}
 
     bool Null() { return scalar(JsonType::kNull, 4); }
@@ -35,8 +36,9 @@ public:
     bool Double(double) { return false; }
 
     bool RawNumber(const char* str, rapidjson::SizeType length, bool) {
-        const auto end = static_cast<std::uint32_t>(stream_.Tell());
-        JsonNode& n = push(end - length, end);
+        const std::uint32_t begin = value_start();
+        const std::uint32_t end = begin + length;
+        JsonNode& n = push(begin, end);
         const std::string_view digits(str, length);
         const bool integral = digits.find_first_of(".eE") == std::string_view::npos;
         if (integral) {
@@ -60,8 +62,9 @@ public:
     }
 
     bool String(const char* str, rapidjson::SizeType length, bool) {
-        const auto end = static_cast<std::uint32_t>(stream_.Tell());
-        JsonNode& n = push(value_start(), end);
+        const std::uint32_t begin = value_start();
+        const std::uint32_t end = string_end(begin);
+        JsonNode& n = push(begin, end);
         n.type = JsonType::kString;
         store_string(n, str, length);
         last_end_ = end;
@@ -69,8 +72,9 @@ public:
     }
 
     bool Key(const char* str, rapidjson::SizeType length, bool) {
-        const auto end = static_cast<std::uint32_t>(stream_.Tell());
-        JsonNode& n = push_raw(value_start(), end);
+        const std::uint32_t begin = value_start();
+        const std::uint32_t end = string_end(begin);
+        JsonNode& n = push_raw(begin, end);
         n.type = JsonType::kKey;
         store_string(n, str, length);
         n.next = static_cast<std::uint32_t>(doc_.nodes_.size());
@@ -104,6 +108,26 @@ private:
         return p;
     }
 
+    // One past the closing quote of the string token that opens at `begin`.
+    std::uint32_t string_end(std::uint32_t begin) const {
+        std::size_t p = begin + 1;
+        for (;;) {
+            const void* q = std::memchr(text_.data() + p, '"', text_.size() - p);
+            if (q == nullptr) {
+                return static_cast<std::uint32_t>(text_.size());  // not reached: the reader checked it
+            }
+            const auto at = static_cast<std::size_t>(static_cast<const char*>(q) - text_.data());
+            std::size_t backslashes = 0;
+            while (at - backslashes > begin + 1 && text_[at - 1 - backslashes] == '\\') {
+                ++backslashes;
+            }
+            if (backslashes % 2 == 0) {
+                return static_cast<std::uint32_t>(at + 1);
+            }
+            p = at + 1;
+        }
+    }
+
     std::uint32_t value_start() const {
         std::uint32_t p = skip_ws(last_end_);
         if (p < text_.size() && (text_[p] == ':' || text_[p] == ',')) {
@@ -127,8 +151,9 @@ private:
     }
 
     bool scalar(JsonType type, std::uint32_t length) {
-        const auto end = static_cast<std::uint32_t>(stream_.Tell());
-        JsonNode& n = push(end - length, end);
+        const std::uint32_t begin = value_start();
+        const std::uint32_t end = begin + length;
+        JsonNode& n = push(begin, end);
         n.type = type;
         last_end_ = end;
         return true;
@@ -204,7 +229,6 @@ private:
     }
 
     JsonDocument& doc_;
-    const rapidjson::StringStream& stream_;
     std::string_view text_;
     std::uint32_t last_end_ = 0;
     std::vector<Open> stack_;
@@ -239,7 +263,7 @@ bool JsonDocument::parse_in_place(const std::string& text) {
     pool_.reserve(text.size() / 2 + 16);
     // std::string is NUL-terminated, which StringStream needs to find the end.
     rapidjson::StringStream stream(text.c_str());
-    JsonTapeBuilder builder(*this, stream);
+    JsonTapeBuilder builder(*this);
     rapidjson::Reader reader;
     constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
     const rapidjson::ParseResult ok = reader.Parse<kFlags>(stream, builder);

@@ -126,7 +126,8 @@ void EnvelopeDecoder::decode(std::shared_ptr<core::Message> message, DecodeOutpu
                 event.queue_id = event.data.find("queueId");
                 event.conversation_id = event.data.find("conversationId");
                 if (event.event_type.is_string()) {
-                    event.state = derive_state(event.event_type.get_string(), event.data);
+                    event.kind = event.event_type.get_string();
+                    event.state = derive_state(event.kind, event.data);
                 }
             }
         }
@@ -135,6 +136,83 @@ void EnvelopeDecoder::decode(std::shared_ptr<core::Message> message, DecodeOutpu
         event.received_ns = msg.received_ns;
         out.events.push_back(std::move(event));
     });
+}
+
+void NotificationDecoder::decode(std::shared_ptr<core::Message> message, DecodeOutput& out) {
+    core::Message& msg = *message;
+    auto reject_whole = [&](Errc reason, std::string detail) {
+        out.rejections.push_back({reason, "decode", std::move(detail), msg.payload, std::nullopt});
+    };
+    if (!msg.doc.parse_in_place(msg.payload)) {
+        reject_whole(Errc::kNotJson,
+                     fmt::format("offset {}: {}", msg.doc.error().offset, msg.doc.error().message));
+        return;
+    }
+    const JsonValue root = msg.doc.root();
+    if (!root.is_object()) {
+        reject_whole(Errc::kNotJson, "message is not a JSON object");
+        return;
+    }
+    const JsonValue topic = root.find("topicName");
+    const std::string_view topic_name = topic.get_string();
+    if (topic_name == "channel.metadata" || topic_name.starts_with("v2.system.")) {
+        out.control = true;
+        return;
+    }
+    constexpr std::string_view kDetailPrefix = "v2.detail.events.conversation.";
+    if (!topic.is_string() || !topic_name.starts_with(kDetailPrefix)) {
+        reject_whole(Errc::kBadEnvelope,
+                     topic.valid() ? fmt::format("unsupported topic {}", topic.raw())
+                                   : std::string("no topicName"));
+        return;
+    }
+    // v2.detail.events.conversation.{conversationId}.{kind}: the kind may contain dots.
+    const std::string_view rest = topic_name.substr(kDetailPrefix.size());
+    const std::size_t dot = rest.find('.');
+    if (dot == std::string_view::npos || dot + 1 >= rest.size()) {
+        reject_whole(Errc::kBadEnvelope, fmt::format("topic {} names no event kind", topic.raw()));
+        return;
+    }
+    if (root.has_duplicate_key()) {
+        reject_whole(Errc::kDuplicateKey, "an object repeats a member name");
+        return;
+    }
+    if (root.height() > kMaxEventDepth) {
+        reject_whole(Errc::kTooDeep,
+                     fmt::format("nesting {} levels deep, limit {}", root.height(), kMaxEventDepth));
+        return;
+    }
+    core::Event event;
+    event.format = core::EventFormat::kNotification;
+    event.value = root;
+    event.kind = rest.substr(dot + 1);
+    event.data = root.find("eventBody");
+    event.id = root.at_pointer("/metadata/CorrelationId");
+    if (event.data.is_object()) {
+        const JsonValue event_time = event.data.find("eventTime");
+        if (event_time.valid() && event_time.type() == core::JsonType::kBigInteger) {
+            reject_whole(Errc::kNumberOutOfRange,
+                         fmt::format("/eventBody/eventTime {} is outside int64", event_time.raw()));
+            return;
+        }
+        if (event_time.valid() && event_time.type() == core::JsonType::kInteger) {
+            const auto instant = core::instant_from_epoch_ms(event_time.get_int64());
+            if (!instant) {
+                reject_whole(Errc::kBadTimestamp,
+                             fmt::format("/eventBody/eventTime {} is outside 1970-2262",
+                                         event_time.raw()));
+                return;
+            }
+            event.instant = *instant;
+        }
+        event.queue_id = event.data.find("queueId");
+        event.conversation_id = event.data.find("conversationId");
+        event.state = derive_state(event.kind, event.data);
+    }
+    event.message = std::move(message);
+    event.sequence = next_event_sequence_++;
+    event.received_ns = msg.received_ns;
+    out.events.push_back(std::move(event));
 }
 
 }  // namespace gstream::pipeline

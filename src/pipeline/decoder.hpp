@@ -34,6 +34,20 @@ private:
     std::uint64_t next_event_sequence_ = 0;
 };
 
+/// Decodes Notifications API messages (API-NOTES §3.4): heartbeats, pongs and `v2.system.*` are
+/// control messages; `v2.detail.events.conversation.{conversationId}.{kind}` is one event with
+/// id = metadata.CorrelationId, kind = the topic's suffix, instant = eventBody.eventTime (epoch ms)
+/// and data = eventBody. A message that is not JSON or not an object is `not_json`; another topic
+/// or a detail event without topicName/eventBody/metadata is `bad_envelope`, dead-lettered whole.
+/// Not thread-safe; one instance per pipeline thread.
+class NotificationDecoder {
+public:
+    void decode(std::shared_ptr<core::Message> message, DecodeOutput& out);
+
+private:
+    std::uint64_t next_event_sequence_ = 0;
+};
+
 /// The interaction state of an envelope event (SEED-PROTOCOL.md §3 table).
 core::InteractionState derive_state(std::string_view event_type, const core::JsonValue& data);
 

@@ -48,7 +48,11 @@ void Pipeline::on_message(std::string payload, std::int64_t received_ns, std::in
     decoded_.events.clear();
     decoded_.rejections.clear();
     decoded_.control = false;
-    decoder_.decode(std::move(message), decoded_);
+    if (options_.protocol == Protocol::kNotifications) {
+        notification_decoder_.decode(std::move(message), decoded_);
+    } else {
+        envelope_decoder_.decode(std::move(message), decoded_);
+    }
     if (decoded_.control) {
         counts_.control.fetch_add(1, std::memory_order_relaxed);
     }

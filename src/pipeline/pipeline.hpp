@@ -32,7 +32,10 @@ public:
 
 enum class LatePolicy { kDeliver, kDeadLetter };
 
+enum class Protocol { kEnvelope, kNotifications };
+
 struct PipelineOptions {
+    Protocol protocol = Protocol::kEnvelope;  ///< how messages are decoded
     std::int64_t allowed_lateness_ms = 2000;
     BatchLimits batch;
     std::uint64_t dedup_window_events = 100'000;
@@ -81,7 +84,8 @@ private:
     void flush_batch();
 
     PipelineOptions options_;
-    EnvelopeDecoder decoder_;
+    EnvelopeDecoder envelope_decoder_;
+    NotificationDecoder notification_decoder_;
     Validator validator_;
     Filter filter_;
     Deduplicator dedup_;

@@ -6,11 +6,14 @@ Validator::Validator(SchemaCheck check)
     : check_(std::move(check)) {}
 
 bool Validator::validate(const core::Event& event, std::string& detail) const {
+    if (event.format == core::EventFormat::kNotification) {
+        return validate_notification(event, detail);
+    }
     if (check_) {
         if (!check_("envelope-event", event.value, detail)) {
             return false;
         }
-        if (!check_(event.event_type.get_string(), event.data, detail)) {
+        if (!check_(event.kind, event.data, detail)) {
             detail.insert(0, "/data");
             return false;
         }
@@ -34,6 +37,27 @@ bool Validator::validate(const core::Event& event, std::string& detail) const {
     }
     if (!event.data.is_object()) {
         detail = "/data: type (an object)";
+        return false;
+    }
+    return true;
+}
+
+bool Validator::validate_notification(const core::Event& event, std::string& detail) const {
+    if (check_ && !check_(event.kind, event.data, detail)) {
+        detail.insert(0, "/eventBody");
+        return false;
+    }
+    if (!event.id.is_string() || event.id.get_string().empty()) {
+        detail = "/metadata/CorrelationId: required (a non-empty string)";
+        return false;
+    }
+    if (!event.data.is_object()) {
+        detail = "/eventBody: type (an object)";
+        return false;
+    }
+    const core::JsonValue event_time = event.data.find("eventTime");
+    if (!event_time.valid() || event_time.type() != core::JsonType::kInteger) {
+        detail = "/eventBody/eventTime: type (an integer, epoch milliseconds)";
         return false;
     }
     return true;

@@ -17,8 +17,8 @@ using SchemaCheck =
 
 class Validator {
 public:
-    /// `check` is called with kind "envelope-event" for the event object, then with the event's
-    /// eventType for its data. Without a check only the structure the pipeline relies on is
+    /// Envelope events: `check` is called with kind "envelope-event" for the event object, then
+    /// with the event's kind for its data. Notifications: with the kind for the eventBody. Without a check only the structure the pipeline relies on is
     /// enforced.
     explicit Validator(SchemaCheck check = {});
 
@@ -26,6 +26,8 @@ public:
     bool validate(const core::Event& event, std::string& detail) const;
 
 private:
+    bool validate_notification(const core::Event& event, std::string& detail) const;
+
     SchemaCheck check_;
 };
 

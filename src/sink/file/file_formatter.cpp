@@ -38,11 +38,34 @@ void append_value(std::string_view raw, std::string& out) {
 
 }  // namespace
 
+void append_json_string(std::string_view text, std::string& out) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out.push_back('"');
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(c);
+        } else if (u < 0x20) {
+            out.append("\\u00");
+            out.push_back(kHex[u >> 4]);
+            out.push_back(kHex[u & 15]);
+        } else {
+            out.push_back(c);
+        }
+    }
+    out.push_back('"');
+}
+
 void format_event(const core::Event& event, std::string& out) {
     out.append(R"({"id":)");
     out.append(event.id.raw());
     out.append(R"(,"eventType":)");
-    out.append(event.event_type.raw());
+    if (event.event_type.valid()) {
+        out.append(event.event_type.raw());
+    } else {
+        append_json_string(event.kind, out);
+    }
     out.append(R"(,"eventTime":")");
     core::append_rfc3339(out, event.instant);
     out.push_back('"');

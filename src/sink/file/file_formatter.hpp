@@ -17,6 +17,9 @@ namespace gstream::sink::file {
 /// Appends the event's line, '\n' included, to `out`.
 void format_event(const core::Event& event, std::string& out);
 
+/// Appends `text` as a JSON string (quotes, backslashes and control characters escaped).
+void append_json_string(std::string_view text, std::string& out);
+
 /// Appends `json` without whitespace outside strings (the bytes of tokens are unchanged).
 void append_minified(std::string_view json, std::string& out);
 

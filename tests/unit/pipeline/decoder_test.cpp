@@ -77,3 +77,49 @@ TEST(EnvelopeDecoder, DerivesInteractionStates) {
 
 }  // namespace
 }  // namespace gstream::pipeline
+
+namespace gstream::pipeline {
+namespace {
+
+DecodeOutput decode_notification(std::string text) {
+    NotificationDecoder decoder;
+    auto message = std::make_shared<core::Message>();
+    message->payload = std::move(text);
+    DecodeOutput out;
+    decoder.decode(std::move(message), out);
+    return out;
+}
+
+TEST(NotificationDecoder, DecodesADetailEvent) {
+    const auto out = decode_notification(
+        R"({"topicName":"v2.detail.events.conversation.7a0c2d4e-1111-4b2c-9d8e-0f1a2b3c4d5e.acd.end",)"
+        R"("version":"2","eventBody":{"eventTime":1775121295301,"conversationId":"7a0c","queueId":"q",)"
+        R"("acdOutcome":"ANSWERED"},"metadata":{"CorrelationId":"c3b5"}})");
+    ASSERT_EQ(out.events.size(), 1U);
+    const core::Event& e = out.events[0];
+    EXPECT_EQ(e.format, core::EventFormat::kNotification);
+    EXPECT_EQ(e.kind, "acd.end");
+    EXPECT_EQ(e.id.get_string(), "c3b5");
+    EXPECT_EQ(e.instant.ns, 1775121295301LL * 1'000'000);
+    EXPECT_EQ(e.queue_id.get_string(), "q");
+    EXPECT_EQ(e.state, core::InteractionState::kContact);
+    EXPECT_FALSE(out.control);
+}
+
+TEST(NotificationDecoder, ControlAndBadMessages) {
+    EXPECT_TRUE(decode_notification(
+                    R"({"topicName":"channel.metadata","eventBody":{"message":"WebSocket Heartbeat"}})")
+                    .control);
+    EXPECT_TRUE(decode_notification(R"({"topicName":"v2.system.socket_closing","eventBody":{}})").control);
+    EXPECT_EQ(decode_notification("{\"topicName\":").rejections.at(0).reason, core::Errc::kNotJson);
+    EXPECT_EQ(decode_notification(R"({"topicName":"v2.users.x.presence"})").rejections.at(0).reason,
+              core::Errc::kBadEnvelope);
+    EXPECT_EQ(decode_notification(
+                  R"({"topicName":"v2.detail.events.conversation.c.acw","eventBody":{"eventTime":99999999999999999999}})")
+                  .rejections.at(0)
+                  .reason,
+              core::Errc::kNumberOutOfRange);
+}
+
+}  // namespace
+}  // namespace gstream::pipeline
