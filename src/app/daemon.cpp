@@ -357,7 +357,9 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
                 return state;
             });
         admin->start();
-        spdlog::info("admin server listening address={}:{}", "metrics.listen", admin->port());
+        // Tests and scripts read the bound port from this line (metrics.listen may use port 0).
+        std::printf("admin listening %s\n", admin->address().c_str());
+        std::fflush(stdout);
     }
 
     auto source = source::make_envelope_source(io, source_options(config, options.once), observer);

@@ -1,0 +1,379 @@
+// End-to-end: the emulator and the consumer as real processes over loopback sockets.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/json_document.hpp"
+#include "core/time.hpp"
+#include "dlq/dead_letter_queue.hpp"
+#include "support/integration.hpp"
+
+namespace gstream::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct ConfigOptions {
+    std::string base_url;
+    std::string extra_source;    // YAML lines under source:
+    std::string extra_pipeline;  // YAML lines under pipeline:
+    std::string metrics_listen;
+    std::string protocol = "envelope";
+};
+
+std::string write_config(const TempDir& dir, const ConfigOptions& o) {
+    std::string yaml = "genesys:\n  base_url: " + o.base_url +
+                       "\n  client_id: demo\n  client_secret: demo\n"
+                       "source:\n  protocol: " + o.protocol +
+                       "\n  reconnect_initial_ms: 50\n  reconnect_max_ms: 500\n" + o.extra_source +
+                       "pipeline:\n  batch: { max_events: 100, max_bytes: 1048576, max_age_ms: 500 }\n" +
+                       (o.extra_pipeline.empty() ? "  allowed_lateness_ms: 2000\n" : o.extra_pipeline) +
+                       "sinks:\n  - { type: file, path: " + dir.file("events.jsonl") +
+                       ", fsync: never }\n"
+                       "dead_letter:\n  path: " + dir.file("dlq.sqlite3") + "\n";
+    if (!o.metrics_listen.empty()) {
+        yaml += "metrics:\n  listen: " + o.metrics_listen + "\n";
+    }
+    const std::string path = dir.file("config.yaml");
+    write_file(path, yaml);
+    return path;
+}
+
+std::vector<std::string> dead_letter_reasons(const TempDir& dir) {
+    auto queue = dlq::DeadLetterQueue::open(dir.file("dlq.sqlite3"));
+    std::vector<std::string> reasons;
+    for (const auto& d : queue.list({})) {
+        reasons.push_back(d.reason);
+    }
+    std::sort(reasons.begin(), reasons.end());
+    return reasons;
+}
+
+std::string ev(const std::string& id, const std::string& ts, const std::string& data,
+               const std::string& type = "acd.start") {
+    return R"({"id":")" + id + R"(","timestamp":)" + ts + R"(,"eventType":")" + type +
+           R"(","data":)" + data + "}";
+}
+
+std::string body(const std::string& conversation, const std::string& extra = "") {
+    return R"({"conversationId":")" + conversation +
+           R"(","eventTime":1764496800000,"queueId":"q1","mediaType":"VOICE")" + extra + "}";
+}
+
+std::string envelope(const std::vector<std::string>& events) {
+    std::string s = R"({"stream":"interaction.lifecycle","subscriptionId":"s1","events":[)";
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        s += (i ? "," : "") + events[i];
+    }
+    return s + "]}";
+}
+
+TEST(Consumer, EveryMessageRowAndEventReasonWithValidSiblingsDelivered) {
+    TempDir dir;
+    const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+    const std::vector<std::string> lines = {
+        envelope({
+            ev("a", R"("2026-11-30T10:00:00.000Z")", body("c1")),
+            ev("b", R"("2026-02-30T10:00:00Z")", body("c2")),                 // impossible date
+            ev("c", R"("2026-11-30T10:00:00")", body("c3")),                  // no offset
+            ev("d", R"("2026-11-30T10:00:00Z")", R"({"conversationId":"c4","eventTime":1,"x":1,"x":2})"),
+            ev("e", R"("2026-11-30T10:00:00Z")", R"({"conversationId":"c5","eventTime":99999999999999999999})"),
+            ev("f", R"("2026-11-30T10:00:00Z")", R"({"conversationId":"c6","eventTime":1,"n":)" + deep + "}"),
+            ev("g", R"("2026-11-30T10:00:01Z")", body("c\\u0000g")),
+            ev("h", R"({"not":"a string"})", body("c8")),                     // format on an object
+            ev("i", R"("2026-11-30T10:00:00Z")", R"({"conversationId":"c9","eventTime":"soon"})"),
+            ev("j", R"("2026-11-30T10:00:02Z")", body("c10", R"(,"big":123456789012345678901234567890)")),
+        }),
+        "not json at all",
+        "[1,2]",
+        R"({"events":[{"id":"x"}]})",
+        R"({"stream":"interaction.lifecycle"})",
+        R"({"subscriptionId":"s1"})",
+        envelope({ev("a", R"("2026-11-30T10:00:00.000Z")", body("c1")),
+                  ev("k", R"("2026-11-30T11:00:03.5+01:00")", body("c11"))}),
+    };
+    std::string replay;
+    for (const auto& l : lines) {
+        replay += l + "\n";
+    }
+    write_file(dir.file("replay.jsonl"), replay);
+    auto emulator = start_emulator({"--protocol", "envelope", "--replay", dir.file("replay.jsonl")},
+                                   dir.file("emulator.log"));
+    const auto r = run_consumer(write_config(dir, {.base_url = emulator.origin()}),
+                                dir.file("consumer.log"));
+    ASSERT_EQ(r.exit_code, 0) << r.log;
+    ASSERT_TRUE(r.summary) << r.log;
+    const Summary& s = *r.summary;
+    EXPECT_EQ(s["received"], 16);
+    EXPECT_EQ(s["delivered"], 4);
+    EXPECT_EQ(s["dead_lettered"], 11);
+    EXPECT_EQ(s["filtered"], 0);
+    EXPECT_EQ(s["duplicates"], 1);
+    EXPECT_EQ(s["control"], 1);
+    EXPECT_EQ(dead_letter_reasons(dir),
+              (std::vector<std::string>{"bad_envelope", "bad_envelope", "bad_timestamp",
+                                        "bad_timestamp", "duplicate_key", "not_json", "not_json",
+                                        "number_out_of_range", "schema", "schema", "too_deep"}));
+    const auto out = read_lines(dir.file("events.jsonl"));
+    ASSERT_EQ(out.size(), 4U);
+    EXPECT_NE(out[0].find(R"("id":"a")"), std::string::npos);
+    EXPECT_NE(out[1].find(R"("id":"g")"), std::string::npos);
+    EXPECT_NE(out[1].find(R"("conversationId":"c\u0000g")"), std::string::npos) << out[1];
+    EXPECT_NE(out[2].find(R"("big":123456789012345678901234567890)"), std::string::npos) << out[2];
+    EXPECT_NE(out[3].find(R"("id":"k","eventType":"acd.start","eventTime":"2026-11-30T10:00:03.500Z")"),
+              std::string::npos)
+        << out[3];
+}
+
+TEST(Consumer, OrdersByInstantAcrossBatchesAndFlagsLateEvents) {
+    TempDir dir;
+    // Timestamps whose string order differs from their instant order.
+    const std::vector<std::string> lines = {
+        envelope({ev("e3", R"("2026-11-30T10:00:03.000001Z")", body("c")),
+                  ev("e1", R"("2026-11-30T11:00:01+01:00")", body("c")),
+                  ev("e2", R"("2026-11-30T09:30:02.5-00:30")", body("c"))}),
+        envelope({ev("e5", R"("2026-11-30T10:00:05Z")", body("c")),
+                  ev("e4", R"("2026-11-30T10:00:04.25Z")", body("c"))}),
+        envelope({ev("e9", R"("2026-11-30T10:00:20Z")", body("c"))}),
+        envelope({ev("late", R"("2026-11-30T10:00:06Z")", body("c"))}),  // watermark is 10:00:10
+    };
+    std::string replay;
+    for (const auto& l : lines) {
+        replay += l + "\n";
+    }
+    write_file(dir.file("replay.jsonl"), replay);
+    auto emulator = start_emulator({"--protocol", "envelope", "--replay", dir.file("replay.jsonl")},
+                                   dir.file("emulator.log"));
+    const auto r = run_consumer(
+        write_config(dir, {.base_url = emulator.origin(),
+                           .extra_pipeline = "  allowed_lateness_ms: 10000\n"
+                                             "  batch: { max_events: 2, max_bytes: 1048576, max_age_ms: 60000 }\n"}),
+        dir.file("consumer.log"));
+    ASSERT_EQ(r.exit_code, 0) << r.log;
+    std::vector<std::string> ids;
+    for (const auto& line : read_lines(dir.file("events.jsonl"))) {
+        core::JsonDocument doc;
+        ASSERT_TRUE(doc.parse(line)) << line;
+        ids.push_back(std::string(doc.root().find("id").get_string()) +
+                      (doc.root().find("late").valid() ? "!" : ""));
+    }
+    // e1..e5 are held until the watermark passes them (e9 moves it to 10:00:10); "late" arrives
+    // below it and is delivered at once, flagged; e9 is released at the end of the stream.
+    EXPECT_EQ(ids, (std::vector<std::string>{"e1", "e2", "e3", "e4", "e5", "late!", "e9"}));
+}
+
+struct ManifestCounts {
+    long long delivered = 0, dead = 0, duplicates = 0, control = 0, received = 0;
+};
+
+ManifestCounts read_manifest(const std::string& path) {
+    core::JsonDocument doc;
+    EXPECT_TRUE(doc.parse(read_file(path))) << path;
+    ManifestCounts m;
+    const auto root = doc.root();
+    m.delivered = root.find("delivered").get_int64();
+    m.duplicates = root.find("duplicates").get_int64();
+    m.control = root.find("control_messages").get_int64();
+    root.find("dead_lettered").for_each_member(
+        [&](std::string_view, const core::JsonValue& v) { m.dead += v.get_int64(); });
+    m.received = m.delivered + m.dead + m.duplicates;
+    return m;
+}
+
+void expect_summary_matches_manifest(const RunResult& r, const ManifestCounts& m) {
+    ASSERT_TRUE(r.summary) << r.log;
+    const Summary& s = *r.summary;
+    EXPECT_EQ(s["delivered"], m.delivered);
+    EXPECT_EQ(s["dead_lettered"], m.dead);
+    EXPECT_EQ(s["duplicates"], m.duplicates);
+    EXPECT_EQ(s["filtered"], 0);
+    EXPECT_EQ(s["received"], m.received);
+    EXPECT_EQ(s["control"], m.control);
+}
+
+TEST(Consumer, GeneratedStreamWithFaultsAndDropsMatchesTheManifest) {
+    TempDir dir;
+    auto emulator = start_emulator(
+        {"--protocol", "envelope", "--events", "3000", "--events-per-message", "25", "--seed", "11",
+         "--queues", "8", "--malformed-rate", "0.01", "--schema-invalid-rate", "0.02",
+         "--bad-timestamp-rate", "0.01", "--duplicate-key-rate", "0.01", "--duplicate-rate", "0.02",
+         "--max-out-of-order-ms", "1500", "--drop-after", "20", "--manifest", dir.file("manifest.json")},
+        dir.file("emulator.log"));
+    const auto r = run_consumer(write_config(dir, {.base_url = emulator.origin()}),
+                                dir.file("consumer.log"));
+    ASSERT_EQ(r.exit_code, 0) << r.log;
+    const ManifestCounts m = read_manifest(dir.file("manifest.json"));
+    EXPECT_GT(m.delivered, 2000);
+    expect_summary_matches_manifest(r, m);
+    EXPECT_EQ(static_cast<long long>(read_lines(dir.file("events.jsonl")).size()), m.delivered);
+    EXPECT_EQ(static_cast<long long>(dead_letter_reasons(dir).size()), m.dead);
+    EXPECT_NE(r.log.find("reconnect"), std::string::npos);  // the drops were survived
+}
+
+TEST(Consumer, HandshakeUnauthorizedRefreshesTheTokenAndReconnects) {
+    TempDir dir;
+    auto emulator = start_emulator({"--protocol", "envelope", "--events", "300", "--seed", "3",
+                                    "--handshake-401", "1", "--manifest", dir.file("manifest.json")},
+                                   dir.file("emulator.log"));
+    const auto r = run_consumer(write_config(dir, {.base_url = emulator.origin()}),
+                                dir.file("consumer.log"));
+    ASSERT_EQ(r.exit_code, 0) << r.log;
+    expect_summary_matches_manifest(r, read_manifest(dir.file("manifest.json")));
+    EXPECT_NE(r.log.find("http_401"), std::string::npos) << r.log;
+}
+
+TEST(Consumer, SubscriptionRateLimitHonoursRetryAfter) {
+    TempDir dir;
+    auto emulator = start_emulator({"--protocol", "envelope", "--events", "300", "--seed", "4",
+                                    "--subscribe-429", "2", "--retry-after", "1", "--manifest",
+                                    dir.file("manifest.json")},
+                                   dir.file("emulator.log"));
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = run_consumer(write_config(dir, {.base_url = emulator.origin()}),
+                                dir.file("consumer.log"));
+    ASSERT_EQ(r.exit_code, 0) << r.log;
+    expect_summary_matches_manifest(r, read_manifest(dir.file("manifest.json")));
+    // Two 429s with Retry-After: 1 s each: the consumer waited at least that long.
+    EXPECT_GE(std::chrono::steady_clock::now() - started, 2s);
+}
+
+TEST(Consumer, QueueAndStateFiltersApplyAndAreCounted) {
+    TempDir dir;
+    const std::vector<std::string> lines = {envelope({
+        ev("q1-queued", R"("2026-11-30T10:00:00Z")", body("c1"), "acd.start"),
+        ev("q2-queued", R"("2026-11-30T10:00:01Z")",
+           R"({"conversationId":"c2","eventTime":1,"queueId":"q2"})", "acd.start"),
+        ev("no-queue-ended", R"("2026-11-30T10:00:02Z")", R"({"conversationId":"c3","eventTime":1})",
+           "customer.end"),
+        ev("no-state", R"("2026-11-30T10:00:03Z")", R"({"conversationId":"c4","eventTime":1})",
+           "customer.start"),
+        ev("chat", R"("2026-11-30T10:00:04Z")",
+           R"({"conversationId":"c5","eventTime":1,"queueId":"q1","mediaType":"CHAT"})", "acd.start"),
+    })};
+    write_file(dir.file("replay.jsonl"), lines[0] + "\n");
+    auto emulator = start_emulator({"--protocol", "envelope", "--replay", dir.file("replay.jsonl")},
+                                   dir.file("emulator.log"));
+    const auto r = run_consumer(
+        write_config(dir, {.base_url = emulator.origin(),
+                           .extra_source = "  queues: [q1]\n  states: [queued, ended]\n",
+                           .extra_pipeline = "  allowed_lateness_ms: 2000\n  filters:\n"
+                                             "    - { pointer: /data/mediaType, not_in: [CHAT] }\n"}),
+        dir.file("consumer.log"));
+    ASSERT_EQ(r.exit_code, 0) << r.log;
+    ASSERT_TRUE(r.summary);
+    EXPECT_EQ((*r.summary)["delivered"], 2);
+    EXPECT_EQ((*r.summary)["filtered"], 3);
+    const auto out = read_lines(dir.file("events.jsonl"));
+    ASSERT_EQ(out.size(), 2U);
+    EXPECT_NE(out[0].find("q1-queued"), std::string::npos);
+    EXPECT_NE(out[1].find("no-queue-ended"), std::string::npos);
+}
+
+TEST(Consumer, MetricsPassPromtoolAndReadinessFollowsTheStream) {
+    TempDir dir;
+    std::string replay;
+    for (int i = 0; i < 40; ++i) {
+        replay += envelope({ev("m" + std::to_string(i), R"("2026-11-30T10:00:00Z")", body("c"))}) + "\n";
+    }
+    write_file(dir.file("replay.jsonl"), replay);
+    auto emulator = start_emulator(
+        {"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate", "20"},
+        dir.file("emulator.log"));
+    ChildProcess consumer(
+        {GSTREAM_BINARY, "run", "--config",
+         write_config(dir, {.base_url = emulator.origin(), .metrics_listen = "127.0.0.1:0"}),
+         "--once"},
+        {}, dir.file("consumer.log"));
+    const auto line = consumer.wait_for_line("admin listening ", 30s);
+    ASSERT_TRUE(line) << read_file(dir.file("consumer.log"));
+    const std::string admin = line->substr(std::string("admin listening ").size());
+    const auto health = http_get(admin, "/healthz");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200);
+    // Ready once the stream is connected: wait for it, bounded.
+    int ready = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (ready != 200 && std::chrono::steady_clock::now() < deadline) {
+        const auto r = http_get(admin, "/readyz");
+        ready = r ? r->status : 0;
+    }
+    EXPECT_EQ(ready, 200);
+    const auto metrics = http_get(admin, "/metrics");
+    ASSERT_TRUE(metrics);
+    EXPECT_EQ(metrics->status, 200);
+    EXPECT_NE(metrics->body.find("genesys_stream_events_received_total"), std::string::npos);
+    const auto [code, output] = run_shell("promtool check metrics", metrics->body);
+    EXPECT_EQ(code, 0) << output;
+    EXPECT_EQ(http_get(admin, "/nope")->status, 404);
+    const auto rest = consumer.read_all(60s);
+    EXPECT_EQ(consumer.wait(10s), 0);
+    ASSERT_FALSE(rest.empty());
+    const auto summary = parse_summary(rest.back());
+    ASSERT_TRUE(summary);
+    EXPECT_EQ((*summary)["delivered"], 40);
+}
+
+TEST(Consumer, RealGenesysDetailEventsAreDeliveredValueForValue) {
+    const std::string folder = shared_path("fixtures/genesys-real");
+    if (folder.empty()) {
+        GTEST_SKIP() << "../shared/fixtures/genesys-real is absent: real-input test skipped";
+    }
+    TempDir dir;
+    std::string replay;
+    std::map<std::string, std::string> sent;  // id -> eventBody raw
+    for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+        if (entry.path().extension() != ".json") {
+            continue;
+        }
+        core::JsonDocument doc;
+        ASSERT_TRUE(doc.parse(read_file(entry.path().string()))) << entry.path();
+        const auto root = doc.root();
+        const std::string_view detail_type = root.find("detail-type").get_string();
+        constexpr std::string_view kPrefix = "v2.detail.events.conversation.";
+        if (!detail_type.starts_with(kPrefix)) {
+            continue;
+        }
+        const auto event_body = root.at_pointer("/detail/eventBody");
+        const std::string id(root.at_pointer("/detail/metadata/CorrelationId").get_string());
+        std::string_view rest = detail_type.substr(kPrefix.size());
+        const std::string kind(rest.substr(rest.find('.') + 1));
+        const auto instant =
+            core::instant_from_epoch_ms(event_body.find("eventTime").get_int64());
+        ASSERT_TRUE(instant) << entry.path();
+        std::string compact;
+        for (char c : event_body.raw()) {
+            if (c != '\n') {
+                compact.push_back(c);
+            }
+        }
+        replay += envelope({R"({"id":")" + id + R"(","timestamp":")" + core::format_rfc3339(*instant) +
+                            R"(","eventType":")" + kind + R"(","data":)" + compact + "}"}) +
+                  "\n";
+        sent[id] = std::string(event_body.raw());
+    }
+    ASSERT_FALSE(sent.empty());
+    write_file(dir.file("replay.jsonl"), replay);
+    auto emulator = start_emulator({"--protocol", "envelope", "--replay", dir.file("replay.jsonl")},
+                                   dir.file("emulator.log"));
+    const auto r = run_consumer(write_config(dir, {.base_url = emulator.origin()}),
+                                dir.file("consumer.log"));
+    ASSERT_EQ(r.exit_code, 0) << r.log;
+    const auto out = read_lines(dir.file("events.jsonl"));
+    ASSERT_EQ(out.size(), sent.size()) << r.log;
+    for (const auto& line : out) {
+        core::JsonDocument got;
+        ASSERT_TRUE(got.parse(line));
+        const std::string id(got.root().find("id").get_string());
+        ASSERT_TRUE(sent.contains(id)) << id;
+        core::JsonDocument want;
+        ASSERT_TRUE(want.parse(sent[id]));
+        EXPECT_TRUE(json_equal(got.root().find("data"), want.root())) << id;
+    }
+}
+
+}  // namespace
+}  // namespace gstream::testing
