@@ -317,6 +317,39 @@ TEST(Consumer, MetricsPassPromtoolAndReadinessFollowsTheStream) {
     EXPECT_EQ((*summary)["delivered"], 40);
 }
 
+// A private CA and a server certificate for localhost / 127.0.0.1, made with the openssl CLI.
+void make_certificates(const TempDir& dir) {
+    const std::string d = dir.path();
+    write_file(dir.file("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+    const std::string script =
+        "set -e; cd " + d + "; "
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
+        "-subj /CN=gstream-test-ca >/dev/null 2>&1; "
+        "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
+        "-subj /CN=localhost >/dev/null 2>&1; "
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+        "-out server.pem -days 2 -extfile san.ext >/dev/null 2>&1";
+    const auto [code, output] = run_shell("bash -c '" + script + "'");
+    ASSERT_EQ(code, 0) << output;
+}
+
+TEST(Consumer, SecureWebSocketWithAPrivateCaAndHostnameVerification) {
+    TempDir dir;
+    make_certificates(dir);
+    auto emulator = start_emulator({"--protocol", "envelope", "--events", "200", "--seed", "5",
+                                    "--tls-cert", dir.file("server.pem"), "--tls-key",
+                                    dir.file("server.key"), "--manifest", dir.file("manifest.json")},
+                                   dir.file("emulator.log"));
+    const std::string port = emulator.address.substr(emulator.address.rfind(':') + 1);
+    const auto r = run_consumer(
+        write_config(dir, {.base_url = "https://localhost:" + port,
+                           .extra_source = "  tls: { verify: true, ca_file: " + dir.file("ca.pem") +
+                                           " }\n"}),
+        dir.file("consumer.log"));
+    ASSERT_EQ(r.exit_code, 0) << r.log;
+    expect_summary_matches_manifest(r, read_manifest(dir.file("manifest.json")));
+}
+
 TEST(Consumer, RealGenesysDetailEventsAreDeliveredValueForValue) {
     const std::string folder = shared_path("fixtures/genesys-real");
     if (folder.empty()) {
