@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <limits>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -256,6 +257,26 @@ pipeline::Filter make_filter(const config::Config& c) {
     return pipeline::Filter(c.source.queues, std::move(states), std::move(fields));
 }
 
+// Frame read -> acknowledgement percentiles, as the upper bounds of the histogram's buckets,
+// on stderr (make bench reads them).
+void print_latency(prometheus::Histogram& histogram) {
+    const prometheus::ClientMetric m = histogram.Collect();
+    const auto total = m.histogram.sample_count;
+    if (total == 0) {
+        return;
+    }
+    auto percentile = [&](double q) {
+        for (const auto& bucket : m.histogram.bucket) {
+            if (static_cast<double>(bucket.cumulative_count) >= q * static_cast<double>(total)) {
+                return bucket.upper_bound * 1000.0;
+            }
+        }
+        return std::numeric_limits<double>::infinity();
+    };
+    std::fprintf(stderr, "latency (bucket upper bounds): latency_p50_ms=%g latency_p99_ms=%g\n",
+                 percentile(0.50), percentile(0.99));
+}
+
 sink::file::FsyncPolicy fsync_policy(const std::string& s) {
     if (s == "always") {
         return sink::file::FsyncPolicy::kAlways;
@@ -398,6 +419,7 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     io_thread.join();
     metrics_sync.sync();
     std::printf("%s\n", pipe.counts().summary_line().c_str());
+    print_latency(metrics.end_to_end_latency());
     std::fflush(stdout);
     const std::string fatal = observer.fatal();
     if (!fatal.empty()) {
