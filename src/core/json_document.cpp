@@ -201,15 +201,17 @@ private:
         return true;
     }
 
+public:
     // A 256-bit filter over a cheap hash of each name finds the (rare) candidates; only those
-    // are compared with the names before them.
-    bool has_duplicate(std::uint32_t object_index) {
+    // are compared with the names before them. `keys_` is scratch space.
+    static bool has_duplicate_member(JsonDocument& doc_, std::uint32_t object_index,
+                                     std::vector<std::string_view>& keys_) {
         keys_.clear();
         std::uint64_t filter[4] = {0, 0, 0, 0};
         const auto stop = static_cast<std::uint32_t>(doc_.nodes_.size());
         for (std::uint32_t i = object_index + 1; i < stop; i = doc_.nodes_[i + 1].next) {
             const JsonNode& k = doc_.nodes_[i];
-            const std::string_view name = doc_.pool_string(k.aux2, k.aux);
+            const std::string_view name = doc_.string_of(k);
             std::uint32_t h = static_cast<std::uint32_t>(name.size()) * 0x9E3779B1U;
             if (!name.empty()) {
                 h ^= static_cast<unsigned char>(name.front()) * 0x85EBCA6BU;
@@ -228,6 +230,11 @@ private:
         return false;
     }
 
+private:
+    bool has_duplicate(std::uint32_t object_index) {
+        return has_duplicate_member(doc_, object_index, keys_);
+    }
+
     JsonDocument& doc_;
     std::string_view text_;
     std::uint32_t last_end_ = 0;
@@ -235,9 +242,9 @@ private:
     std::vector<std::string_view> keys_;
 };
 
-bool JsonDocument::parse(std::string_view text) {
+bool JsonDocument::parse(std::string_view text, JsonParser parser) {
     owned_.assign(text);
-    return parse_in_place(owned_);
+    return parse_in_place(owned_, parser);
 }
 
 bool JsonDocument::parse_copy(std::string text) {
@@ -245,7 +252,7 @@ bool JsonDocument::parse_copy(std::string text) {
     return parse_in_place(owned_);
 }
 
-bool JsonDocument::parse_in_place(const std::string& text) {
+bool JsonDocument::parse_in_place(const std::string& text, JsonParser parser) {
     text_ = text;
     nodes_.clear();
     pool_.clear();
@@ -254,6 +261,16 @@ bool JsonDocument::parse_in_place(const std::string& text) {
         error_ = {0, "document larger than 4 GiB"};
         return false;
     }
+    if (parser == JsonParser::kAuto && parse_with_simdjson()) {
+        return true;
+    }
+    nodes_.clear();
+    pool_.clear();
+    return parse_with_rapidjson();
+}
+
+bool JsonDocument::parse_with_rapidjson() {
+    const std::string_view text = text_;
     // UTF-8 is checked in bulk (SIMD) so that the reader can scan strings without it.
     if (!simdjson::validate_utf8(text.data(), text.size())) {
         error_ = {0, "invalid UTF-8"};
@@ -261,8 +278,8 @@ bool JsonDocument::parse_in_place(const std::string& text) {
     }
     nodes_.reserve(text.size() / 24 + 8);
     pool_.reserve(text.size() / 2 + 16);
-    // std::string is NUL-terminated, which StringStream needs to find the end.
-    rapidjson::StringStream stream(text.c_str());
+    // The text is a std::string's, so NUL-terminated, which StringStream needs to find the end.
+    rapidjson::StringStream stream(text.data());
     JsonTapeBuilder builder(*this);
     rapidjson::Reader reader;
     constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
@@ -278,6 +295,232 @@ bool JsonDocument::parse_in_place(const std::string& text) {
         nodes_.clear();
         return false;
     }
+    return true;
+}
+
+// Walks a simdjson DOM in document order while a cursor moves over the text, so every node gets
+// the byte range of its value. The DOM has validated the text, so the cursor only has to find
+// token boundaries. Recursion is bounded by the parser's depth limit (kSimdMaxDepth).
+class SimdTapeWalker {
+public:
+    explicit SimdTapeWalker(JsonDocument& doc)
+        : doc_(doc)
+        , text_(doc.text_) {}
+
+    struct Info {
+        std::uint32_t height;
+        std::uint8_t flags;
+    };
+
+    Info walk(simdjson::dom::element e) {
+        const std::uint32_t begin = value_start();
+        switch (e.type()) {
+            case simdjson::dom::element_type::OBJECT: return container(e, begin, true);
+            case simdjson::dom::element_type::ARRAY: return container(e, begin, false);
+            case simdjson::dom::element_type::STRING: {
+                const std::uint32_t end = string_end(begin);
+                JsonNode& n = push(begin, end, JsonType::kString);
+                store_string(n, begin, end, e.get_string().value_unsafe());
+                return {0, 0};
+            }
+            case simdjson::dom::element_type::INT64: {
+                JsonNode& n = push(begin, number_end(begin), JsonType::kInteger);
+                n.num.i = e.get_int64().value_unsafe();
+                return {0, 0};
+            }
+            case simdjson::dom::element_type::UINT64: {
+                // Only values above INT64_MAX are reported as uint64.
+                JsonNode& n = push(begin, number_end(begin), JsonType::kBigInteger);
+                n.num.d = static_cast<double>(e.get_uint64().value_unsafe());
+                n.flags |= kJsonFlagBigInteger;
+                return {0, kJsonFlagBigInteger};
+            }
+            case simdjson::dom::element_type::DOUBLE: {
+                const std::uint32_t end = number_end(begin);
+                const bool integral =
+                    text_.substr(begin, end - begin).find_first_of(".eE") == std::string_view::npos;
+                JsonNode& n = push(begin, end, integral ? JsonType::kBigInteger : JsonType::kFloat);
+                n.num.d = e.get_double().value_unsafe();
+                if (integral) {
+                    n.flags |= kJsonFlagBigInteger;
+                    return {0, kJsonFlagBigInteger};
+                }
+                return {0, 0};
+            }
+            case simdjson::dom::element_type::BOOL: {
+                const bool b = e.get_bool().value_unsafe();
+                push(begin, begin + (b ? 4 : 5), b ? JsonType::kTrue : JsonType::kFalse);
+                return {0, 0};
+            }
+            case simdjson::dom::element_type::NULL_VALUE: push(begin, begin + 4, JsonType::kNull); return {0, 0};
+        }
+        return {0, 0};
+    }
+
+private:
+    Info container(simdjson::dom::element e, std::uint32_t begin, bool object) {
+        const auto index = static_cast<std::uint32_t>(doc_.nodes_.size());
+        doc_.nodes_.emplace_back();
+        doc_.nodes_.back().type = object ? JsonType::kObject : JsonType::kArray;
+        doc_.nodes_.back().begin = begin;
+        pos_ = begin + 1;
+        std::uint32_t height = 0;
+        std::uint8_t flags = 0;
+        std::uint32_t count = 0;
+        auto child = [&](simdjson::dom::element value) {
+            const Info c = walk(value);
+            height = std::max(height, c.height);
+            flags |= c.flags;
+            ++count;
+        };
+        if (object) {
+            simdjson::dom::object members;
+            if (e.get_object().get(members) != simdjson::SUCCESS) {
+                return {0, 0};  // not reached: e is an object
+            }
+            for (const simdjson::dom::key_value_pair member : members) {
+                const std::uint32_t kbegin = value_start();
+                const std::uint32_t kend = string_end(kbegin);
+                JsonNode& k = push_raw(kbegin, kend, JsonType::kKey);
+                k.next = static_cast<std::uint32_t>(doc_.nodes_.size());
+                store_string(k, kbegin, kend, member.key);
+                child(member.value);
+            }
+        } else {
+            simdjson::dom::array elements;
+            if (e.get_array().get(elements) != simdjson::SUCCESS) {
+                return {0, 0};  // not reached: e is an array
+            }
+            for (const simdjson::dom::element value : elements) {
+                child(value);
+            }
+        }
+        const std::uint32_t end = skip_ws(pos_) + 1;  // past '}' or ']'
+        pos_ = end;
+        JsonNode& n = doc_.nodes_[index];
+        n.end = end;
+        n.next = static_cast<std::uint32_t>(doc_.nodes_.size());
+        n.aux = count;
+        n.aux2 = height + 1;
+        n.flags = flags;
+        if (object && count > 1 && has_duplicate(index)) {
+            n.flags |= kJsonFlagDuplicateKey;
+        }
+        return {n.aux2, n.flags};
+    }
+
+    JsonNode& push_raw(std::uint32_t begin, std::uint32_t end, JsonType type) {
+        JsonNode& n = doc_.nodes_.emplace_back();
+        n.type = type;
+        n.begin = begin;
+        n.end = end;
+        pos_ = end;
+        return n;
+    }
+
+    JsonNode& push(std::uint32_t begin, std::uint32_t end, JsonType type) {
+        JsonNode& n = push_raw(begin, end, type);
+        n.next = static_cast<std::uint32_t>(doc_.nodes_.size());
+        return n;
+    }
+
+    // A string without escapes is its own text between the quotes: no copy.
+    void store_string(JsonNode& n, std::uint32_t begin, std::uint32_t end, std::string_view unescaped) {
+        if (unescaped.size() == end - begin - 2) {
+            n.flags |= kJsonFlagInText;
+            n.aux2 = begin + 1;
+        } else {
+            n.aux2 = static_cast<std::uint32_t>(doc_.pool_.size());
+            doc_.pool_.append(unescaped);
+        }
+        n.aux = static_cast<std::uint32_t>(unescaped.size());
+    }
+
+    std::uint32_t skip_ws(std::uint32_t p) const {
+        while (p < text_.size() &&
+               (text_[p] == ' ' || text_[p] == '\t' || text_[p] == '\n' || text_[p] == '\r')) {
+            ++p;
+        }
+        return p;
+    }
+
+    std::uint32_t value_start() const {
+        std::uint32_t p = skip_ws(pos_);
+        if (p < text_.size() && (text_[p] == ':' || text_[p] == ',')) {
+            p = skip_ws(p + 1);
+        }
+        return p;
+    }
+
+    std::uint32_t number_end(std::uint32_t p) const {
+        while (p < text_.size()) {
+            const char c = text_[p];
+            if ((c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E') {
+                break;
+            }
+            ++p;
+        }
+        return p;
+    }
+
+    std::uint32_t string_end(std::uint32_t begin) const {
+        std::size_t p = begin + 1;
+        for (;;) {
+            const void* q = std::memchr(text_.data() + p, '"', text_.size() - p);
+            if (q == nullptr) {
+                return static_cast<std::uint32_t>(text_.size());
+            }
+            const auto at = static_cast<std::size_t>(static_cast<const char*>(q) - text_.data());
+            std::size_t backslashes = 0;
+            while (at - backslashes > begin + 1 && text_[at - 1 - backslashes] == '\\') {
+                ++backslashes;
+            }
+            if (backslashes % 2 == 0) {
+                return static_cast<std::uint32_t>(at + 1);
+            }
+            p = at + 1;
+        }
+    }
+
+    bool has_duplicate(std::uint32_t object_index) {
+        return JsonTapeBuilder::has_duplicate_member(doc_, object_index, keys_);
+    }
+
+    JsonDocument& doc_;
+    std::string_view text_;
+    std::uint32_t pos_ = 0;
+    std::vector<std::string_view> keys_;
+};
+
+namespace {
+
+// simdjson's DOM recursion limit here; deeper documents take the RapidJSON path.
+constexpr std::size_t kSimdMaxDepth = 256;
+
+simdjson::dom::parser& thread_parser() {
+    thread_local simdjson::dom::parser parser = [] {
+        simdjson::dom::parser p;
+        // On failure the parser allocates on first use with the default depth; still correct.
+        if (p.allocate(1 << 16, kSimdMaxDepth) != simdjson::SUCCESS) {
+            return simdjson::dom::parser{};
+        }
+        return p;
+    }();
+    return parser;
+}
+
+}  // namespace
+
+bool JsonDocument::parse_with_simdjson() {
+    simdjson::dom::parser& parser = thread_parser();
+    // realloc_if_needed: the text has no guaranteed SIMDJSON_PADDING, so simdjson copies it.
+    const auto result = parser.parse(text_.data(), text_.size(), true);
+    if (result.error() != simdjson::SUCCESS) {
+        return false;
+    }
+    nodes_.reserve(text_.size() / 24 + 8);
+    SimdTapeWalker walker(*this);
+    walker.walk(result.value_unsafe());
     return true;
 }
 
@@ -310,8 +553,7 @@ std::string_view JsonValue::get_string() const noexcept {
     if (!is_string()) {
         return {};
     }
-    const JsonNode& n = doc_->node(index_);
-    return doc_->pool_string(n.aux2, n.aux);
+    return doc_->string_of(doc_->node(index_));
 }
 
 std::int64_t JsonValue::get_int64() const noexcept {
@@ -354,8 +596,7 @@ JsonValue JsonValue::find(std::string_view key) const noexcept {
     std::uint32_t i = index_ + 1;
     const std::uint32_t stop = doc_->node(index_).next;
     while (i < stop) {
-        const JsonNode& k = doc_->node(i);
-        if (doc_->pool_string(k.aux2, k.aux) == key) {
+        if (doc_->string_of(doc_->node(i)) == key) {
             return {doc_, i + 1};
         }
         i = doc_->node(i + 1).next;

@@ -5,9 +5,14 @@
 // of its value in the original text, so sinks and the dead-letter queue get the original bytes,
 // every escape intact, with no re-serialisation. While parsing it records, per subtree, what the
 // pipeline must dead-letter event by event: repeated member names, nesting height and integers
-// outside int64 (simdjson 3.0.1 fails the whole document on these and keeps no source offsets:
-// DESIGN.md §5). The parser is RapidJSON's iterative SAX reader: no recursion, so 100,000-deep
-// input cannot overflow the stack; UTF-8 is validated.
+// outside int64.
+//
+// Two library parsers build the same tape. The fast path is simdjson's DOM parser (full RFC 8259
+// validation, SIMD), walked in document order alongside the text to recover each value's byte
+// range, which simdjson does not keep. simdjson 3.0.1 fails the whole document on integers beyond
+// uint64, on nesting deeper than its limit and on 1e400 (DESIGN.md §5); such documents, and every
+// malformed one (for a precise error message), go through RapidJSON's iterative SAX reader: no
+// recursion, so 100,000-deep input cannot overflow the stack.
 
 #include <cstdint>
 #include <memory>
@@ -49,8 +54,13 @@ struct JsonNode {
 
 inline constexpr std::uint8_t kJsonFlagDuplicateKey = 1;  ///< subtree has an object with a repeated name
 inline constexpr std::uint8_t kJsonFlagBigInteger = 2;    ///< subtree has an integer outside int64
+inline constexpr std::uint8_t kJsonFlagInText = 4;  ///< string/key: aux2 is an offset into the text
 
 class JsonDocument;
+
+/// Which parser builds the tape: the fast path with its fallback, or only the fallback (tests
+/// compare the two).
+enum class JsonParser { kAuto, kRapidJsonOnly };
 
 /// A read-only view of one value of a JsonDocument. Cheap to copy (two words). Valid while the
 /// document and its text live. A default-constructed or not-found value is !valid().
@@ -130,9 +140,9 @@ public:
     /// Parses `text` (RFC 8259, UTF-8 validated, one value with only whitespace around it, under
     /// 4 GiB) in place: `text` must outlive the document and stay unchanged. Returns false and
     /// fills error() when it is not well-formed. Reuses the document's storage. The hot path.
-    bool parse_in_place(const std::string& text);
+    bool parse_in_place(const std::string& text, JsonParser parser = JsonParser::kAuto);
     /// Copies `text` into the document, then parses the copy.
-    bool parse(std::string_view text);
+    bool parse(std::string_view text, JsonParser parser = JsonParser::kAuto);
     /// Takes `text` into the document, then parses it.
     bool parse_copy(std::string text);
 
@@ -142,12 +152,19 @@ public:
 
     // Internal accessors for JsonValue.
     const JsonNode& node(std::uint32_t i) const noexcept { return nodes_[i]; }
-    std::string_view pool_string(std::uint32_t offset, std::uint32_t length) const noexcept {
-        return std::string_view(pool_).substr(offset, length);
+    /// The unescaped text of a string or key node: a view of the original text when it has no
+    /// escapes, else of the document's pool.
+    std::string_view string_of(const JsonNode& n) const noexcept {
+        return (n.flags & kJsonFlagInText) != 0 ? text_.substr(n.aux2, n.aux)
+                                                : std::string_view(pool_).substr(n.aux2, n.aux);
     }
 
 private:
     friend class JsonTapeBuilder;
+    friend class SimdTapeWalker;
+    bool parse_with_simdjson();
+    bool parse_with_rapidjson();
+
     std::string_view text_;
     std::string owned_;
     std::vector<JsonNode> nodes_;
@@ -165,7 +182,7 @@ void JsonValue::for_each_member(F&& f) const {
     while (i < stop) {
         const JsonNode& key = doc_->node(i);
         const JsonValue value(doc_, i + 1);
-        f(doc_->pool_string(key.aux2, key.aux), value);
+        f(doc_->string_of(key), value);
         i = doc_->node(i + 1).next;
     }
 }

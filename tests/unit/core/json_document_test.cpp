@@ -93,3 +93,53 @@ TEST(JsonDocument, PointerEscapes) {
 
 }  // namespace
 }  // namespace gstream::core
+
+namespace gstream::core {
+namespace {
+
+// Both parsers must build the same tape: types, byte ranges, skips, counts, heights, flags and
+// unescaped strings.
+void expect_same_tape(const std::string& text) {
+    JsonDocument fast, slow;
+    ASSERT_TRUE(fast.parse(text)) << text;
+    ASSERT_TRUE(slow.parse(text, JsonParser::kRapidJsonOnly)) << text;
+    std::vector<std::string> a, b;
+    auto dump = [](const JsonDocument& d, std::vector<std::string>& out) {
+        for (std::uint32_t i = 0; i < d.root().document()->node(0).next; ++i) {
+            const JsonNode& n = d.node(i);
+            std::string s = std::to_string(static_cast<int>(n.type)) + " " + std::to_string(n.begin) +
+                            "-" + std::to_string(n.end) + " next=" + std::to_string(n.next) +
+                            " flags=" + std::to_string(n.flags & 3);
+            if (n.type == JsonType::kString || n.type == JsonType::kKey) {
+                s += " s=" + std::string(d.string_of(n));
+            } else if (n.type == JsonType::kObject || n.type == JsonType::kArray) {
+                s += " count=" + std::to_string(n.aux) + " height=" + std::to_string(n.aux2);
+            } else if (n.type == JsonType::kInteger) {
+                s += " i=" + std::to_string(n.num.i);
+            }
+            out.push_back(s);
+        }
+    };
+    dump(fast, a);
+    dump(slow, b);
+    EXPECT_EQ(a, b) << text;
+}
+
+TEST(JsonDocument, FastAndFallbackParsersBuildTheSameTape) {
+    for (const char* text : {
+             R"({"a":1})",
+             R"(  [ 1 , -0.5e-3, 1E+2, true ,false,null , "x" ]  )",
+             R"({"k\"ey":"v\\\"al\u00e9\ud83d\ude00","e":{},"f":[],"g":[[[]]],"h":{"i":{"j":"k"}}})",
+             "{\"s\":\"line\\nbreak\\t\\/\",\r\n\t\"n\":\n-12345678901234}",
+             R"({"dup":1,"x":{"y":[{"dup":1,"dup":2}]}})",
+             R"([9223372036854775807,9223372036854775808,18446744073709551615,-9223372036854775808])",
+             R"("just a string")",
+             "42",
+             R"({"":"","\u0000":"\u0000"})",
+         }) {
+        expect_same_tape(text);
+    }
+}
+
+}  // namespace
+}  // namespace gstream::core
