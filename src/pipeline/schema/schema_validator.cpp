@@ -15,11 +15,21 @@
 #include <utility>
 #include <vector>
 
+// Boost.Regex gives up on a match after max(N*S^2, min(N^2, this)) states (N = input length,
+// S = pattern size) by throwing; the default 100,000,000 let "^(a+)+$" on 5,000 characters run for
+// seconds. Linear-time patterns stay within the uncapped N*S^2 term, so lowering the cap only
+// shortens catastrophic backtracking. The limit is read inside perl_matcher templates; the regex
+// type below uses a traits class private to this file, so these instantiations are ours alone and
+// another translation unit using boost::regex keeps its own limit (no ODR clash).
+#define BOOST_REGEX_MAX_STATE_COUNT 1000000
 #include <boost/regex.hpp>
 #include <fmt/format.h>
 
 namespace gstream::pipeline {
 namespace {
+
+struct EcmaRegexTraits : boost::regex_traits<char> {};
+using Regex = boost::basic_regex<char, EcmaRegexTraits>;
 
 using core::JsonType;
 using core::JsonValue;
@@ -393,7 +403,7 @@ struct CompiledSchema::Impl {
     // The schema's own copy of the text: enum/const values and big-integer limits point into it.
     std::unique_ptr<core::JsonDocument> schema_doc;
     std::vector<Node> nodes;
-    std::vector<boost::regex> regexes;
+    std::vector<Regex> regexes;
     std::uint32_t root = 0;
 
     bool check(std::uint32_t id, const JsonValue& v, const PathSeg* path, unsigned depth,
@@ -431,7 +441,7 @@ bool fail(SchemaError* err, const PathSeg* path, const Node& n, std::string_view
 
 // Boost.Regex keeps its match state in match_results; one per thread avoids an allocation per
 // match once warmed up.
-bool regex_search_guarded(const boost::regex& re, std::string_view s, bool& too_complex) noexcept {
+bool regex_search_guarded(const Regex& re, std::string_view s, bool& too_complex) noexcept {
     thread_local boost::match_results<const char*> match;
     try {
         return boost::regex_search(s.data(), s.data() + s.size(), match, re,
@@ -796,7 +806,7 @@ bool is_known_keyword(std::string_view k) {
 class Compiler {
 public:
     Compiler(const core::JsonDocument& doc, std::vector<Node>& nodes,
-             std::vector<boost::regex>& regexes)
+             std::vector<Regex>& regexes)
         : doc_(doc), nodes_(nodes), regexes_(regexes) {}
 
     std::uint32_t compile_root() {
@@ -965,6 +975,7 @@ private:
             compile_keyword(id, key, value, pointer);
         });
         Node& n = nodes_[id];
+        build_member_table(n);
         n.object_checks = !n.members.empty() || n.additional_properties != kNone ||
                           !n.pattern_properties.empty();
         n.array_checks = n.min_items > 0 ||
@@ -977,7 +988,6 @@ private:
                           n.max_length != std::numeric_limits<std::uint64_t>::max() ||
                           n.pattern != kNone || n.date_time;
         n.number_checks = n.minimum || n.maximum || n.exclusive_minimum || n.exclusive_maximum;
-        build_member_table(n);
     }
 
     std::uint64_t count_value(std::string_view key, const JsonValue& value,
@@ -1182,8 +1192,7 @@ private:
         try {
             // ECMA-262 semantics: "." stops at line ends and ^/$ anchor the whole input.
             regexes_.emplace_back(text.data(), text.data() + text.size(),
-                                  boost::regex::ECMAScript | boost::regex::no_mod_m |
-                                      boost::regex::no_mod_s);
+                                  Regex::ECMAScript | Regex::no_mod_m | Regex::no_mod_s);
         } catch (const boost::regex_error& e) {
             compile_error(
                 fmt::format("invalid regex /{}/ at {}: {}", text, shown(at), e.what()));
@@ -1275,7 +1284,7 @@ private:
 
     const core::JsonDocument& doc_;
     std::vector<Node>& nodes_;
-    std::vector<boost::regex>& regexes_;
+    std::vector<Regex>& regexes_;
     std::string base_;
     std::vector<std::string> ref_targets_;
     std::unordered_map<std::uint32_t, std::uint32_t> memo_;  // tape index -> node
