@@ -434,7 +434,9 @@ bool fail(SchemaError* err, const PathSeg* path, const Node& n, std::string_view
     return false;
 }
 
-// Messages are only built when the caller asked for the error.
+// Messages are only built when the caller asked for the error. A macro, not a function, so that
+// the message arguments (type_mask_names() allocates) are not even evaluated when an anyOf/oneOf/
+// not branch fails on the way to an overall success: that path must not allocate.
 #define GSTREAM_SCHEMA_FAIL(err, path, node, keyword, ...) \
     fail((err), (path), (node), (keyword),                  \
          (err) != nullptr ? fmt::format(__VA_ARGS__) : std::string())

@@ -2,6 +2,9 @@
 // reports. The official suite runs in schema_test_suite_test.cpp.
 
 #include <chrono>
+#include <cstdlib>
+#include <new>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -403,6 +406,73 @@ TEST(SchemaValidator, InvalidInstanceValueFails) {
     SchemaError error;
     EXPECT_FALSE(schema.validate(core::JsonValue{}, &error));
     EXPECT_TRUE(valid(schema, "1"));
+}
+
+}  // namespace
+}  // namespace gstream::pipeline
+
+// Counts operator new calls on this thread while enabled: proves the success path allocates
+// nothing. The replacement forwards to malloc/free for the whole test binary.
+namespace gstream::pipeline {
+namespace {
+thread_local bool g_counting = false;
+thread_local std::size_t g_allocations = 0;
+}  // namespace
+}  // namespace gstream::pipeline
+
+void* operator new(std::size_t size) {
+    if (gstream::pipeline::g_counting) {
+        ++gstream::pipeline::g_allocations;
+    }
+    if (void* p = std::malloc(size == 0 ? 1 : size)) {
+        return p;
+    }
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace gstream::pipeline {
+namespace {
+
+TEST(SchemaValidator, SuccessPathDoesNotAllocate) {
+    const CompiledSchema schema = compile_ok(R"({
+        "type": "object", "required": ["conversationId", "eventTime"],
+        "properties": {
+            "conversationId": {"type": "string", "minLength": 1, "pattern": "^[0-9a-f-]+$"},
+            "eventTime": {"$ref": "#/definitions/ms"},
+            "big": {"minimum": 0, "exclusiveMaximum": 1e30},
+            "mediaType": {"anyOf": [{"type": "integer"}, {"enum": ["VOICE", "CHAT"]}]},
+            "when": {"type": "string", "format": "date-time", "maxLength": 40},
+            "ids": {"type": "array", "items": {"type": "string"}, "maxItems": 10},
+            "nested": {"oneOf": [{"type": "null"}, {"$ref": "#"}]},
+            "attributes": {"additionalProperties": {"type": "string"}}},
+        "definitions": {"ms": {"type": "integer", "minimum": 0}}})");
+    core::JsonDocument doc;
+    ASSERT_TRUE(doc.parse(R"({"conversationId": "7a0c2d4e-1111", "eventTime": 1775121295301,
+        "big": 18446744073709551616, "mediaType": "CHAT", "when": "2026-11-30T10:15:02.125Z",
+        "ids": ["a", "b"], "nested": {"conversationId": "c", "eventTime": 1, "nested": null},
+        "attributes": {"k": "v"}, "unknown": [1, {"x": 2}]})"));
+    SchemaError error;
+    ASSERT_TRUE(schema.validate(doc.root(), &error)) << error.message;  // warms up the regex state
+    g_allocations = 0;
+    g_counting = true;
+    bool all = true;
+    for (int i = 0; i < 100; ++i) {
+        all = schema.validate(doc.root(), &error) && all;
+        all = schema.validate(doc.root()) && all;
+    }
+    g_counting = false;
+    EXPECT_TRUE(all);
+    EXPECT_EQ(g_allocations, 0u);
+    // The counter works: the failure path builds the error text.
+    core::JsonDocument bad;
+    ASSERT_TRUE(bad.parse(R"({"conversationId": "c", "eventTime": "1"})"));
+    g_counting = true;
+    EXPECT_FALSE(schema.validate(bad.root(), &error));
+    g_counting = false;
+    EXPECT_GT(g_allocations, 0u);
+    EXPECT_EQ(error.instance_pointer, "/eventTime");
 }
 
 }  // namespace
