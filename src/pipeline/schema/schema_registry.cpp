@@ -58,10 +58,11 @@ bool SchemaRegistry::has_kind(std::string_view event_type) const noexcept {
 }
 
 const CompiledSchema& SchemaRegistry::detail(std::string_view event_type) const noexcept {
-    if (!has_kind(event_type)) {
+    const auto it = schemas_.find(event_type);
+    if (it == schemas_.end() || &it->second == envelope_) {
         return *common_;
     }
-    return schemas_.find(event_type)->second;
+    return it->second;  // the kind's own schema, or detail-common itself
 }
 
 std::vector<std::string> SchemaRegistry::kinds() const {
