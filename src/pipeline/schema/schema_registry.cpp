@@ -1,0 +1,99 @@
+#include "pipeline/schema/schema_registry.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
+
+#include <fmt/format.h>
+
+namespace gstream::pipeline {
+namespace {
+
+constexpr std::string_view kEnvelopeStem = "envelope-event";
+constexpr std::string_view kCommonStem = "detail-common";
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+SchemaRegistry SchemaRegistry::load(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::directory_iterator it(dir, ec);
+    if (ec) {
+        throw std::runtime_error(
+            fmt::format("{}: cannot read the schema directory: {}", dir, ec.message()));
+    }
+    SchemaRegistry registry;
+    std::vector<fs::path> files;
+    for (const fs::directory_entry& entry : it) {
+        const std::string name = entry.path().filename().string();
+        if (entry.is_regular_file() && ends_with(name, kSuffix)) {
+            files.push_back(entry.path());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    for (const fs::path& path : files) {
+        const std::string name = path.filename().string();
+        std::string stem = name.substr(0, name.size() - kSuffix.size());
+        registry.schemas_.emplace(std::move(stem), CompiledSchema::compile_file(path.string()));
+    }
+    const auto envelope = registry.schemas_.find(kEnvelopeStem);
+    const auto common = registry.schemas_.find(kCommonStem);
+    if (envelope == registry.schemas_.end() || common == registry.schemas_.end()) {
+        throw std::runtime_error(fmt::format("{}: missing {} or {}", dir, kEnvelopeFile,
+                                             kCommonFile));
+    }
+    registry.envelope_ = &envelope->second;
+    registry.common_ = &common->second;
+    return registry;
+}
+
+bool SchemaRegistry::has_kind(std::string_view event_type) const noexcept {
+    return event_type != kEnvelopeStem && event_type != kCommonStem &&
+           schemas_.find(event_type) != schemas_.end();
+}
+
+const CompiledSchema& SchemaRegistry::detail(std::string_view event_type) const noexcept {
+    const auto it = schemas_.find(event_type);
+    if (it == schemas_.end() || &it->second == envelope_) {
+        return *common_;
+    }
+    return it->second;  // the kind's own schema, or detail-common itself
+}
+
+std::vector<std::string> SchemaRegistry::kinds() const {
+    std::vector<std::string> out;
+    for (const auto& [stem, schema] : schemas_) {
+        if (has_kind(stem)) {
+            out.push_back(stem);
+        }
+    }
+    return out;
+}
+
+bool SchemaRegistry::validate_event(const core::JsonValue& event, SchemaError* error) const {
+    if (!envelope_->validate(event, error)) {
+        if (error != nullptr) {
+            error->schema_pointer = fmt::format("{}#{}", kEnvelopeFile, error->schema_pointer);
+        }
+        return false;
+    }
+    // The envelope schema requires eventType (a string) and data (an object).
+    const std::string_view event_type = event.find("eventType").get_string();
+    if (!detail(event_type).validate(event.find("data"), error)) {
+        if (error != nullptr) {
+            error->instance_pointer = "/data" + error->instance_pointer;
+            const std::string_view file = has_kind(event_type) ? event_type : kCommonStem;
+            error->schema_pointer =
+                fmt::format("{}{}#{}", file, kSuffix, error->schema_pointer);
+        }
+        return false;
+    }
+    return true;
+}
+
+}  // namespace gstream::pipeline

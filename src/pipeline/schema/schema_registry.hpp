@@ -1,0 +1,55 @@
+#pragma once
+// The event schemas of the interaction.lifecycle stream, compiled once at start-up.
+//
+// Layout of the directory (schemas/events/, docs/validation.md):
+//   envelope-event.schema.json  one element of an envelope's `events` array (SEED-PROTOCOL.md §3)
+//   detail-common.schema.json   the `data` of an event whose eventType has no schema of its own
+//   <eventType>.schema.json     the `data` of that kind, e.g. acd.end.schema.json
+//                               (API-NOTES.md §4.2: Genesys v2.detail.events.conversation.{id}.*)
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/json_document.hpp"
+#include "pipeline/schema/schema_validator.hpp"
+
+namespace gstream::pipeline {
+
+/// Immutable after load(); every accessor and validate_event() is thread-safe. Move-only.
+class SchemaRegistry {
+public:
+    static constexpr std::string_view kEnvelopeFile = "envelope-event.schema.json";
+    static constexpr std::string_view kCommonFile = "detail-common.schema.json";
+    static constexpr std::string_view kSuffix = ".schema.json";
+
+    /// Compiles every `*.schema.json` in `dir`. Start-up only: throws std::runtime_error naming
+    /// the file and the reason when the directory cannot be read, the envelope or common schema
+    /// is missing, or any file fails to compile.
+    static SchemaRegistry load(const std::string& dir);
+
+    /// The schema of one event of an envelope.
+    const CompiledSchema& envelope_event() const noexcept { return *envelope_; }
+    /// The schema for events whose eventType has no file of its own.
+    const CompiledSchema& detail_common() const noexcept { return *common_; }
+    /// The schema of `data` for `event_type` ("acd.end"), else detail_common().
+    const CompiledSchema& detail(std::string_view event_type) const noexcept;
+    /// True when `event_type` has its own schema file.
+    bool has_kind(std::string_view event_type) const noexcept;
+    /// The event types that have their own schema, sorted.
+    std::vector<std::string> kinds() const;
+
+    /// Validates one envelope event: envelope_event(), then detail(eventType) on its `data`.
+    /// On failure `error->instance_pointer` is relative to the event ("/data/eventTime") and
+    /// `error->schema_pointer` names the file: "acd.end.schema.json#/properties/queueId/type".
+    bool validate_event(const core::JsonValue& event, SchemaError* error = nullptr) const;
+
+private:
+    SchemaRegistry() = default;
+    std::map<std::string, CompiledSchema, std::less<>> schemas_;  // file stem -> schema
+    const CompiledSchema* envelope_ = nullptr;
+    const CompiledSchema* common_ = nullptr;
+};
+
+}  // namespace gstream::pipeline
