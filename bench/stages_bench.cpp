@@ -163,3 +163,24 @@ void BM_FileWrite(benchmark::State& state) {
 BENCHMARK(BM_FileWrite);
 
 }  // namespace
+
+#include "pipeline/schema/schema_registry.hpp"
+#include "pipeline/schema/schema_validator.hpp"
+
+namespace {
+
+void BM_Validate(benchmark::State& state) {
+    const auto events = decode_events(make_message(0));
+    const auto registry =
+        gstream::pipeline::SchemaRegistry::load(std::string(GSTREAM_SCHEMA_DIR) + "/events");
+    for (auto _ : state) {
+        for (const auto& e : events) {
+            benchmark::DoNotOptimize(registry.envelope_event().validate(e.value));
+            benchmark::DoNotOptimize(registry.detail(e.kind).validate(e.data));
+        }
+    }
+    state.SetItemsProcessed(state.iterations() * kEventsPerMessage);
+}
+BENCHMARK(BM_Validate);
+
+}  // namespace

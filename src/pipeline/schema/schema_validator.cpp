@@ -264,7 +264,7 @@ bool json_equal(const JsonValue& a, const JsonValue& b) noexcept {
             const std::uint32_t stop = subtree_end(a);
             while (i < stop) {
                 const core::JsonNode& key = da->node(i);
-                const JsonValue other = b.find(da->pool_string(key.aux2, key.aux));
+                const JsonValue other = b.find(da->string_of(key));
                 if (!other.valid() || !json_equal(JsonValue(da, i + 1), other)) {
                     return false;
                 }
@@ -569,7 +569,7 @@ bool CompiledSchema::Impl::check_object(const Node& n, const JsonValue& v, const
         const std::uint32_t stop = subtree_end(v);
         for (std::uint32_t i = first_child(v); i < stop; i = doc->node(i + 1).next) {
             const core::JsonNode& key_node = doc->node(i);
-            const std::string_view key = doc->pool_string(key_node.aux2, key_node.aux);
+            const std::string_view key = doc->string_of(key_node);
             const MemberEntry* entry = n.find_member(key);
             if (entry != nullptr && entry->required_bit >= 0) {
                 seen |= std::uint64_t{1} << entry->required_bit;
