@@ -587,11 +587,14 @@ public:
     static std::string unknown_key_message(const std::string& key, const SchemaNode& schema) {
         std::vector<std::string> allowed;
         std::string best;
-        std::size_t best_distance = 3;
+        std::size_t best_distance = std::string::npos;
         for (const SchemaProperty& p : schema.properties) {
             allowed.push_back(p.name);
             const std::size_t d = edit_distance(key, p.name);
-            if (d < best_distance && d < p.name.size()) {
+            // A close spelling, or a prefix of the real name ("fsync_interval").
+            const bool prefix = std::min(key.size(), p.name.size()) >= 4 &&
+                                (p.name.starts_with(key) || key.starts_with(p.name));
+            if ((d <= 2 || prefix) && d < best_distance && d < p.name.size()) {
                 best_distance = d;
                 best = p.name;
             }

@@ -53,8 +53,8 @@ TEST_P(RegionRowTest, FoundByNameAndByDomain) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllRows, RegionRowTest, ::testing::ValuesIn(kTable),
-                         [](const auto& info) {
-                             std::string name = info.param.aws_name;
+                         [](const auto& param_info) {
+                             std::string name = param_info.param.aws_name;
                              for (char& c : name) {
                                  if (c == '-') {
                                      c = '_';
