@@ -7,8 +7,12 @@
 
 namespace gstream::config {
 
-int run_check_config(const std::string& file, const std::string& schema_path, std::ostream& out,
-                     std::ostream& err, const EnvLookup& env, bool print_effective) {
+int run_check_config(const std::string& file,
+                     const std::string& schema_path,
+                     std::ostream& out,
+                     std::ostream& err,
+                     const EnvLookup& env,
+                     bool print_effective) {
     try {
         const Config config = load_config_file(file, schema_path, env);
         out << file << ": ok\n";

@@ -14,8 +14,11 @@ namespace gstream::config {
 /// with print_effective, the effective configuration with secrets shown as ***) to `out` and
 /// returns 0; otherwise prints every problem, one "FILE:LINE:COL: key 'a.b': message" line each,
 /// to `err` and returns 2.
-int run_check_config(const std::string& file, const std::string& schema_path, std::ostream& out,
-                     std::ostream& err, const EnvLookup& env = process_env,
+int run_check_config(const std::string& file,
+                     const std::string& schema_path,
+                     std::ostream& out,
+                     std::ostream& err,
+                     const EnvLookup& env = process_env,
                      bool print_effective = false);
 
 /// Adds the "check-config" subcommand: positional FILE, --print (effective configuration),

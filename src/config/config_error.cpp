@@ -19,12 +19,14 @@ std::string Diagnostic::to_string() const {
 
 namespace {
 std::string first_line(const std::vector<Diagnostic>& diagnostics) {
-    return diagnostics.empty() ? std::string("configuration error") : diagnostics.front().to_string();
+    return diagnostics.empty() ? std::string("configuration error")
+                               : diagnostics.front().to_string();
 }
 }  // namespace
 
 ConfigError::ConfigError(std::vector<Diagnostic> diagnostics)
-    : std::runtime_error(first_line(diagnostics)), diagnostics_(std::move(diagnostics)) {}
+    : std::runtime_error(first_line(diagnostics))
+    , diagnostics_(std::move(diagnostics)) {}
 
 ConfigError::ConfigError(Diagnostic diagnostic)
     : ConfigError(std::vector<Diagnostic>{std::move(diagnostic)}) {}

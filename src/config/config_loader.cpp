@@ -187,8 +187,8 @@ std::string check_format(const std::string& format, const std::string& v) {
             return bad;
         }
         const boost::urls::url_view& u = *r;
-        const bool ws = u.scheme_id() == boost::urls::scheme::ws ||
-                        u.scheme_id() == boost::urls::scheme::wss;
+        const bool ws =
+            u.scheme_id() == boost::urls::scheme::ws || u.scheme_id() == boost::urls::scheme::wss;
         if (!ws || !u.has_authority() || u.encoded_host().empty() || u.has_userinfo() ||
             u.has_fragment() || (u.has_port() && u.port().empty())) {
             return bad;
@@ -197,7 +197,8 @@ std::string check_format(const std::string& format, const std::string& v) {
     }
     if (format == "json-pointer") {
         if (v.empty() || v.front() != '/') {
-            return "expected an RFC 6901 JSON pointer starting with '/' (e.g. /data/queueId), got '" +
+            return "expected an RFC 6901 JSON pointer starting with '/' (e.g. /data/queueId), got "
+                   "'" +
                    v + "'";
         }
         for (std::size_t i = 0; i < v.size(); ++i) {
@@ -209,8 +210,8 @@ std::string check_format(const std::string& format, const std::string& v) {
         return {};
     }
     if (format == "host-port") {
-        const std::string bad = "expected HOST:PORT (e.g. 127.0.0.1:9464, port 0 = any), got '" +
-                                v + "'";
+        const std::string bad =
+            "expected HOST:PORT (e.g. 127.0.0.1:9464, port 0 = any), got '" + v + "'";
         const std::size_t colon = v.rfind(':');
         if (colon == std::string::npos || colon == 0 || v.find(' ') != std::string::npos) {
             return bad;
@@ -233,7 +234,9 @@ std::string check_format(const std::string& format, const std::string& v) {
 
 class Loader {
 public:
-    Loader(std::string file, const EnvLookup& env) : file_(std::move(file)), env_(env) {}
+    Loader(std::string file, const EnvLookup& env)
+        : file_(std::move(file))
+        , env_(env) {}
 
     std::vector<Diagnostic>& diagnostics() { return diagnostics_; }
 
@@ -267,7 +270,8 @@ public:
                 raw.kind = RawNode::Kind::kSequence;
                 std::size_t index = 0;
                 for (const YAML::Node& item : node) {
-                    raw.items.push_back(from_yaml(item, path + "[" + std::to_string(index++) + "]"));
+                    raw.items.push_back(
+                        from_yaml(item, path + "[" + std::to_string(index++) + "]"));
                 }
                 break;
             }
@@ -308,7 +312,8 @@ public:
                 break;
             case core::JsonType::kArray:
                 raw.kind = RawNode::Kind::kSequence;
-                json.for_each_element([&](core::JsonValue e) { raw.items.push_back(from_json(e, pos)); });
+                json.for_each_element(
+                    [&](core::JsonValue e) { raw.items.push_back(from_json(e, pos)); });
                 break;
             case core::JsonType::kObject:
                 raw.kind = RawNode::Kind::kMap;
@@ -327,7 +332,8 @@ public:
         return raw;
     }
 
-    // ---- RawNode x schema -> Value ---------------------------------------------------------------
+    // ---- RawNode x schema -> Value
+    // ---------------------------------------------------------------
 
     static std::string describe(const RawNode& raw, const SchemaNode& schema) {
         switch (raw.kind) {
@@ -360,7 +366,8 @@ public:
         return "string '" + text + "'";
     }
 
-    std::optional<Value> check(const RawNode& raw, const SchemaNode& schema,
+    std::optional<Value> check(const RawNode& raw,
+                               const SchemaNode& schema,
                                const std::string& path) {
         if (!schema.discriminator_values.empty()) {
             return check_discriminated(raw, schema, path);
@@ -422,7 +429,9 @@ public:
         return v;
     }
 
-    bool check_scalar_rules(const Value& v, const RawNode& raw, const SchemaNode& schema,
+    bool check_scalar_rules(const Value& v,
+                            const RawNode& raw,
+                            const SchemaNode& schema,
                             const std::string& path) {
         const std::string shown = schema.write_only ? std::string("***") : raw.text;
         if (!schema.enum_values.empty()) {
@@ -445,13 +454,12 @@ public:
             }
         }
         if (v.kind == Value::Kind::kString) {
-            if (schema.min_length &&
-                static_cast<std::int64_t>(v.s.size()) < *schema.min_length) {
-                error(raw.pos, path,
-                      *schema.min_length == 1
-                          ? std::string("must not be empty")
-                          : "must be at least " + std::to_string(*schema.min_length) +
-                                " characters");
+            if (schema.min_length && static_cast<std::int64_t>(v.s.size()) < *schema.min_length) {
+                error(
+                    raw.pos, path,
+                    *schema.min_length == 1
+                        ? std::string("must not be empty")
+                        : "must be at least " + std::to_string(*schema.min_length) + " characters");
                 return false;
             }
             if (!schema.format.empty()) {
@@ -465,7 +473,8 @@ public:
         return true;
     }
 
-    std::optional<Value> check_array(const RawNode& raw, const SchemaNode& schema,
+    std::optional<Value> check_array(const RawNode& raw,
+                                     const SchemaNode& schema,
                                      const std::string& path) {
         if (raw.kind != RawNode::Kind::kSequence && raw.kind != RawNode::Kind::kNull) {
             error(raw.pos, path, "expected array, got " + describe(raw, schema));
@@ -507,7 +516,8 @@ public:
         return v;
     }
 
-    std::optional<Value> check_object(const RawNode& raw, const SchemaNode& schema,
+    std::optional<Value> check_object(const RawNode& raw,
+                                      const SchemaNode& schema,
                                       const std::string& path) {
         if (raw.kind != RawNode::Kind::kMap && raw.kind != RawNode::Kind::kNull) {
             error(raw.pos, path, "expected object, got " + describe(raw, schema));
@@ -555,7 +565,8 @@ public:
                 const SchemaNode* sub = schema.property(name);
                 const bool given = std::any_of(seen.begin(), seen.end(),
                                                [&](const auto& s) { return s.first == name; });
-                std::string message = given ? "required key has no value" : "required key is missing";
+                std::string message =
+                    given ? "required key has no value" : "required key is missing";
                 if (sub != nullptr && !sub->description.empty()) {
                     message += " (" + sub->description + ")";
                 }
@@ -609,8 +620,10 @@ public:
 
     // Generic oneOf: exactly one branch must hold. Branches that only list required keys (the
     // filters' in / not_in) get a direct message.
-    bool check_one_of(const RawNode& raw, const std::set<std::string>& present,
-                      const SchemaNode& schema, const std::string& path) {
+    bool check_one_of(const RawNode& raw,
+                      const std::set<std::string>& present,
+                      const SchemaNode& schema,
+                      const std::string& path) {
         std::size_t matches = 0;
         bool only_required = true;
         std::vector<std::string> keys;
@@ -622,8 +635,9 @@ public:
                 keys.push_back(branch.required.front());
             }
             if (branch.type.empty() && branch.properties.empty() && branch.one_of.empty()) {
-                const bool all = std::all_of(branch.required.begin(), branch.required.end(),
-                                             [&](const std::string& k) { return present.count(k) != 0; });
+                const bool all =
+                    std::all_of(branch.required.begin(), branch.required.end(),
+                                [&](const std::string& k) { return present.count(k) != 0; });
                 matches += all ? 1 : 0;
                 continue;
             }
@@ -652,7 +666,8 @@ public:
         return false;
     }
 
-    std::optional<Value> check_discriminated(const RawNode& raw, const SchemaNode& schema,
+    std::optional<Value> check_discriminated(const RawNode& raw,
+                                             const SchemaNode& schema,
                                              const std::string& path) {
         if (raw.kind != RawNode::Kind::kMap) {
             error(raw.pos, path, "expected object, got " + describe(raw, schema));
@@ -853,9 +868,9 @@ void check_cross_fields(const Value& root, Loader& loader) {
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        throw ConfigError(Diagnostic{path, 0, 0, "",
-                                     std::string("cannot read the configuration file (") +
-                                         std::strerror(errno) + ")"});
+        throw ConfigError(Diagnostic{
+            path, 0, 0, "",
+            std::string("cannot read the configuration file (") + std::strerror(errno) + ")"});
     }
     std::ostringstream text;
     text << in.rdbuf();
@@ -864,10 +879,14 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
-std::string default_schema_path() { return std::string(GSTREAM_SCHEMA_DIR) + "/config.schema.json"; }
+std::string default_schema_path() {
+    return std::string(GSTREAM_SCHEMA_DIR) + "/config.schema.json";
+}
 
-Config load_config_string(std::string_view yaml, std::string_view file_name,
-                          const ConfigSchema& schema, EnvLookup env) {
+Config load_config_string(std::string_view yaml,
+                          std::string_view file_name,
+                          const ConfigSchema& schema,
+                          EnvLookup env) {
     const std::string file(file_name);
     YAML::Node document;
     try {
@@ -896,8 +915,10 @@ Config load_config_string(std::string_view yaml, std::string_view file_name,
     return to_config(*root);
 }
 
-Config load_config_string(std::string_view yaml, std::string_view file_name,
-                          const std::string& schema_path, EnvLookup env) {
+Config load_config_string(std::string_view yaml,
+                          std::string_view file_name,
+                          const std::string& schema_path,
+                          EnvLookup env) {
     return load_config_string(yaml, file_name, ConfigSchema::load_file(schema_path),
                               std::move(env));
 }
@@ -959,8 +980,7 @@ std::string to_log_string(const Config& c) {
     out << YAML::Key << "idle_timeout_ms" << YAML::Value << c.source.idle_timeout_ms;
     out << YAML::Key << "reconnect_initial_ms" << YAML::Value << c.source.reconnect_initial_ms;
     out << YAML::Key << "reconnect_max_ms" << YAML::Value << c.source.reconnect_max_ms;
-    out << YAML::Key << "subscribe_max_attempts" << YAML::Value
-        << c.source.subscribe_max_attempts;
+    out << YAML::Key << "subscribe_max_attempts" << YAML::Value << c.source.subscribe_max_attempts;
     out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "verify" << YAML::Value << c.source.tls.verify;
     out << YAML::Key << "ca_file" << YAML::Value;

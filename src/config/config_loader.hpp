@@ -29,16 +29,22 @@ namespace gstream::config {
 std::string default_schema_path();
 
 /// Reads `path` and validates it against the schema at `schema_path`. Throws ConfigError.
-Config load_config_file(const std::string& path, const std::string& schema_path,
+Config load_config_file(const std::string& path,
+                        const std::string& schema_path,
                         EnvLookup env = process_env);
-Config load_config_file(const std::string& path, const ConfigSchema& schema,
+Config load_config_file(const std::string& path,
+                        const ConfigSchema& schema,
                         EnvLookup env = process_env);
 
 /// Same from text; `file_name` is only used in messages.
-Config load_config_string(std::string_view yaml, std::string_view file_name,
-                          const std::string& schema_path, EnvLookup env = process_env);
-Config load_config_string(std::string_view yaml, std::string_view file_name,
-                          const ConfigSchema& schema, EnvLookup env = process_env);
+Config load_config_string(std::string_view yaml,
+                          std::string_view file_name,
+                          const std::string& schema_path,
+                          EnvLookup env = process_env);
+Config load_config_string(std::string_view yaml,
+                          std::string_view file_name,
+                          const ConfigSchema& schema,
+                          EnvLookup env = process_env);
 
 /// The effective configuration as YAML, every key shown (absent optionals as ~), safe to log:
 /// genesys.client_secret is "***" and the query of source.url (it may carry a token) is "***".

@@ -12,15 +12,16 @@
 namespace gstream::config {
 namespace {
 
-constexpr std::array<std::string_view, 5> kFormats{"genesys-region", "http-origin",
-                                                   "websocket-url", "json-pointer", "host-port"};
-constexpr std::array<std::string_view, 6> kTypes{"object", "array",  "string",
+constexpr std::array<std::string_view, 5> kFormats{"genesys-region", "http-origin", "websocket-url",
+                                                   "json-pointer", "host-port"};
+constexpr std::array<std::string_view, 6> kTypes{"object",  "array",  "string",
                                                  "integer", "number", "boolean"};
 
 class SchemaCompiler {
 public:
     SchemaCompiler(std::string_view text, const std::string& file_name)
-        : text_(text), file_name_(file_name) {}
+        : text_(text)
+        , file_name_(file_name) {}
 
     SchemaNode compile(core::JsonValue json, const std::string& where) {
         if (!json.is_object()) {
@@ -30,9 +31,8 @@ public:
             fail(json, where, "repeats a member name");
         }
         SchemaNode node;
-        json.for_each_member([&](std::string_view key, core::JsonValue value) {
-            keyword(node, key, value, where);
-        });
+        json.for_each_member(
+            [&](std::string_view key, core::JsonValue value) { keyword(node, key, value, where); });
         if (node.type.empty() && node.one_of.empty()) {
             fail(json, where, "needs \"type\" (or \"oneOf\")");
         }
@@ -43,7 +43,8 @@ public:
     }
 
 private:
-    [[noreturn]] void fail(core::JsonValue at, const std::string& where,
+    [[noreturn]] void fail(core::JsonValue at,
+                           const std::string& where,
                            const std::string& message) const {
         Diagnostic d;
         d.file = file_name_;
@@ -58,8 +59,8 @@ private:
                 ++d.column;
             }
         }
-        d.message = "schema" + (where.empty() ? std::string() : " at '" + where + "'") + ": " +
-                    message;
+        d.message =
+            "schema" + (where.empty() ? std::string() : " at '" + where + "'") + ": " + message;
         throw ConfigError(std::move(d));
     }
 
@@ -77,7 +78,9 @@ private:
         return v.get_int64();
     }
 
-    void keyword(SchemaNode& node, std::string_view key, core::JsonValue v,
+    void keyword(SchemaNode& node,
+                 std::string_view key,
+                 core::JsonValue v,
                  const std::string& where) {
         if (key == "$schema" || key == "$id" || key == "title") {
             return;
@@ -106,8 +109,8 @@ private:
                 fail(v, where, "\"properties\" must be an object");
             }
             v.for_each_member([&](std::string_view name, core::JsonValue sub) {
-                const std::string path = where.empty() ? std::string(name)
-                                                       : where + "." + std::string(name);
+                const std::string path =
+                    where.empty() ? std::string(name) : where + "." + std::string(name);
                 node.properties.push_back(SchemaProperty{std::string(name), compile(sub, path)});
             });
         } else if (key == "required") {
@@ -181,7 +184,8 @@ private:
     const std::string& file_name_;
 };
 
-void collect_paths(const SchemaNode& node, const std::string& prefix,
+void collect_paths(const SchemaNode& node,
+                   const std::string& prefix,
                    std::vector<std::string>& out) {
     for (const SchemaProperty& p : node.properties) {
         const std::string path = prefix.empty() ? p.name : prefix + "." + p.name;

@@ -32,7 +32,7 @@ struct SchemaNode {
                        ///< with oneOf
     std::string description;
     std::string format;
-    bool write_only = false;  ///< a secret: its value is never echoed in errors
+    bool write_only = false;                 ///< a secret: its value is never echoed in errors
     std::vector<SchemaProperty> properties;  ///< in declaration order
     bool additional_properties = true;
     std::vector<std::string> required;

@@ -10,7 +10,9 @@ bool is_name_start(char c) noexcept {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
 }
 
-bool is_name_char(char c) noexcept { return is_name_start(c) || (c >= '0' && c <= '9'); }
+bool is_name_char(char c) noexcept {
+    return is_name_start(c) || (c >= '0' && c <= '9');
+}
 
 }  // namespace
 

@@ -43,7 +43,9 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 
 }  // namespace
 
-std::span<const Region> all_regions() noexcept { return kRegions; }
+std::span<const Region> all_regions() noexcept {
+    return kRegions;
+}
 
 std::optional<Region> find_region(std::string_view name_or_domain) noexcept {
     for (const Region& r : kRegions) {
@@ -58,7 +60,9 @@ std::string login_origin(const Region& region) {
     return "https://login." + std::string(region.domain);
 }
 
-std::string api_origin(const Region& region) { return "https://api." + std::string(region.domain); }
+std::string api_origin(const Region& region) {
+    return "https://api." + std::string(region.domain);
+}
 
 std::string region_names() {
     std::string out;

@@ -1,10 +1,10 @@
 #include "config/check_config_command.hpp"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "config/config_loader.hpp"
 
@@ -31,8 +31,9 @@ protected:
 };
 
 TEST_F(CheckConfigTest, ValidFilePrintsOk) {
-    const std::string path =
-        write("ok.yaml", "genesys: {client_id: a, client_secret: topsecret}\nsinks: [{type: file, path: x}]\n");
+    const std::string path = write(
+        "ok.yaml",
+        "genesys: {client_id: a, client_secret: topsecret}\nsinks: [{type: file, path: x}]\n");
     std::ostringstream out;
     std::ostringstream err;
     EXPECT_EQ(run_check_config(path, default_schema_path(), out, err, env_from_map({})), 0);
@@ -41,8 +42,9 @@ TEST_F(CheckConfigTest, ValidFilePrintsOk) {
 }
 
 TEST_F(CheckConfigTest, PrintShowsTheEffectiveConfigWithoutSecrets) {
-    const std::string path =
-        write("ok.yaml", "genesys: {client_id: a, client_secret: topsecret}\nsinks: [{type: file, path: x}]\n");
+    const std::string path = write(
+        "ok.yaml",
+        "genesys: {client_id: a, client_secret: topsecret}\nsinks: [{type: file, path: x}]\n");
     std::ostringstream out;
     std::ostringstream err;
     EXPECT_EQ(run_check_config(path, default_schema_path(), out, err, env_from_map({}), true), 0);
@@ -52,7 +54,8 @@ TEST_F(CheckConfigTest, PrintShowsTheEffectiveConfigWithoutSecrets) {
 }
 
 TEST_F(CheckConfigTest, InvalidFilePrintsEveryProblemAndReturns2) {
-    const std::string path = write("bad.yaml", "sinks:\n  - type: file\n    path: x\n    colour: red\nlogging: {level: x}\n");
+    const std::string path = write(
+        "bad.yaml", "sinks:\n  - type: file\n    path: x\n    colour: red\nlogging: {level: x}\n");
     std::ostringstream out;
     std::ostringstream err;
     EXPECT_EQ(run_check_config(path, default_schema_path(), out, err, env_from_map({})), 2);
@@ -90,8 +93,9 @@ TEST_F(CheckConfigTest, SubcommandThroughCli11) {
         }
         EXPECT_EQ(rc, 2);
         EXPECT_EQ(testing::internal::GetCapturedStderr(),
-                  bad + ":1:8: key 'sinks': expected at least 1 item, got 0 (Where delivered "
-                        "batches go; at least one. Each sink has a type.)\n");
+                  bad +
+                      ":1:8: key 'sinks': expected at least 1 item, got 0 (Where delivered "
+                      "batches go; at least one. Each sink has a type.)\n");
     }
     {
         CLI::App app("genesys-stream");

@@ -1,8 +1,8 @@
 #include "config/config_loader.hpp"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "genesys/region.hpp"
 
@@ -255,8 +255,9 @@ TEST(ConfigLoaderTest, Regions) {
                    "sinks: [{type: file, path: x}]\n")
                   .genesys.region,
               "mypurecloud.ie");
-    const Config c = load("genesys: {region: ap-northeast-3, client_id: a, client_secret: b}\n"
-                          "sinks: [{type: file, path: x}]\n");
+    const Config c = load(
+        "genesys: {region: ap-northeast-3, client_id: a, client_secret: b}\n"
+        "sinks: [{type: file, path: x}]\n");
     ASSERT_TRUE(genesys::find_region(c.genesys.region).has_value());
     EXPECT_EQ(genesys::find_region(c.genesys.region)->domain, "apne3.pure.cloud");
     EXPECT_EQ(error_of("genesys:\n  region: af-south-1\n  client_id: a\n  client_secret: b\n"
@@ -291,10 +292,11 @@ TEST(ConfigLoaderTest, CredentialsRequiredWithoutSourceUrl) {
 
 TEST(ConfigLoaderTest, UrlFormats) {
     const std::string sinks = "sinks: [{type: file, path: x}]\n";
-    EXPECT_EQ(load("genesys: {base_url: 'http://127.0.0.1:18080', client_id: a, client_secret: b}\n" +
-                   sinks)
-                  .genesys.base_url,
-              "http://127.0.0.1:18080");
+    EXPECT_EQ(
+        load("genesys: {base_url: 'http://127.0.0.1:18080', client_id: a, client_secret: b}\n" +
+             sinks)
+            .genesys.base_url,
+        "http://127.0.0.1:18080");
     EXPECT_EQ(load("genesys: {base_url: 'https://api.example.org/', client_id: a, "
                    "client_secret: b}\n" +
                    sinks)
@@ -310,12 +312,14 @@ TEST(ConfigLoaderTest, UrlFormats) {
             << bad;
     }
     for (const char* bad : {"http://h/x", "wss://", "ws//h"}) {
-        EXPECT_EQ(error_of(std::string("source:\n  url: '") + bad + "'\n" + sinks),
-                  std::string("t.yaml:2:8: key 'source.url': expected a ws:// or wss:// URL, got '") +
-                      bad + "'")
+        EXPECT_EQ(
+            error_of(std::string("source:\n  url: '") + bad + "'\n" + sinks),
+            std::string("t.yaml:2:8: key 'source.url': expected a ws:// or wss:// URL, got '") +
+                bad + "'")
             << bad;
     }
-    for (const char* bad : {"9464", ":9464", "host:", "host:65536", "host:-1", "::1:80", "[::1:80"}) {
+    for (const char* bad :
+         {"9464", ":9464", "host:", "host:65536", "host:-1", "::1:80", "[::1:80"}) {
         EXPECT_EQ(error_of(kBase + "metrics:\n  listen: '" + bad + "'\n"),
                   std::string("t.yaml:8:11: key 'metrics.listen': expected HOST:PORT (e.g. "
                               "127.0.0.1:9464, port 0 = any), got '") +
@@ -328,9 +332,10 @@ TEST(ConfigLoaderTest, UrlFormats) {
 }
 
 TEST(ConfigLoaderTest, Filters) {
-    EXPECT_EQ(error_of(kBase + "pipeline:\n  filters:\n    - pointer: data/queueId\n      in: [a]\n"),
-              "t.yaml:9:16: key 'pipeline.filters[0].pointer': expected an RFC 6901 JSON pointer "
-              "starting with '/' (e.g. /data/queueId), got 'data/queueId'");
+    EXPECT_EQ(
+        error_of(kBase + "pipeline:\n  filters:\n    - pointer: data/queueId\n      in: [a]\n"),
+        "t.yaml:9:16: key 'pipeline.filters[0].pointer': expected an RFC 6901 JSON pointer "
+        "starting with '/' (e.g. /data/queueId), got 'data/queueId'");
     EXPECT_EQ(error_of(kBase + "pipeline:\n  filters:\n    - pointer: /a~2b\n      in: [a]\n"),
               "t.yaml:9:16: key 'pipeline.filters[0].pointer': bad JSON pointer '/a~2b': '~' must "
               "be followed by 0 or 1 (write ~0 for '~', ~1 for '/')");
@@ -345,7 +350,8 @@ TEST(ConfigLoaderTest, Filters) {
     EXPECT_EQ(error_of(kBase + "pipeline:\n  filters:\n    - {pointer: /a, in: []}\n"),
               "t.yaml:9:25: key 'pipeline.filters[0].in': expected at least 1 item, got 0 (Keep "
               "only events whose value at pointer is one of these strings.)");
-    const Config c = load(kBase + "pipeline:\n  filters:\n    - {pointer: '/a~1b/~0c', not_in: [x]}\n");
+    const Config c =
+        load(kBase + "pipeline:\n  filters:\n    - {pointer: '/a~1b/~0c', not_in: [x]}\n");
     ASSERT_EQ(c.pipeline.filters.size(), 1u);
     EXPECT_EQ(c.pipeline.filters[0], (FieldFilter{"/a~1b/~0c", {"x"}, true}));
 }
@@ -397,9 +403,9 @@ TEST(ConfigLoaderTest, UnsetVariableNamesTheVariableAndTheLine) {
 }
 
 TEST(ConfigLoaderTest, SubstitutedValueIsTypeChecked) {
-    EXPECT_EQ(error_of(kBase + "shutdown_timeout_ms: ${SHUTDOWN}\n",
-                       env_from_map({{"SHUTDOWN", "10s"}})),
-              "t.yaml:7:22: key 'shutdown_timeout_ms': expected integer, got string '10s'");
+    EXPECT_EQ(
+        error_of(kBase + "shutdown_timeout_ms: ${SHUTDOWN}\n", env_from_map({{"SHUTDOWN", "10s"}})),
+        "t.yaml:7:22: key 'shutdown_timeout_ms': expected integer, got string '10s'");
     EXPECT_EQ(error_of(kBase + "shutdown_timeout_ms: ${SHUTDOWN:-50}\n"),
               "t.yaml:7:22: key 'shutdown_timeout_ms': 50 is below the minimum 100");
 }

@@ -1,12 +1,12 @@
 #include "config/config_schema.hpp"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "config/config_loader.hpp"
 
@@ -34,11 +34,11 @@ TEST(ConfigSchemaTest, PropertyPaths) {
     const std::vector<std::string> paths = schema.property_paths();
     const std::set<std::string> set(paths.begin(), paths.end());
     EXPECT_EQ(set.size(), paths.size());
-    for (const char* p : {"genesys", "genesys.region", "genesys.client_secret", "source.tls.verify",
-                          "pipeline.batch.max_age_ms", "pipeline.filters[].pointer",
-                          "pipeline.filters[].not_in", "sinks", "sinks[].type", "sinks[].path",
-                          "sinks[].fsync_interval_ms", "dead_letter.path", "metrics.listen",
-                          "logging.format", "shutdown_timeout_ms"}) {
+    for (const char* p :
+         {"genesys", "genesys.region", "genesys.client_secret", "source.tls.verify",
+          "pipeline.batch.max_age_ms", "pipeline.filters[].pointer", "pipeline.filters[].not_in",
+          "sinks", "sinks[].type", "sinks[].path", "sinks[].fsync_interval_ms", "dead_letter.path",
+          "metrics.listen", "logging.format", "shutdown_timeout_ms"}) {
         EXPECT_EQ(set.count(p), 1u) << p;
     }
     EXPECT_EQ(paths.front(), "genesys");
@@ -59,8 +59,8 @@ TEST(ConfigSchemaTest, DocsListEveryKeyAndNoOther) {
     const std::set<std::string> known(paths.begin(), paths.end());
     const std::regex row(R"(^\| `([^`]+)` \|)", std::regex::multiline);
     std::size_t rows = 0;
-    for (auto it = std::sregex_iterator(docs.begin(), docs.end(), row); it != std::sregex_iterator();
-         ++it) {
+    for (auto it = std::sregex_iterator(docs.begin(), docs.end(), row);
+         it != std::sregex_iterator(); ++it) {
         ++rows;
         EXPECT_EQ(known.count((*it)[1].str()), 1u)
             << "docs/configuration.md documents " << (*it)[1].str() << ", not in the schema";
@@ -83,7 +83,8 @@ TEST(ConfigSchemaTest, RejectsUnsupportedKeywordsWithPosition) {
               "s.json:1:49: schema at 'a': unsupported type 'str'");
     EXPECT_EQ(schema_error("{\"type\": \"string\", \"format\": \"email\"}"),
               "s.json:1:30: schema: unsupported format 'email'");
-    EXPECT_EQ(schema_error("{\"properties\": {}}"), "s.json:1:1: schema: needs \"type\" (or \"oneOf\")");
+    EXPECT_EQ(schema_error("{\"properties\": {}}"),
+              "s.json:1:1: schema: needs \"type\" (or \"oneOf\")");
     EXPECT_EQ(schema_error("{\"type\": \"object\",}").rfind("s.json:1:", 0), 0u);
 }
 
@@ -97,6 +98,36 @@ TEST(ConfigSchemaTest, DiscriminatorIsFoundForSinks) {
     ASSERT_NE(filters, nullptr);
     EXPECT_TRUE(filters->items->discriminator_values.empty());
     EXPECT_EQ(filters->items->one_of.size(), 2u);
+}
+
+}  // namespace
+}  // namespace gstream::config
+
+namespace gstream::config {
+namespace {
+
+TEST(ConfigSchemaTest, WriteOnlyValuesAreNeverEchoed) {
+    const ConfigSchema schema = ConfigSchema::parse(
+        R"({"type": "object", "additionalProperties": false, "properties": {
+              "genesys": {"type": "object", "properties": {
+                "client_secret": {"type": "integer", "writeOnly": true, "minimum": 5}}}}})",
+        "s.json");
+    const EnvLookup env = env_from_map({});
+    try {
+        load_config_string("genesys:\n  client_secret: hunter2\n", "t.yaml", schema, env);
+        FAIL() << "loaded";
+    } catch (const ConfigError& e) {
+        EXPECT_STREQ(
+            e.what(),
+            "t.yaml:2:18: key 'genesys.client_secret': expected integer, got string '***'");
+    }
+    try {
+        load_config_string("genesys:\n  client_secret: 3\n", "t.yaml", schema, env);
+        FAIL() << "loaded";
+    } catch (const ConfigError& e) {
+        EXPECT_STREQ(e.what(),
+                     "t.yaml:2:18: key 'genesys.client_secret': *** is below the minimum 5");
+    }
 }
 
 }  // namespace

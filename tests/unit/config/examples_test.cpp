@@ -1,7 +1,7 @@
 // Every shipped example loads, with the environment it documents.
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "config/config_loader.hpp"
 
@@ -13,7 +13,8 @@ std::string example(const char* name) {
 }
 
 TEST(ExamplesTest, DemoLoadsWithItsDefaults) {
-    const Config c = load_config_file(example("demo.yaml"), default_schema_path(), env_from_map({}));
+    const Config c =
+        load_config_file(example("demo.yaml"), default_schema_path(), env_from_map({}));
     EXPECT_EQ(c.genesys.base_url, "http://127.0.0.1:18080");
     EXPECT_EQ(c.genesys.client_id, "demo");
     EXPECT_EQ(c.genesys.client_secret, "demo");
@@ -26,21 +27,20 @@ TEST(ExamplesTest, DemoLoadsWithItsDefaults) {
 }
 
 TEST(ExamplesTest, DemoTakesTheEnvironment) {
-    const Config c = load_config_file(
-        example("demo.yaml"), default_schema_path(),
-        env_from_map({{"GENESYS_BASE_URL", "http://127.0.0.1:40001"},
-                      {"GSTREAM_METRICS_LISTEN", "127.0.0.1:40002"},
-                      {"GSTREAM_LOG_LEVEL", "debug"}}));
+    const Config c = load_config_file(example("demo.yaml"), default_schema_path(),
+                                      env_from_map({{"GENESYS_BASE_URL", "http://127.0.0.1:40001"},
+                                                    {"GSTREAM_METRICS_LISTEN", "127.0.0.1:40002"},
+                                                    {"GSTREAM_LOG_LEVEL", "debug"}}));
     EXPECT_EQ(c.genesys.base_url, "http://127.0.0.1:40001");
     EXPECT_EQ(c.metrics.listen, "127.0.0.1:40002");
     EXPECT_EQ(c.logging.level, "debug");
 }
 
 TEST(ExamplesTest, MinimalNeedsCredentialsFromTheEnvironment) {
-    const Config c = load_config_file(
-        example("minimal.yaml"), default_schema_path(),
-        env_from_map({{"GENESYS_CLIENT_ID", "cid"}, {"GENESYS_CLIENT_SECRET", "cs"},
-                      {"GENESYS_REGION", "eu-west-1"}}));
+    const Config c = load_config_file(example("minimal.yaml"), default_schema_path(),
+                                      env_from_map({{"GENESYS_CLIENT_ID", "cid"},
+                                                    {"GENESYS_CLIENT_SECRET", "cs"},
+                                                    {"GENESYS_REGION", "eu-west-1"}}));
     EXPECT_EQ(c.genesys.region, "eu-west-1");
     EXPECT_EQ(c.genesys.client_id, "cid");
     EXPECT_EQ(c.sinks.at(0).path, "out/events.jsonl");

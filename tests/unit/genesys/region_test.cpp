@@ -1,9 +1,9 @@
 #include "genesys/region.hpp"
 
-#include <gtest/gtest.h>
-
 #include <set>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace gstream::genesys {
 namespace {
@@ -52,7 +52,9 @@ TEST_P(RegionRowTest, FoundByNameAndByDomain) {
     EXPECT_EQ(api_origin(*by_name), std::string("https://api.") + row.domain);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllRows, RegionRowTest, ::testing::ValuesIn(kTable),
+INSTANTIATE_TEST_SUITE_P(AllRows,
+                         RegionRowTest,
+                         ::testing::ValuesIn(kTable),
                          [](const auto& param_info) {
                              std::string name = param_info.param.aws_name;
                              for (char& c : name) {
