@@ -1,0 +1,54 @@
+#include "config/check_config_command.hpp"
+
+#include <iostream>
+#include <memory>
+
+#include "config/config_loader.hpp"
+
+namespace gstream::config {
+
+int run_check_config(const std::string& file,
+                     const std::string& schema_path,
+                     std::ostream& out,
+                     std::ostream& err,
+                     const EnvLookup& env,
+                     bool print_effective) {
+    try {
+        const Config config = load_config_file(file, schema_path, env);
+        out << file << ": ok\n";
+        if (print_effective) {
+            out << to_log_string(config);
+        }
+        return 0;
+    } catch (const ConfigError& e) {
+        for (const Diagnostic& d : e.diagnostics()) {
+            err << d.to_string() << '\n';
+        }
+        return 2;
+    }
+}
+
+void register_check_config_command(CLI::App& app) {
+    struct Options {
+        std::string file;
+        std::string schema = default_schema_path();
+        bool print = false;
+    };
+    auto options = std::make_shared<Options>();
+    CLI::App* sub = app.add_subcommand(
+        "check-config", "Validate a configuration file and exit (0 = valid, 2 = invalid)");
+    sub->add_option("FILE", options->file, "Configuration file (YAML)")->required();
+    sub->add_flag("--print", options->print,
+                  "Also print the effective configuration (defaults applied, secrets as ***)");
+    sub->add_option("--schema", options->schema, "Configuration schema (JSON)")
+        ->capture_default_str();
+    sub->callback([options] {
+        const int rc = run_check_config(options->file, options->schema, std::cout, std::cerr,
+                                        process_env, options->print);
+        if (rc != 0) {
+            throw CLI::RuntimeError(rc);
+        }
+    });
+}
+
+}  // namespace gstream::config

@@ -1,0 +1,111 @@
+#pragma once
+// The daemon's configuration as plain structs.
+//
+// Every option, its default, bounds and description are declared once in
+// schemas/config.schema.json; the loader (config/config_loader.hpp) validates the YAML against
+// that schema and fills these structs. The member initialisers below repeat the schema's defaults
+// so that a default-constructed Config is the effective configuration of an empty file
+// (a unit test keeps the two equal). Durations are milliseconds, named *_ms here and in YAML.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gstream::config {
+
+struct GenesysConfig {
+    /// AWS-style name ("us-east-1") or Genesys domain ("mypurecloud.com"), as written; always a
+    /// known region after loading (genesys::find_region accepts both forms).
+    std::string region = "us-east-1";
+    /// "http(s)://host[:port]" used for both login and API instead of the region's hosts
+    /// (the emulator). No path, query or trailing data.
+    std::optional<std::string> base_url;
+    std::string client_id;
+    std::string client_secret;  ///< a secret: never log it (to_log_string shows "***")
+    std::int64_t token_refresh_margin_ms = 300000;
+};
+
+struct TlsConfig {
+    bool verify = true;
+    std::optional<std::string> ca_file;
+};
+
+struct SourceConfig {
+    std::string protocol = "envelope";  ///< "envelope" | "notifications"
+    /// "ws://..." or "wss://...": read this WebSocket directly, no OAuth and no subscription.
+    std::optional<std::string> url;
+    std::vector<std::string> queues;  ///< queue ids; empty = every queue the client can see
+    std::vector<std::string> states;  ///< "queued" | "alerting" | "contact" | "acw" | "ended"
+    std::int64_t max_message_bytes = 4194304;
+    std::int64_t connect_timeout_ms = 10000;
+    std::int64_t ping_interval_ms = 15000;
+    std::int64_t idle_timeout_ms = 45000;
+    std::int64_t reconnect_initial_ms = 250;
+    std::int64_t reconnect_max_ms = 30000;
+    std::int64_t subscribe_max_attempts = 6;
+    TlsConfig tls;
+    std::int64_t queue_capacity = 1024;
+};
+
+struct BatchConfig {
+    std::int64_t max_events = 100;
+    std::int64_t max_bytes = 1048576;
+    std::int64_t max_age_ms = 10000;
+};
+
+struct DedupConfig {
+    std::int64_t window_events = 100000;
+    std::int64_t window_ms = 600000;
+};
+
+/// Keeps (negate = false, YAML `in:`) or drops (negate = true, YAML `not_in:`) events whose value
+/// at `pointer` is one of `values`. A missing value or a non-string value never matches.
+struct FieldFilter {
+    std::string pointer;  ///< RFC 6901 JSON pointer into the event, starting with '/'
+    std::vector<std::string> values;
+    bool negate = false;
+
+    friend bool operator==(const FieldFilter&, const FieldFilter&) = default;
+};
+
+struct PipelineConfig {
+    BatchConfig batch;
+    std::int64_t allowed_lateness_ms = 2000;
+    DedupConfig dedup;
+    std::vector<FieldFilter> filters;
+    std::optional<std::string> schemas_dir;  ///< absent = the built-in schemas directory
+};
+
+struct SinkConfig {
+    std::string type = "file";  ///< "file" (the only kind so far)
+    std::string path;
+    std::string fsync = "interval";  ///< "always" | "interval" | "never"
+    std::int64_t fsync_interval_ms = 1000;
+};
+
+struct DeadLetterConfig {
+    std::string path = "out/dead-letter.sqlite3";
+};
+
+struct MetricsConfig {
+    std::optional<std::string> listen;  ///< "HOST:PORT" (port 0 = any); absent = no admin server
+};
+
+struct LoggingConfig {
+    std::string level = "info";   ///< "trace" | "debug" | "info" | "warn" | "error"
+    std::string format = "text";  ///< "text" | "json"
+};
+
+struct Config {
+    GenesysConfig genesys;
+    SourceConfig source;
+    PipelineConfig pipeline;
+    std::vector<SinkConfig> sinks;  ///< at least one after loading
+    DeadLetterConfig dead_letter;
+    MetricsConfig metrics;
+    LoggingConfig logging;
+    std::int64_t shutdown_timeout_ms = 10000;
+};
+
+}  // namespace gstream::config

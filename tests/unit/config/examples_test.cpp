@@ -1,0 +1,71 @@
+// Every shipped example loads, with the environment it documents.
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "config/config_loader.hpp"
+
+namespace gstream::config {
+namespace {
+
+std::string example(const char* name) {
+    return std::string(GSTREAM_SOURCE_DIR) + "/examples/" + name;
+}
+
+TEST(ExamplesTest, DemoLoadsWithItsDefaults) {
+    const Config c =
+        load_config_file(example("demo.yaml"), default_schema_path(), env_from_map({}));
+    EXPECT_EQ(c.genesys.base_url, "http://127.0.0.1:18080");
+    EXPECT_EQ(c.genesys.client_id, "demo");
+    EXPECT_EQ(c.genesys.client_secret, "demo");
+    EXPECT_EQ(c.source.protocol, "envelope");
+    ASSERT_EQ(c.sinks.size(), 1u);
+    EXPECT_EQ(c.sinks[0].path, "out/demo/events.jsonl");
+    EXPECT_EQ(c.dead_letter.path, "out/demo/dead-letter.sqlite3");
+    EXPECT_EQ(c.metrics.listen, "127.0.0.1:0");
+    EXPECT_EQ(c.logging.level, "info");
+}
+
+TEST(ExamplesTest, DemoTakesTheEnvironment) {
+    const Config c = load_config_file(example("demo.yaml"), default_schema_path(),
+                                      env_from_map({{"GENESYS_BASE_URL", "http://127.0.0.1:40001"},
+                                                    {"GSTREAM_METRICS_LISTEN", "127.0.0.1:40002"},
+                                                    {"GSTREAM_LOG_LEVEL", "debug"}}));
+    EXPECT_EQ(c.genesys.base_url, "http://127.0.0.1:40001");
+    EXPECT_EQ(c.metrics.listen, "127.0.0.1:40002");
+    EXPECT_EQ(c.logging.level, "debug");
+}
+
+TEST(ExamplesTest, MinimalNeedsCredentialsFromTheEnvironment) {
+    const Config c = load_config_file(example("minimal.yaml"), default_schema_path(),
+                                      env_from_map({{"GENESYS_CLIENT_ID", "cid"},
+                                                    {"GENESYS_CLIENT_SECRET", "cs"},
+                                                    {"GENESYS_REGION", "eu-west-1"}}));
+    EXPECT_EQ(c.genesys.region, "eu-west-1");
+    EXPECT_EQ(c.genesys.client_id, "cid");
+    EXPECT_EQ(c.sinks.at(0).path, "out/events.jsonl");
+    try {
+        load_config_file(example("minimal.yaml"), default_schema_path(), env_from_map({}));
+        FAIL() << "loaded without credentials";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  example("minimal.yaml") +
+                      ":5:14: key 'genesys.client_id': environment variable 'GENESYS_CLIENT_ID' "
+                      "is not set (set it, or give a default: ${GENESYS_CLIENT_ID:-default})");
+    }
+}
+
+TEST(ExamplesTest, DirectUrlNeedsNoCredentials) {
+    const Config c =
+        load_config_file(example("direct-url.yaml"), default_schema_path(), env_from_map({}));
+    EXPECT_EQ(c.source.url, "ws://127.0.0.1:18080/api/v2/eventbridge/interaction.lifecycle");
+    EXPECT_EQ(c.source.states, (std::vector<std::string>{"queued", "contact", "acw", "ended"}));
+    ASSERT_EQ(c.pipeline.filters.size(), 1u);
+    EXPECT_EQ(c.pipeline.filters[0],
+              (FieldFilter{"/data/mediaType", {"voice", "callback"}, false}));
+    EXPECT_EQ(c.sinks.at(0).fsync, "never");
+    EXPECT_TRUE(c.genesys.client_id.empty());
+}
+
+}  // namespace
+}  // namespace gstream::config
