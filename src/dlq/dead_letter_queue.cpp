@@ -1,13 +1,13 @@
 #include "dlq/dead_letter_queue.hpp"
 
-#include <sqlite3.h>
-
 #include <atomic>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
+
+#include <sqlite3.h>
 
 #include "core/errc.hpp"
 #include "ops/logging.hpp"
@@ -42,8 +42,7 @@ CREATE INDEX IF NOT EXISTS dead_letters_reason ON dead_letters(reason, time_ms);
 PRAGMA user_version = 1;
 )sql";
 
-constexpr const char* kColumns =
-    "id, time_ms, source, stage, reason, detail, subscription_id, raw";
+constexpr const char* kColumns = "id, time_ms, source, stage, reason, detail, subscription_id, raw";
 
 // How long a writer waits for another connection's lock (the CLI and the daemon may share the
 // file; WAL lets readers go on while one writes).
@@ -57,8 +56,8 @@ StmtHandle prepare(sqlite3* db, const std::string& sql, const std::string& path)
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                            &raw, nullptr) != SQLITE_OK) {
-        throw std::runtime_error("dead-letter queue " + path + ": cannot prepare statement: " +
-                                 db_error(db));
+        throw std::runtime_error("dead-letter queue " + path +
+                                 ": cannot prepare statement: " + db_error(db));
     }
     return StmtHandle(raw);
 }
@@ -66,7 +65,8 @@ StmtHandle prepare(sqlite3* db, const std::string& sql, const std::string& path)
 // Resets a kept statement when the scope ends, whatever happened, so it holds no read lock.
 class StmtScope {
 public:
-    explicit StmtScope(sqlite3_stmt* stmt) noexcept : stmt_(stmt) {}
+    explicit StmtScope(sqlite3_stmt* stmt) noexcept
+        : stmt_(stmt) {}
     ~StmtScope() {
         sqlite3_reset(stmt_);
         sqlite3_clear_bindings(stmt_);
@@ -138,8 +138,8 @@ struct DeadLetterQueue::Impl {
         if (sqlite3_exec(db.get(), sql, nullptr, nullptr, &message) != SQLITE_OK) {
             std::string text = message != nullptr ? message : db_error(db.get());
             sqlite3_free(message);
-            throw std::runtime_error("dead-letter queue " + path + ": " + std::string(what) +
-                                     ": " + text);
+            throw std::runtime_error("dead-letter queue " + path + ": " + std::string(what) + ": " +
+                                     text);
         }
     }
 
@@ -157,7 +157,8 @@ struct DeadLetterQueue::Impl {
     }
 };
 
-DeadLetterQueue::DeadLetterQueue(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+DeadLetterQueue::DeadLetterQueue(std::unique_ptr<Impl> impl) noexcept
+    : impl_(std::move(impl)) {}
 DeadLetterQueue::DeadLetterQueue(DeadLetterQueue&&) noexcept = default;
 DeadLetterQueue& DeadLetterQueue::operator=(DeadLetterQueue&&) noexcept = default;
 DeadLetterQueue::~DeadLetterQueue() = default;
@@ -177,8 +178,8 @@ DeadLetterQueue DeadLetterQueue::open(const std::string& path) {
     }
 
     sqlite3* raw_db = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &raw_db,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &raw_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
     impl->db.reset(raw_db);  // a handle is returned even on failure and must be closed
     if (rc != SQLITE_OK) {
         impl->fail("cannot open database");
@@ -217,9 +218,8 @@ DeadLetterQueue DeadLetterQueue::open(const std::string& path) {
                                 " FROM dead_letters WHERE id > ?1 AND time_ms >= ?2 AND "
                                 "time_ms < ?3 AND (?4 IS NULL OR reason = ?4) ORDER BY id LIMIT ?5",
                             path);
-    q.select_one = prepare(q.db.get(),
-                           std::string("SELECT ") + kColumns + " FROM dead_letters WHERE id = ?1",
-                           path);
+    q.select_one = prepare(
+        q.db.get(), std::string("SELECT ") + kColumns + " FROM dead_letters WHERE id = ?1", path);
     q.delete_one = prepare(q.db.get(), "DELETE FROM dead_letters WHERE id = ?1", path);
     q.count = prepare(q.db.get(), "SELECT COUNT(*) FROM dead_letters", path);
 
@@ -271,8 +271,8 @@ boost::system::error_code DeadLetterQueue::append(std::span<const DeadLetter> en
         }
     }
     if (const int rc = q.step_done(q.commit.get()); rc != SQLITE_DONE) {
-        ops::logger("dlq")->error("Cannot commit dead letters. path={} entries={} error={}",
-                                  q.path, entries.size(), sqlite3_errstr(rc));
+        ops::logger("dlq")->error("Cannot commit dead letters. path={} entries={} error={}", q.path,
+                                  entries.size(), sqlite3_errstr(rc));
         q.step_done(q.rollback.get());
         return core::Errc::kIo;
     }
@@ -353,8 +353,8 @@ std::int64_t DeadLetterQueue::remove(std::span<const std::int64_t> ids) {
     if (q.step_done(q.commit.get()) != SQLITE_DONE) {
         const std::string message = db_error(q.db.get());
         q.step_done(q.rollback.get());
-        throw std::runtime_error("dead-letter queue " + q.path + ": cannot commit removal: " +
-                                 message);
+        throw std::runtime_error("dead-letter queue " + q.path +
+                                 ": cannot commit removal: " + message);
     }
     if (removed > 0) {
         q.set_backlog(q.backlog.load(std::memory_order_relaxed) - removed);
@@ -371,6 +371,8 @@ void DeadLetterQueue::set_backlog_observer(std::function<void(std::int64_t)> obs
     }
 }
 
-const std::string& DeadLetterQueue::path() const noexcept { return impl_->path; }
+const std::string& DeadLetterQueue::path() const noexcept {
+    return impl_->path;
+}
 
 }  // namespace gstream::dlq

@@ -23,19 +23,21 @@ namespace gstream::dlq {
 
 /// One dead-lettered message or event.
 struct DeadLetter {
-    std::int64_t id = 0;        ///< assigned by the queue on append (ignored on input); never reused
-    std::int64_t time_ms = 0;   ///< when it was dead-lettered, milliseconds since the Unix epoch (UTC)
-    std::string source;         ///< "envelope" | "notifications" | "replay"
-    std::string stage;          ///< "decode" | "validate" | "order" | "sink"
-    std::string reason;         ///< reason code, e.g. "schema" (core::reason_name, "late", "sink_rejected")
-    std::string detail;         ///< human detail, e.g. "/data/eventTime: type"; may be empty
+    std::int64_t id = 0;  ///< assigned by the queue on append (ignored on input); never reused
+    std::int64_t time_ms =
+        0;               ///< when it was dead-lettered, milliseconds since the Unix epoch (UTC)
+    std::string source;  ///< "envelope" | "notifications" | "replay"
+    std::string stage;   ///< "decode" | "validate" | "order" | "sink"
+    std::string
+        reason;  ///< reason code, e.g. "schema" (core::reason_name, "late", "sink_rejected")
+    std::string detail;  ///< human detail, e.g. "/data/eventTime: type"; may be empty
     std::optional<std::string> subscription_id;  ///< the upstream subscription, when known
-    std::string raw;            ///< the exact bytes received; may hold NUL and invalid UTF-8
+    std::string raw;  ///< the exact bytes received; may hold NUL and invalid UTF-8
 };
 
 /// Selection for DeadLetterQueue::list. Entries come back in id (arrival) order.
 struct ListFilter {
-    std::optional<std::string> reason;  ///< only this reason code
+    std::optional<std::string> reason;                                 ///< only this reason code
     std::int64_t since_ms = std::numeric_limits<std::int64_t>::min();  ///< time_ms >= since_ms
     std::int64_t until_ms = std::numeric_limits<std::int64_t>::max();  ///< time_ms < until_ms
     std::int64_t after_id = 0;  ///< only ids greater than this (paging: pass the last id seen)

@@ -74,10 +74,10 @@ Endpoint split_listen(const std::string& listen) {
 }
 
 http::response<http::string_body> make_response(http::status status,
-                                                 unsigned version,
-                                                 bool keep_alive,
-                                                 std::string body,
-                                                 std::string_view content_type) {
+                                                unsigned version,
+                                                bool keep_alive,
+                                                std::string body,
+                                                std::string_view content_type) {
     http::response<http::string_body> res{status, version};
     res.set(http::field::server, "genesys-stream");
     res.set(http::field::content_type, content_type);
@@ -113,10 +113,10 @@ void shutdown_send(beast::tcp_stream& stream) {
 // Everything the accept loop and the sessions share; they hold it by shared_ptr.
 struct AdminServerState {
     AdminServerState(asio::io_context& ioc,
-          std::string listen_address,
-          std::function<std::string()> metrics,
-          std::function<ReadyState()> ready_state,
-          AdminTimeouts phase_timeouts)
+                     std::string listen_address,
+                     std::function<std::string()> metrics,
+                     std::function<ReadyState()> ready_state,
+                     AdminTimeouts phase_timeouts)
         : strand(asio::make_strand(ioc))
         , acceptor(strand)
         , listen(std::move(listen_address))
@@ -275,10 +275,12 @@ AdminServer::AdminServer(asio::io_context& ioc,
                          std::function<std::string()> metrics_text,
                          std::function<ReadyState()> ready,
                          AdminTimeouts timeouts)
-    : state_(std::make_shared<AdminServerState>(ioc, std::move(listen), std::move(metrics_text),
-                                     std::move(ready), timeouts)) {}
+    : state_(std::make_shared<AdminServerState>(
+          ioc, std::move(listen), std::move(metrics_text), std::move(ready), timeouts)) {}
 
-AdminServer::~AdminServer() { stop(); }
+AdminServer::~AdminServer() {
+    stop();
+}
 
 void AdminServer::start() {
     AdminServerState& st = *state_;
@@ -286,9 +288,8 @@ void AdminServer::start() {
 
     boost::system::error_code ec;
     tcp::resolver resolver(st.strand);
-    const auto results = resolver.resolve(where.host, where.port,
-                                          tcp::resolver::passive | tcp::resolver::numeric_service,
-                                          ec);
+    const auto results = resolver.resolve(
+        where.host, where.port, tcp::resolver::passive | tcp::resolver::numeric_service, ec);
     if (ec || results.empty()) {
         fail_listen(st.listen, "cannot resolve host '" + where.host + "': " + ec.message());
     }
@@ -308,13 +309,14 @@ void AdminServer::start() {
         fail_listen(st.listen, ec.message());
     }
     st.port = st.acceptor.local_endpoint().port();
-    logger("admin")->info("Admin server listening. address={} port={}", st.listen,
-                          st.port.load());
+    logger("admin")->info("Admin server listening. address={} port={}", st.listen, st.port.load());
 
     asio::co_spawn(st.strand, accept_loop(state_), on_coroutine_end);
 }
 
-std::uint16_t AdminServer::port() const noexcept { return state_->port.load(); }
+std::uint16_t AdminServer::port() const noexcept {
+    return state_->port.load();
+}
 
 void AdminServer::stop() {
     asio::post(state_->strand, [st = state_] {

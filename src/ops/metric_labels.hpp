@@ -32,15 +32,15 @@ inline constexpr std::size_t kFilterKindCount = 3;
 
 /// Why a source connection failed or ended: `reason` of connection_errors_total.
 enum class ConnectionError {
-    kConnect,           ///< DNS or TCP connect failed
-    kTls,               ///< TLS handshake or certificate failure
-    kHandshake,         ///< WebSocket upgrade refused for another reason than the statuses below
-    kHttp401,           ///< a REST call or the upgrade answered 401
+    kConnect,    ///< DNS or TCP connect failed
+    kTls,        ///< TLS handshake or certificate failure
+    kHandshake,  ///< WebSocket upgrade refused for another reason than the statuses below
+    kHttp401,    ///< a REST call or the upgrade answered 401
     kHttp403,
     kHttp429,
-    kHttpOther,         ///< any other unexpected HTTP status
-    kInvalidUtf8,       ///< a text frame that is not UTF-8
-    kMessageTooLarge,   ///< a message over source.max_message_bytes
+    kHttpOther,        ///< any other unexpected HTTP status
+    kInvalidUtf8,      ///< a text frame that is not UTF-8
+    kMessageTooLarge,  ///< a message over source.max_message_bytes
     kBinaryFrame,
     kReadTimeout,       ///< no frame, pong or heartbeat before the read deadline
     kClosedAbnormally,  ///< the peer went away without a close frame (1006)

@@ -7,7 +7,9 @@ namespace {
 
 constexpr const char* kPrefix = "genesys_stream_";
 
-std::string name(std::string_view suffix) { return kPrefix + std::string(suffix); }
+std::string name(std::string_view suffix) {
+    return kPrefix + std::string(suffix);
+}
 
 prometheus::Counter& counter(prometheus::Registry& registry,
                              std::string_view suffix,
@@ -15,7 +17,9 @@ prometheus::Counter& counter(prometheus::Registry& registry,
     return prometheus::BuildCounter().Name(name(suffix)).Help(help).Register(registry).Add({});
 }
 
-prometheus::Gauge& gauge(prometheus::Registry& registry, std::string_view suffix, const char* help) {
+prometheus::Gauge& gauge(prometheus::Registry& registry,
+                         std::string_view suffix,
+                         const char* help) {
     return prometheus::BuildGauge().Name(name(suffix)).Help(help).Register(registry).Add({});
 }
 
@@ -47,20 +51,25 @@ const prometheus::Histogram::BucketBoundaries& Metrics::batch_size_buckets() {
 }
 
 Metrics::Metrics(std::string_view version)
-    : events_received_(&counter(registry_, "events_received_total",
+    : events_received_(&counter(registry_,
+                                "events_received_total",
                                 "Events decoded from upstream frames (a message dead-lettered "
                                 "whole counts as one)."))
-    , events_delivered_(&counter(registry_, "events_delivered_total",
-                                 "Events acknowledged by every sink."))
-    , duplicates_(&counter(registry_, "events_duplicate_total",
+    , events_delivered_(
+          &counter(registry_, "events_delivered_total", "Events acknowledged by every sink."))
+    , duplicates_(&counter(registry_,
+                           "events_duplicate_total",
                            "Events dropped because their key was seen within the window."))
-    , late_(&counter(registry_, "events_late_total",
+    , late_(&counter(registry_,
+                     "events_late_total",
                      "Events older than the watermark (delivered flagged or dead-lettered, "
                      "by policy)."))
-    , control_messages_(&counter(registry_, "control_messages_total",
+    , control_messages_(&counter(registry_,
+                                 "control_messages_total",
                                  "Control messages (heartbeats, socket_closing, envelopes "
                                  "without events) received and skipped."))
-    , reconnects_(&counter(registry_, "reconnects_total",
+    , reconnects_(&counter(registry_,
+                           "reconnects_total",
                            "Times the source dialled the stream again after losing it."))
     , connected_(&gauge(registry_, "connected", "1 while the upstream stream is open, else 0."))
     , batch_size_(&prometheus::BuildHistogram()
@@ -74,8 +83,8 @@ Metrics::Metrics(std::string_view version)
                                      "acknowledgement.")
                                .Register(registry_)
                                .Add({}, latency_buckets()))
-    , dead_letter_backlog_(&gauge(registry_, "dead_letter_backlog",
-                                  "Entries stored in the dead-letter queue now.")) {
+    , dead_letter_backlog_(&gauge(
+          registry_, "dead_letter_backlog", "Entries stored in the dead-letter queue now.")) {
     counters_by<DeadLetterReason>(registry_, "events_dead_lettered_total",
                                   "Events written to the dead-letter queue, by reason.", "reason",
                                   dead_lettered_);
@@ -94,9 +103,9 @@ Metrics::Metrics(std::string_view version)
                        .Register(registry_);
     for (std::size_t s = 0; s < kSinkKindCount; ++s) {
         for (std::size_t r = 0; r < kSinkResultCount; ++r) {
-            sink_writes_[s][r] = &writes.Add(
-                {{"sink", std::string(to_string(static_cast<SinkKind>(s)))},
-                 {"result", std::string(to_string(static_cast<SinkResult>(r)))}});
+            sink_writes_[s][r] =
+                &writes.Add({{"sink", std::string(to_string(static_cast<SinkKind>(s)))},
+                             {"result", std::string(to_string(static_cast<SinkResult>(r)))}});
         }
     }
 

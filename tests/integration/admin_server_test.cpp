@@ -1,7 +1,5 @@
 #include "ops/admin_server.hpp"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -15,6 +13,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <gtest/gtest.h>
 
 #include "ops/metrics.hpp"
 #include "unit/ops/promtool_check.hpp"
@@ -167,8 +166,8 @@ TEST_F(AdminServerTest, MalformedRequestsGet400AndServerKeepsServing) {
         "BLAH\r\n\r\n",
         "GET /metrics HTTP/9.9\r\n\r\n",
         "GET /healthz HTTP/1.1\r\nContent-Length: x\r\n\r\n",
-        "GET /healthz HTTP/1.1\r\nContent-Length: 5000\r\n\r\n",      // over the body limit
-        "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\n\r\n",     // over the header limit
+        "GET /healthz HTTP/1.1\r\nContent-Length: 5000\r\n\r\n",  // over the body limit
+        "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\n\r\n",  // over the header limit
         std::string("\0\xff\xfe\r\n\r\n", 7),
     };
     for (const auto& bytes : garbage) {
@@ -215,10 +214,12 @@ TEST_F(AdminServerTest, StopClosesOpenConnections) {
 
 TEST(AdminServerStartTest, BusyPortNamesAddressAndOption) {
     asio::io_context ioc;
-    AdminServer first(ioc, "127.0.0.1:0", [] { return std::string(); }, [] { return ReadyState{}; });
+    AdminServer first(
+        ioc, "127.0.0.1:0", [] { return std::string(); }, [] { return ReadyState{}; });
     first.start();
     const std::string taken = "127.0.0.1:" + std::to_string(first.port());
-    AdminServer second(ioc, taken, [] { return std::string(); }, [] { return ReadyState{}; });
+    AdminServer second(
+        ioc, taken, [] { return std::string(); }, [] { return ReadyState{}; });
     try {
         second.start();
         FAIL() << "second bind succeeded";
@@ -233,21 +234,22 @@ TEST(AdminServerStartTest, MalformedListenAddresses) {
     asio::io_context ioc;
     for (const std::string listen : {"9090", "127.0.0.1:http", "127.0.0.1:70000", "::1:9090",
                                      "127.0.0.1:", "no-such-host.invalid:9090"}) {
-        AdminServer server(ioc, listen, [] { return std::string(); }, [] { return ReadyState{}; });
+        AdminServer server(
+            ioc, listen, [] { return std::string(); }, [] { return ReadyState{}; });
         try {
             server.start();
             FAIL() << listen << " was accepted";
         } catch (const std::runtime_error& e) {
             EXPECT_NE(std::string(e.what()).find(listen), std::string::npos) << e.what();
-            EXPECT_NE(std::string(e.what()).find("metrics.listen"), std::string::npos)
-                << e.what();
+            EXPECT_NE(std::string(e.what()).find("metrics.listen"), std::string::npos) << e.what();
         }
     }
 }
 
 TEST(AdminServerStartTest, Ipv6Loopback) {
     asio::io_context ioc;
-    AdminServer server(ioc, "[::1]:0", [] { return std::string(); }, [] { return ReadyState{}; });
+    AdminServer server(
+        ioc, "[::1]:0", [] { return std::string(); }, [] { return ReadyState{}; });
     try {
         server.start();
     } catch (const std::runtime_error& e) {

@@ -1,8 +1,5 @@
 #include "dlq/dead_letter_queue.hpp"
 
-#include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <array>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +7,9 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace gstream::dlq {
 namespace {
@@ -76,8 +76,8 @@ TEST(DeadLetterQueueTest, AppendGetListRemoveRoundTrip) {
     EXPECT_EQ(all[0].stage, "validate");
     EXPECT_EQ(all[0].reason, "schema");
     EXPECT_EQ(all[0].detail, "/data/eventTime: type");
-    EXPECT_EQ(all[0].subscription_id, std::optional<std::string>(
-                                          "5f0c1c1e-0000-4000-8000-000000000001"));
+    EXPECT_EQ(all[0].subscription_id,
+              std::optional<std::string>("5f0c1c1e-0000-4000-8000-000000000001"));
     EXPECT_EQ(all[0].raw, kRawBytes);
     EXPECT_EQ(all[0].raw.size(), 10u);
 

@@ -1,15 +1,14 @@
 #include "ops/logging.hpp"
 
-#include <gtest/gtest.h>
-#include <spdlog/sinks/ringbuffer_sink.h>
-#include <spdlog/spdlog.h>
-
-#include <boost/json/parse.hpp>
-
 #include <regex>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 namespace gstream::ops {
 namespace {

@@ -1,10 +1,10 @@
 #include "ops/metrics.hpp"
 
-#include <gtest/gtest.h>
-
 #include <regex>
 #include <set>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "unit/ops/promtool_check.hpp"
 
@@ -47,14 +47,14 @@ TEST(MetricsTest, EveryNameFollowsTheSpec) {
         EXPECT_EQ(type == "counter", name.ends_with("_total")) << name;
     }
     const std::set<std::string> expected{
-        "genesys_stream_events_received_total", "genesys_stream_events_delivered_total",
+        "genesys_stream_events_received_total",      "genesys_stream_events_delivered_total",
         "genesys_stream_events_dead_lettered_total", "genesys_stream_events_filtered_total",
-        "genesys_stream_events_duplicate_total", "genesys_stream_events_late_total",
-        "genesys_stream_control_messages_total", "genesys_stream_connection_errors_total",
-        "genesys_stream_reconnects_total", "genesys_stream_connected",
-        "genesys_stream_batch_flushes_total", "genesys_stream_batch_size_events",
+        "genesys_stream_events_duplicate_total",     "genesys_stream_events_late_total",
+        "genesys_stream_control_messages_total",     "genesys_stream_connection_errors_total",
+        "genesys_stream_reconnects_total",           "genesys_stream_connected",
+        "genesys_stream_batch_flushes_total",        "genesys_stream_batch_size_events",
         "genesys_stream_end_to_end_latency_seconds", "genesys_stream_dead_letter_backlog",
-        "genesys_stream_sink_writes_total", "genesys_stream_build_info"};
+        "genesys_stream_sink_writes_total",          "genesys_stream_build_info"};
     EXPECT_EQ(names, expected);
 }
 
@@ -85,8 +85,7 @@ TEST(MetricsTest, CountersMoveByExactAmounts) {
     EXPECT_EQ(sample(t, "genesys_stream_events_delivered_total"), 2);
     EXPECT_EQ(sample(t, R"(genesys_stream_events_dead_lettered_total{reason="schema"})"), 2);
     EXPECT_EQ(
-        sample(t, R"(genesys_stream_events_dead_lettered_total{reason="number_out_of_range"})"),
-        1);
+        sample(t, R"(genesys_stream_events_dead_lettered_total{reason="number_out_of_range"})"), 1);
     EXPECT_EQ(sample(t, R"(genesys_stream_events_dead_lettered_total{reason="late"})"), 0);
     EXPECT_EQ(sample(t, R"(genesys_stream_events_filtered_total{filter="state"})"), 4);
     EXPECT_EQ(sample(t, R"(genesys_stream_events_filtered_total{filter="queue"})"), 0);

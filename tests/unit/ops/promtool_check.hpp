@@ -1,15 +1,15 @@
 #pragma once
 // Runs `promtool check metrics` on exposition text (stdin), for the metrics and admin tests.
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace gstream::test {
 
@@ -25,8 +25,7 @@ inline PromtoolResult promtool_check_metrics(const std::string& text) {
         std::ofstream out(file, std::ios::binary);
         out << text;
     }
-    const std::string command =
-        "/usr/bin/promtool check metrics < '" + file.string() + "' 2>&1";
+    const std::string command = "/usr/bin/promtool check metrics < '" + file.string() + "' 2>&1";
     FILE* pipe = ::popen(command.c_str(), "r");
     if (pipe == nullptr) {
         throw std::runtime_error("popen failed for: " + command);
