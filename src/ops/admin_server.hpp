@@ -53,7 +53,7 @@ public:
                 AdminTimeouts timeouts = {});
     AdminServer(const AdminServer&) = delete;
     AdminServer& operator=(const AdminServer&) = delete;
-    /// Calls stop().
+    /// Calls stop(). Destroy the server before its io_context.
     ~AdminServer();
 
     /// Resolves and binds the address and starts accepting. Throws std::runtime_error naming the
