@@ -6,6 +6,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -214,6 +215,31 @@ TEST(DeadLetterQueueTest, UnwritableLocationNamesThePath) {
         EXPECT_NE(std::string(e.what()).find(dir_path), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("cannot open database"), std::string::npos)
             << e.what();
+    }
+}
+
+TEST(DeadLetterQueueTest, ConcurrentWritersAreSerialised) {
+    TempDir dir;
+    auto q = DeadLetterQueue::open((dir.path() / "dlq.db").string());
+    std::vector<std::int64_t> seen;  // written under the queue's mutex
+    q.set_backlog_observer([&seen](std::int64_t v) { seen.push_back(v); });
+    const std::vector<DeadLetter> pair{entry(1, "schema"), entry(2, "late")};
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 4; ++t) {
+        writers.emplace_back([&q, &pair] {
+            for (int i = 0; i < 25; ++i) {
+                EXPECT_FALSE(q.append(pair));
+            }
+        });
+    }
+    for (auto& w : writers) {
+        w.join();
+    }
+    EXPECT_EQ(q.backlog(), 200);
+    EXPECT_EQ(q.list({.limit = 0}).size(), 200u);
+    ASSERT_EQ(seen.size(), 101u);
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+        EXPECT_EQ(seen[i], static_cast<std::int64_t>(2 * i));
     }
 }
 
