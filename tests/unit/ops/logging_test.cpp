@@ -1,6 +1,6 @@
 #include "ops/logging.hpp"
 
-#include <regex>
+#include <cctype>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -14,6 +14,22 @@ namespace gstream::ops {
 namespace {
 
 using namespace std::chrono_literals;
+
+// 2026-11-30T10:15:02.125Z (std::regex trips a GCC 12 -Wmaybe-uninitialized under ASan).
+bool is_timestamp(std::string_view s) {
+    constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd.dddZ";
+    if (s.size() != kShape.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const bool ok = kShape[i] == 'd' ? std::isdigit(static_cast<unsigned char>(s[i])) != 0
+                                         : s[i] == kShape[i];
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
 
 std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> capture(std::string_view level,
                                                            std::string_view format) {
@@ -38,9 +54,7 @@ TEST(LoggingTest, JsonIsOneObjectPerLine) {
     EXPECT_EQ(first.at("level").as_string(), "info");
     EXPECT_EQ(first.at("logger").as_string(), "source");
     EXPECT_EQ(first.at("msg").as_string(), "Connected. url=wss://h/\"q\" attempt=2");
-    EXPECT_TRUE(std::regex_match(std::string(first.at("ts").as_string()),
-                                 std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")))
-        << first.at("ts");
+    EXPECT_TRUE(is_timestamp(first.at("ts").as_string())) << first.at("ts");
     EXPECT_EQ(first.size(), 4u);
 
     // Control characters are escaped, invalid UTF-8 becomes U+FFFD: the line stays valid JSON.
@@ -55,10 +69,8 @@ TEST(LoggingTest, TextLinesAndLevels) {
     logger("admin")->trace("hidden");
     const auto lines = sink->last_formatted();
     ASSERT_EQ(lines.size(), 1u);
-    EXPECT_TRUE(std::regex_match(
-        lines[0], std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z debug \[admin\] )"
-                             R"(Listening\. address=127\.0\.0\.1:9090\n)")))
-        << lines[0];
+    EXPECT_TRUE(is_timestamp(std::string_view(lines[0]).substr(0, 24))) << lines[0];
+    EXPECT_EQ(lines[0].substr(24), " debug [admin] Listening. address=127.0.0.1:9090\n");
 }
 
 TEST(LoggingTest, EverySubsystemLoggerExists) {

@@ -1,7 +1,7 @@
 #include "ops/metrics.hpp"
 
-#include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -37,11 +37,15 @@ TEST(MetricsTest, EveryNameFollowsTheSpec) {
     Metrics metrics("0.1.0");
     const std::string text = metrics.serialize();
     std::set<std::string> names;
-    const std::regex type_line(R"(# TYPE (\S+) (\S+))");
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), type_line);
-         it != std::sregex_iterator(); ++it) {
-        const std::string name = (*it)[1];
-        const std::string type = (*it)[2];
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+        if (!line.starts_with("# TYPE ")) {
+            continue;
+        }
+        std::istringstream fields(line.substr(7));
+        std::string name;
+        std::string type;
+        fields >> name >> type;
         names.insert(name);
         EXPECT_TRUE(name.starts_with("genesys_stream_")) << name;
         EXPECT_EQ(type == "counter", name.ends_with("_total")) << name;
