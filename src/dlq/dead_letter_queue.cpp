@@ -1,0 +1,378 @@
+#include "dlq/dead_letter_queue.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+
+#include <sqlite3.h>
+
+#include "core/errc.hpp"
+#include "ops/logging.hpp"
+
+namespace gstream::dlq {
+namespace {
+
+struct DbCloser {
+    void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+};
+struct StmtFinalizer {
+    void operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
+};
+using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
+using StmtHandle = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+// Schema version 1. AUTOINCREMENT keeps ids unique for the life of the file, so an id an
+// operator saw in `list` never names a different entry later.
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    time_ms         INTEGER NOT NULL,
+    source          TEXT    NOT NULL,
+    stage           TEXT    NOT NULL,
+    reason          TEXT    NOT NULL,
+    detail          TEXT    NOT NULL,
+    subscription_id TEXT,
+    raw             BLOB    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dead_letters_time ON dead_letters(time_ms);
+CREATE INDEX IF NOT EXISTS dead_letters_reason ON dead_letters(reason, time_ms);
+PRAGMA user_version = 1;
+)sql";
+
+constexpr const char* kColumns = "id, time_ms, source, stage, reason, detail, subscription_id, raw";
+
+// How long a writer waits for another connection's lock (the CLI and the daemon may share the
+// file; WAL lets readers go on while one writes).
+constexpr int kBusyTimeoutMs = 5000;
+
+std::string db_error(sqlite3* db) {
+    return db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+}
+
+StmtHandle prepare(sqlite3* db, const std::string& sql, const std::string& path) {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                           &raw, nullptr) != SQLITE_OK) {
+        throw std::runtime_error("dead-letter queue " + path +
+                                 ": cannot prepare statement: " + db_error(db));
+    }
+    return StmtHandle(raw);
+}
+
+// Resets a kept statement when the scope ends, whatever happened, so it holds no read lock.
+class StmtScope {
+public:
+    explicit StmtScope(sqlite3_stmt* stmt) noexcept
+        : stmt_(stmt) {}
+    ~StmtScope() {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+    }
+    StmtScope(const StmtScope&) = delete;
+    StmtScope& operator=(const StmtScope&) = delete;
+
+private:
+    sqlite3_stmt* stmt_;
+};
+
+void bind_text(sqlite3_stmt* stmt, int index, std::string_view text) {
+    // SQLITE_STATIC: the bytes outlive the step that uses them.
+    sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+std::string column_bytes(sqlite3_stmt* stmt, int col) {
+    // Read the pointer before the length (SQLite's documented order); a zero-length blob is NULL.
+    const void* data = sqlite3_column_blob(stmt, col);
+    const int size = sqlite3_column_bytes(stmt, col);
+    if (data == nullptr || size <= 0) {
+        return {};
+    }
+    return std::string(static_cast<const char*>(data), static_cast<std::size_t>(size));
+}
+
+DeadLetter read_row(sqlite3_stmt* stmt) {
+    DeadLetter entry;
+    entry.id = sqlite3_column_int64(stmt, 0);
+    entry.time_ms = sqlite3_column_int64(stmt, 1);
+    entry.source = column_bytes(stmt, 2);
+    entry.stage = column_bytes(stmt, 3);
+    entry.reason = column_bytes(stmt, 4);
+    entry.detail = column_bytes(stmt, 5);
+    if (sqlite3_column_type(stmt, 6) != SQLITE_NULL) {
+        entry.subscription_id = column_bytes(stmt, 6);
+    }
+    entry.raw = column_bytes(stmt, 7);
+    return entry;
+}
+
+}  // namespace
+
+struct DeadLetterQueue::Impl {
+    std::string path;
+    // Declared before the statements: members are destroyed in reverse order, so every
+    // statement is finalised before the connection closes.
+    DbHandle db;
+    StmtHandle begin;
+    StmtHandle commit;
+    StmtHandle rollback;
+    StmtHandle insert;
+    StmtHandle select_list;
+    StmtHandle select_one;
+    StmtHandle delete_one;
+    StmtHandle count;
+
+    mutable std::mutex mutex;
+    std::atomic<std::int64_t> backlog{0};
+    std::function<void(std::int64_t)> observer;
+
+    [[noreturn]] void fail(std::string_view what) const {
+        throw std::runtime_error("dead-letter queue " + path + ": " + std::string(what) + ": " +
+                                 db_error(db.get()));
+    }
+
+    void exec(const char* sql, std::string_view what) {
+        char* message = nullptr;
+        if (sqlite3_exec(db.get(), sql, nullptr, nullptr, &message) != SQLITE_OK) {
+            std::string text = message != nullptr ? message : db_error(db.get());
+            sqlite3_free(message);
+            throw std::runtime_error("dead-letter queue " + path + ": " + std::string(what) + ": " +
+                                     text);
+        }
+    }
+
+    // Runs a kept statement that returns no rows. Returns the SQLite result code.
+    int step_done(sqlite3_stmt* stmt) {
+        StmtScope scope(stmt);
+        return sqlite3_step(stmt);
+    }
+
+    void set_backlog(std::int64_t value) {
+        backlog.store(value, std::memory_order_relaxed);
+        if (observer) {
+            observer(value);
+        }
+    }
+};
+
+DeadLetterQueue::DeadLetterQueue(std::unique_ptr<Impl> impl) noexcept
+    : impl_(std::move(impl)) {}
+DeadLetterQueue::DeadLetterQueue(DeadLetterQueue&&) noexcept = default;
+DeadLetterQueue& DeadLetterQueue::operator=(DeadLetterQueue&&) noexcept = default;
+DeadLetterQueue::~DeadLetterQueue() = default;
+
+DeadLetterQueue DeadLetterQueue::open(const std::string& path) {
+    auto impl = std::make_unique<Impl>();
+    impl->path = path;
+
+    const std::filesystem::path file(path);
+    if (file.has_parent_path()) {
+        std::error_code ec;
+        std::filesystem::create_directories(file.parent_path(), ec);
+        if (ec) {
+            throw std::runtime_error("dead-letter queue " + path + ": cannot create directory " +
+                                     file.parent_path().string() + ": " + ec.message());
+        }
+    }
+
+    sqlite3* raw_db = nullptr;
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &raw_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    impl->db.reset(raw_db);  // a handle is returned even on failure and must be closed
+    if (rc != SQLITE_OK) {
+        impl->fail("cannot open database");
+    }
+    sqlite3_extended_result_codes(impl->db.get(), 1);
+    sqlite3_busy_timeout(impl->db.get(), kBusyTimeoutMs);
+
+    // journal_mode answers with the mode in force; anything but "wal" means the file system or
+    // an older file refused it.
+    {
+        StmtHandle wal = prepare(impl->db.get(), "PRAGMA journal_mode=WAL", path);
+        if (sqlite3_step(wal.get()) != SQLITE_ROW) {
+            impl->fail("cannot set journal_mode=WAL");
+        }
+        const std::string mode = column_bytes(wal.get(), 0);
+        if (mode != "wal") {
+            throw std::runtime_error("dead-letter queue " + path +
+                                     ": journal_mode=WAL refused (mode is " + mode + ")");
+        }
+    }
+    // NORMAL in WAL mode: a commit survives a process crash; a power loss may lose the last
+    // transactions but never corrupts the file.
+    impl->exec("PRAGMA synchronous=NORMAL", "cannot set synchronous=NORMAL");
+    impl->exec(std::string(kSchema).c_str(), "cannot create schema");
+
+    Impl& q = *impl;
+    q.begin = prepare(q.db.get(), "BEGIN IMMEDIATE", path);
+    q.commit = prepare(q.db.get(), "COMMIT", path);
+    q.rollback = prepare(q.db.get(), "ROLLBACK", path);
+    q.insert = prepare(q.db.get(),
+                       "INSERT INTO dead_letters (time_ms, source, stage, reason, detail, "
+                       "subscription_id, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                       path);
+    q.select_list = prepare(q.db.get(),
+                            std::string("SELECT ") + kColumns +
+                                " FROM dead_letters WHERE id > ?1 AND time_ms >= ?2 AND "
+                                "time_ms < ?3 AND (?4 IS NULL OR reason = ?4) ORDER BY id LIMIT ?5",
+                            path);
+    q.select_one = prepare(
+        q.db.get(), std::string("SELECT ") + kColumns + " FROM dead_letters WHERE id = ?1", path);
+    q.delete_one = prepare(q.db.get(), "DELETE FROM dead_letters WHERE id = ?1", path);
+    q.count = prepare(q.db.get(), "SELECT COUNT(*) FROM dead_letters", path);
+
+    {
+        StmtScope scope(q.count.get());
+        if (sqlite3_step(q.count.get()) != SQLITE_ROW) {
+            q.fail("cannot count entries");
+        }
+        q.backlog.store(sqlite3_column_int64(q.count.get(), 0), std::memory_order_relaxed);
+    }
+    return DeadLetterQueue(std::move(impl));
+}
+
+boost::system::error_code DeadLetterQueue::append(std::span<const DeadLetter> entries) {
+    if (entries.empty()) {
+        return {};
+    }
+    Impl& q = *impl_;
+    std::lock_guard lock(q.mutex);
+
+    if (const int rc = q.step_done(q.begin.get()); rc != SQLITE_DONE) {
+        ops::logger("dlq")->error("Cannot start a dead-letter transaction. path={} error={}",
+                                  q.path, sqlite3_errstr(rc));
+        return core::Errc::kIo;
+    }
+    for (const DeadLetter& entry : entries) {
+        sqlite3_stmt* stmt = q.insert.get();
+        StmtScope scope(stmt);
+        sqlite3_bind_int64(stmt, 1, entry.time_ms);
+        bind_text(stmt, 2, entry.source);
+        bind_text(stmt, 3, entry.stage);
+        bind_text(stmt, 4, entry.reason);
+        bind_text(stmt, 5, entry.detail);
+        if (entry.subscription_id) {
+            bind_text(stmt, 6, *entry.subscription_id);
+        } else {
+            sqlite3_bind_null(stmt, 6);
+        }
+        // std::string::data() is never null, so an empty payload is stored as an empty blob,
+        // not as NULL.
+        sqlite3_bind_blob64(stmt, 7, entry.raw.data(), entry.raw.size(), SQLITE_STATIC);
+        if (const int rc = sqlite3_step(stmt); rc != SQLITE_DONE) {
+            ops::logger("dlq")->error(
+                "Cannot store a dead letter; the batch is rolled back. path={} entries={} "
+                "error={}",
+                q.path, entries.size(), sqlite3_errmsg(q.db.get()));
+            q.step_done(q.rollback.get());
+            return core::Errc::kIo;
+        }
+    }
+    if (const int rc = q.step_done(q.commit.get()); rc != SQLITE_DONE) {
+        ops::logger("dlq")->error("Cannot commit dead letters. path={} entries={} error={}", q.path,
+                                  entries.size(), sqlite3_errstr(rc));
+        q.step_done(q.rollback.get());
+        return core::Errc::kIo;
+    }
+    q.set_backlog(q.backlog.load(std::memory_order_relaxed) +
+                  static_cast<std::int64_t>(entries.size()));
+    return {};
+}
+
+std::int64_t DeadLetterQueue::backlog() const noexcept {
+    return impl_->backlog.load(std::memory_order_relaxed);
+}
+
+std::vector<DeadLetter> DeadLetterQueue::list(const ListFilter& filter) const {
+    Impl& q = *impl_;
+    std::lock_guard lock(q.mutex);
+    sqlite3_stmt* stmt = q.select_list.get();
+    StmtScope scope(stmt);
+    sqlite3_bind_int64(stmt, 1, filter.after_id);
+    sqlite3_bind_int64(stmt, 2, filter.since_ms);
+    sqlite3_bind_int64(stmt, 3, filter.until_ms);
+    if (filter.reason) {
+        bind_text(stmt, 4, *filter.reason);
+    } else {
+        sqlite3_bind_null(stmt, 4);
+    }
+    // A negative LIMIT means no limit in SQLite.
+    sqlite3_bind_int64(stmt, 5, filter.limit == 0 ? -1 : static_cast<std::int64_t>(filter.limit));
+
+    std::vector<DeadLetter> out;
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        out.push_back(read_row(stmt));
+    }
+    if (rc != SQLITE_DONE) {
+        q.fail("cannot list entries");
+    }
+    return out;
+}
+
+std::optional<DeadLetter> DeadLetterQueue::get(std::int64_t id) const {
+    Impl& q = *impl_;
+    std::lock_guard lock(q.mutex);
+    sqlite3_stmt* stmt = q.select_one.get();
+    StmtScope scope(stmt);
+    sqlite3_bind_int64(stmt, 1, id);
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        return read_row(stmt);
+    }
+    if (rc != SQLITE_DONE) {
+        q.fail("cannot read entry " + std::to_string(id));
+    }
+    return std::nullopt;
+}
+
+std::int64_t DeadLetterQueue::remove(std::span<const std::int64_t> ids) {
+    if (ids.empty()) {
+        return 0;
+    }
+    Impl& q = *impl_;
+    std::lock_guard lock(q.mutex);
+    if (q.step_done(q.begin.get()) != SQLITE_DONE) {
+        q.fail("cannot start a transaction");
+    }
+    std::int64_t removed = 0;
+    for (const std::int64_t id : ids) {
+        sqlite3_stmt* stmt = q.delete_one.get();
+        StmtScope scope(stmt);
+        sqlite3_bind_int64(stmt, 1, id);
+        if (sqlite3_step(stmt) != SQLITE_DONE) {
+            const std::string message = db_error(q.db.get());
+            q.step_done(q.rollback.get());
+            throw std::runtime_error("dead-letter queue " + q.path + ": cannot remove entry " +
+                                     std::to_string(id) + ": " + message);
+        }
+        removed += sqlite3_changes64(q.db.get());
+    }
+    if (q.step_done(q.commit.get()) != SQLITE_DONE) {
+        const std::string message = db_error(q.db.get());
+        q.step_done(q.rollback.get());
+        throw std::runtime_error("dead-letter queue " + q.path +
+                                 ": cannot commit removal: " + message);
+    }
+    if (removed > 0) {
+        q.set_backlog(q.backlog.load(std::memory_order_relaxed) - removed);
+    }
+    return removed;
+}
+
+void DeadLetterQueue::set_backlog_observer(std::function<void(std::int64_t)> observer) {
+    Impl& q = *impl_;
+    std::lock_guard lock(q.mutex);
+    q.observer = std::move(observer);
+    if (q.observer) {
+        q.observer(q.backlog.load(std::memory_order_relaxed));
+    }
+}
+
+const std::string& DeadLetterQueue::path() const noexcept {
+    return impl_->path;
+}
+
+}  // namespace gstream::dlq

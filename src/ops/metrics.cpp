@@ -1,0 +1,124 @@
+#include "ops/metrics.hpp"
+
+#include <prometheus/text_serializer.h>
+
+namespace gstream::ops {
+namespace {
+
+constexpr const char* kPrefix = "genesys_stream_";
+
+std::string name(std::string_view suffix) {
+    return kPrefix + std::string(suffix);
+}
+
+prometheus::Counter& counter(prometheus::Registry& registry,
+                             std::string_view suffix,
+                             const char* help) {
+    return prometheus::BuildCounter().Name(name(suffix)).Help(help).Register(registry).Add({});
+}
+
+prometheus::Gauge& gauge(prometheus::Registry& registry,
+                         std::string_view suffix,
+                         const char* help) {
+    return prometheus::BuildGauge().Name(name(suffix)).Help(help).Register(registry).Add({});
+}
+
+// One series per value of a label enum, cached in `out` by the enum's index.
+template <class Enum, std::size_t N>
+void counters_by(prometheus::Registry& registry,
+                 std::string_view suffix,
+                 const char* help,
+                 const char* label,
+                 std::array<prometheus::Counter*, N>& out) {
+    auto& family = prometheus::BuildCounter().Name(name(suffix)).Help(help).Register(registry);
+    for (std::size_t i = 0; i < N; ++i) {
+        out[i] = &family.Add({{label, std::string(to_string(static_cast<Enum>(i)))}});
+    }
+}
+
+}  // namespace
+
+const prometheus::Histogram::BucketBoundaries& Metrics::latency_buckets() {
+    static const prometheus::Histogram::BucketBoundaries kBuckets{
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+    return kBuckets;
+}
+
+const prometheus::Histogram::BucketBoundaries& Metrics::batch_size_buckets() {
+    static const prometheus::Histogram::BucketBoundaries kBuckets{
+        1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
+    return kBuckets;
+}
+
+Metrics::Metrics(std::string_view version)
+    : events_received_(&counter(registry_,
+                                "events_received_total",
+                                "Events decoded from upstream frames (a message dead-lettered "
+                                "whole counts as one)."))
+    , events_delivered_(
+          &counter(registry_, "events_delivered_total", "Events acknowledged by every sink."))
+    , duplicates_(&counter(registry_,
+                           "events_duplicate_total",
+                           "Events dropped because their key was seen within the window."))
+    , late_(&counter(registry_,
+                     "events_late_total",
+                     "Events older than the watermark (delivered flagged or dead-lettered, "
+                     "by policy)."))
+    , control_messages_(&counter(registry_,
+                                 "control_messages_total",
+                                 "Control messages (heartbeats, socket_closing, envelopes "
+                                 "without events) received and skipped."))
+    , reconnects_(&counter(registry_,
+                           "reconnects_total",
+                           "Times the source dialled the stream again after losing it."))
+    , connected_(&gauge(registry_, "connected", "1 while the upstream stream is open, else 0."))
+    , batch_size_(&prometheus::BuildHistogram()
+                       .Name(name("batch_size_events"))
+                       .Help("Events per flushed batch.")
+                       .Register(registry_)
+                       .Add({}, batch_size_buckets()))
+    , end_to_end_latency_(&prometheus::BuildHistogram()
+                               .Name(name("end_to_end_latency_seconds"))
+                               .Help("Seconds from reading an event's frame to its sink "
+                                     "acknowledgement.")
+                               .Register(registry_)
+                               .Add({}, latency_buckets()))
+    , dead_letter_backlog_(&gauge(
+          registry_, "dead_letter_backlog", "Entries stored in the dead-letter queue now.")) {
+    counters_by<DeadLetterReason>(registry_, "events_dead_lettered_total",
+                                  "Events written to the dead-letter queue, by reason.", "reason",
+                                  dead_lettered_);
+    counters_by<FilterKind>(registry_, "events_filtered_total",
+                            "Events dropped by a configured filter, by filter.", "filter",
+                            filtered_);
+    counters_by<ConnectionError>(registry_, "connection_errors_total",
+                                 "Source connection failures, by reason.", "reason",
+                                 connection_errors_);
+    counters_by<SinkKind>(registry_, "batch_flushes_total", "Batches handed to a sink, by sink.",
+                          "sink", batch_flushes_);
+
+    auto& writes = prometheus::BuildCounter()
+                       .Name(name("sink_writes_total"))
+                       .Help("Sink write attempts, by sink and answer (ok, retry, reject).")
+                       .Register(registry_);
+    for (std::size_t s = 0; s < kSinkKindCount; ++s) {
+        for (std::size_t r = 0; r < kSinkResultCount; ++r) {
+            sink_writes_[s][r] =
+                &writes.Add({{"sink", std::string(to_string(static_cast<SinkKind>(s)))},
+                             {"result", std::string(to_string(static_cast<SinkResult>(r)))}});
+        }
+    }
+
+    prometheus::BuildGauge()
+        .Name(name("build_info"))
+        .Help("Always 1; the version label names the running build.")
+        .Register(registry_)
+        .Add({{"version", std::string(version)}})
+        .Set(1);
+}
+
+std::string Metrics::serialize() const {
+    return prometheus::TextSerializer().Serialize(registry_.Collect());
+}
+
+}  // namespace gstream::ops

@@ -1,0 +1,97 @@
+#pragma once
+// Every genesys-stream metric, declared once (STYLE.md rule 8, docs/metrics.md).
+//
+// Names carry the prefix genesys_stream_; counters end in _total, times in _seconds; label values
+// come from the enums in ops/metric_labels.hpp. Every labelled series is created at construction
+// (so it is exported at 0 before its first event) and its reference cached, so the hot path does
+// no label lookup: `metrics.dead_lettered(DeadLetterReason::kSchema).Increment()`.
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "ops/metric_labels.hpp"
+
+namespace gstream::ops {
+
+/// The process's metrics. Thread-safe: prometheus-cpp counters, gauges and histograms may be
+/// updated from any thread, and serialize() may run concurrently with updates. Not copyable or
+/// movable (the accessors hand out references into the registry); create one in the composition
+/// root and pass it by reference.
+class Metrics {
+public:
+    /// `version`: the build's version string, exported as build_info{version}.
+    explicit Metrics(std::string_view version);
+    Metrics(const Metrics&) = delete;
+    Metrics& operator=(const Metrics&) = delete;
+
+    /// Upper bounds of end_to_end_latency_seconds, seconds (1 ms to 60 s).
+    static const prometheus::Histogram::BucketBoundaries& latency_buckets();
+    /// Upper bounds of batch_size_events, events.
+    static const prometheus::Histogram::BucketBoundaries& batch_size_buckets();
+
+    /// Events decoded from frames (an envelope with 5 events counts 5; a message dead-lettered
+    /// whole counts 1).
+    prometheus::Counter& events_received() noexcept { return *events_received_; }
+    /// Events acknowledged by every sink.
+    prometheus::Counter& events_delivered() noexcept { return *events_delivered_; }
+    prometheus::Counter& dead_lettered(DeadLetterReason reason) noexcept {
+        return *dead_lettered_[static_cast<std::size_t>(reason)];
+    }
+    prometheus::Counter& filtered(FilterKind kind) noexcept {
+        return *filtered_[static_cast<std::size_t>(kind)];
+    }
+    prometheus::Counter& duplicates() noexcept { return *duplicates_; }
+    /// Late events (behind the watermark), whatever the policy did with them.
+    prometheus::Counter& late() noexcept { return *late_; }
+    /// Envelopes without subscriptionId and events, heartbeats, socket_closing, pongs.
+    prometheus::Counter& control_messages() noexcept { return *control_messages_; }
+    prometheus::Counter& connection_errors(ConnectionError error) noexcept {
+        return *connection_errors_[static_cast<std::size_t>(error)];
+    }
+    prometheus::Counter& reconnects() noexcept { return *reconnects_; }
+    /// 1 while the source's stream is open, else 0.
+    prometheus::Gauge& connected() noexcept { return *connected_; }
+    prometheus::Counter& batch_flushes(SinkKind sink) noexcept {
+        return *batch_flushes_[static_cast<std::size_t>(sink)];
+    }
+    /// Observe the number of events in each flushed batch.
+    prometheus::Histogram& batch_size() noexcept { return *batch_size_; }
+    /// Observe seconds from frame read to sink acknowledgement, per event.
+    prometheus::Histogram& end_to_end_latency() noexcept { return *end_to_end_latency_; }
+    /// Set to DeadLetterQueue::backlog() (use it as the queue's backlog observer).
+    prometheus::Gauge& dead_letter_backlog() noexcept { return *dead_letter_backlog_; }
+    prometheus::Counter& sink_writes(SinkKind sink, SinkResult result) noexcept {
+        return *sink_writes_[static_cast<std::size_t>(sink)][static_cast<std::size_t>(result)];
+    }
+
+    /// The Prometheus text exposition format (version 0.0.4) of every metric.
+    std::string serialize() const;
+
+private:
+    prometheus::Registry registry_;
+
+    prometheus::Counter* events_received_;
+    prometheus::Counter* events_delivered_;
+    std::array<prometheus::Counter*, kDeadLetterReasonCount> dead_lettered_{};
+    std::array<prometheus::Counter*, kFilterKindCount> filtered_{};
+    prometheus::Counter* duplicates_;
+    prometheus::Counter* late_;
+    prometheus::Counter* control_messages_;
+    std::array<prometheus::Counter*, kConnectionErrorCount> connection_errors_{};
+    prometheus::Counter* reconnects_;
+    prometheus::Gauge* connected_;
+    std::array<prometheus::Counter*, kSinkKindCount> batch_flushes_{};
+    prometheus::Histogram* batch_size_;
+    prometheus::Histogram* end_to_end_latency_;
+    prometheus::Gauge* dead_letter_backlog_;
+    std::array<std::array<prometheus::Counter*, kSinkResultCount>, kSinkKindCount> sink_writes_{};
+};
+
+}  // namespace gstream::ops
