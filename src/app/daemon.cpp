@@ -379,7 +379,9 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
             });
         admin->start();
         // Tests and scripts read the bound port from this line (metrics.listen may use port 0).
-        std::printf("admin listening %s\n", admin->address().c_str());
+        const std::string& listen = *config.metrics.listen;
+        std::printf("admin listening %s:%u\n", listen.substr(0, listen.rfind(':')).c_str(),
+                    static_cast<unsigned>(admin->port()));
         std::fflush(stdout);
     }
 

@@ -66,6 +66,8 @@ std::string_view to_string(ConnectionError error) noexcept {
             return "read_timeout";
         case ConnectionError::kClosedAbnormally:
             return "closed_abnormally";
+        case ConnectionError::kClosedByPeer:
+            return "closed_by_peer";
         case ConnectionError::kOther:
             return "other";
     }

@@ -44,9 +44,10 @@ enum class ConnectionError {
     kBinaryFrame,
     kReadTimeout,       ///< no frame, pong or heartbeat before the read deadline
     kClosedAbnormally,  ///< the peer went away without a close frame (1006)
+    kClosedByPeer,      ///< the server closed the stream with a close frame (1001 and others)
     kOther,
 };
-inline constexpr std::size_t kConnectionErrorCount = 13;
+inline constexpr std::size_t kConnectionErrorCount = 14;
 
 /// Sink kinds: `sink` of batch_flushes_total and sink_writes_total.
 enum class SinkKind { kFile, kKafka, kNats, kHttp };
