@@ -74,7 +74,9 @@ bool is_terminal(std::string_view media_state) {
     return media_state == "disconnected" || media_state == "terminated";
 }
 
-bool is_agent(std::string_view purpose) { return purpose == "agent" || purpose == "user"; }
+bool is_agent(std::string_view purpose) {
+    return purpose == "agent" || purpose == "user";
+}
 
 // Participant endTime, or every media leg disconnected/terminated (a leg may go connected ->
 // terminated with no disconnected in between).
@@ -135,13 +137,27 @@ void append_json_string(std::string& out, std::string_view s) {
     for (const char c : s) {
         const auto u = static_cast<unsigned char>(c);
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
             default:
                 if (u < 0x20) {
                     out += "\\u00";
@@ -421,8 +437,10 @@ void SnapshotDeriver::mark_ended(Conversation& conversation) {
     }
 }
 
-void SnapshotDeriver::derive(std::string_view topic_name, const JsonValue& body,
-                             std::int64_t receive_wall_ms, std::int64_t now_ms,
+void SnapshotDeriver::derive(std::string_view topic_name,
+                             const JsonValue& body,
+                             std::int64_t receive_wall_ms,
+                             std::int64_t now_ms,
                              std::vector<Transition>& out) {
     ++snapshots_;
     expire(now_ms);

@@ -3,12 +3,12 @@
 //
 // `v2.routing.queues.{queueId}.conversations` (and its media variants `.calls`, `.callbacks`,
 // `.chats`, ...) and `v2.users.{userId}.conversations` carry, in `eventBody`, a full snapshot of
-// one conversation (`QueueConversationEventTopicConversation` / `ConversationEventTopicConversation`
-// in the official SDK typings; API-NOTES.md §4.3) with no event time and no sequence number. The
-// deriver keeps, per conversation and participant, which lifecycle states it has already emitted
-// and turns each snapshot into the transitions it newly proves: queued, alerting, contact, acw,
-// ended. The rules and the timestamp chosen for each state are in docs/lifecycle.md. Pure: the
-// caller passes the receive time and a monotonic `now`.
+// one conversation (`QueueConversationEventTopicConversation` /
+// `ConversationEventTopicConversation` in the official SDK typings; API-NOTES.md §4.3) with no
+// event time and no sequence number. The deriver keeps, per conversation and participant, which
+// lifecycle states it has already emitted and turns each snapshot into the transitions it newly
+// proves: queued, alerting, contact, acw, ended. The rules and the timestamp chosen for each state
+// are in docs/lifecycle.md. Pure: the caller passes the receive time and a monotonic `now`.
 
 #include <cstddef>
 #include <cstdint>
@@ -28,7 +28,9 @@ struct Transition {
     std::string state;  ///< queued | alerting | contact | acw | ended
     std::string conversation_id;
     std::string participant_id;
-    std::string queue_id;  ///< participant queueId, else its routing queue, else the topic's; may be empty
+    /// The participant's queueId, else its conversationRoutingData.queue.id, else the queue of a
+    /// `v2.routing.queues.{id}...` topic; may be empty.
+    std::string queue_id;
     std::string topic_name;  ///< topic of the snapshot that proved the transition
     /// The snapshot timestamp that proves it, exactly as in the snapshot (ISO-8601 UTC, e.g.
     /// "2022-07-04T20:04:12.132Z"), or the receive time formatted by core::format_rfc3339.
@@ -40,9 +42,12 @@ struct Transition {
 };
 
 struct SnapshotDeriverOptions {
-    std::int64_t ended_ttl_ms = 300000;     ///< an ended conversation is forgotten this long after its last snapshot
-    std::int64_t idle_ttl_ms = 14400000;    ///< any conversation is forgotten this long after its last snapshot
-    std::size_t max_conversations = 100000;  ///< above this, the least recently updated is forgotten
+    /// An ended conversation is forgotten this long (ms) after its last snapshot.
+    std::int64_t ended_ttl_ms = 300000;
+    /// Any conversation is forgotten this long (ms) after its last snapshot.
+    std::int64_t idle_ttl_ms = 14400000;
+    /// Above this many tracked conversations, the least recently updated is forgotten (min 1).
+    std::size_t max_conversations = 100000;
 };
 
 /// Turns conversation snapshots into lifecycle transitions, each (conversation, participant,
@@ -60,15 +65,18 @@ public:
     /// A body that is not an object with a string `id` and a `participants` array is counted in
     /// malformed_snapshots() and yields nothing; a stale one (older than what was already seen)
     /// is counted in stale_snapshots() and yields nothing. Expires conversations first.
-    void derive(std::string_view topic_name, const core::JsonValue& body,
-                std::int64_t receive_wall_ms, std::int64_t now_ms, std::vector<Transition>& out);
+    void derive(std::string_view topic_name,
+                const core::JsonValue& body,
+                std::int64_t receive_wall_ms,
+                std::int64_t now_ms,
+                std::vector<Transition>& out);
 
     /// Forgets ended conversations idle for ended_ttl_ms and any idle for idle_ttl_ms.
     void expire(std::int64_t now_ms);
 
     std::size_t conversations() const noexcept { return index_.size(); }  ///< tracked now
-    std::uint64_t snapshots() const noexcept { return snapshots_; }        ///< snapshots seen
-    std::uint64_t stale_snapshots() const noexcept { return stale_; }      ///< ignored as stale
+    std::uint64_t snapshots() const noexcept { return snapshots_; }       ///< snapshots seen
+    std::uint64_t stale_snapshots() const noexcept { return stale_; }     ///< ignored as stale
     std::uint64_t malformed_snapshots() const noexcept { return malformed_; }
     std::uint64_t evicted() const noexcept { return evicted_; }  ///< forgotten by TTL or capacity
 
@@ -97,8 +105,8 @@ private:
     void forget(List& list);
 
     SnapshotDeriverOptions options_;
-    List active_;  // least recently updated first
-    List ended_;   // least recently updated first
+    List active_;                                       // least recently updated first
+    List ended_;                                        // least recently updated first
     std::unordered_map<std::string_view, Slot> index_;  // keys view Conversation::id
     std::uint64_t snapshots_ = 0;
     std::uint64_t stale_ = 0;

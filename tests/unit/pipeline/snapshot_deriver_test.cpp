@@ -1,9 +1,10 @@
 #include "pipeline/snapshot/snapshot_deriver.hpp"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "core/json_document.hpp"
 
@@ -19,38 +20,42 @@ constexpr std::int64_t kReceivedMs = 1775035200000;
 constexpr std::string_view kReceived = "2026-04-01T09:20:00.000Z";
 
 // Participants of the scripted call, in the shape of QueueConversationEventTopicParticipant.
+// Times are on 2026-04-01, given as "hh:mm:ss.mmm".
+std::string at(std::string_view hms) {
+    return fmt::format("\"2026-04-01T{}Z\"", hms);
+}
+
 std::string customer(std::string_view call_state, std::string_view extra = "") {
-    return std::string(R"({"id":"p-cust","purpose":"customer","connectedTime":"2026-04-01T09:14:02.118Z",)") +
-           R"("queueId":"2f6d0c3e-5b1a-4f0e-9a7c-1d2e3f4a5b6c","address":"tel:+15551230000",)" +
-           R"("calls":[{"id":"c-1","state":")" + std::string(call_state) +
-           R"(","direction":"inbound","connectedTime":"2026-04-01T09:14:02.118Z")" +
-           std::string(extra) + "}]}";
+    return fmt::format(
+        R"({{"id":"p-cust","purpose":"customer","connectedTime":{},"queueId":"{}",)"
+        R"("address":"tel:+15551230000","calls":[{{"id":"c-1","state":"{}","direction":"inbound",)"
+        R"("connectedTime":{}{}}}]}})",
+        at("09:14:02.118"), kQueue, call_state, at("09:14:02.118"), extra);
 }
 
 std::string acd_connected(std::string_view id = "p-acd", std::string_view time = "09:14:09.500") {
-    return R"({"id":")" + std::string(id) +
-           R"(","purpose":"acd","queueId":"2f6d0c3e-5b1a-4f0e-9a7c-1d2e3f4a5b6c","connectedTime":"2026-04-01T)" +
-           std::string(time) + R"(Z","calls":[{"id":"c-)" + std::string(id) +
-           R"(","state":"connected","connectedTime":"2026-04-01T)" + std::string(time) + R"(Z"}]})";
+    return fmt::format(R"({{"id":"{}","purpose":"acd","queueId":"{}","connectedTime":{},)"
+                       R"("calls":[{{"id":"c-{}","state":"connected","connectedTime":{}}}]}})",
+                       id, kQueue, at(time), id, at(time));
 }
 
-std::string acd_transferred(std::string_view id = "p-acd", std::string_view time = "09:14:09.500",
+std::string acd_transferred(std::string_view id = "p-acd",
+                            std::string_view time = "09:14:09.500",
                             std::string_view end = "09:14:31.020") {
-    return R"({"id":")" + std::string(id) +
-           R"(","purpose":"acd","queueId":"2f6d0c3e-5b1a-4f0e-9a7c-1d2e3f4a5b6c","connectedTime":"2026-04-01T)" +
-           std::string(time) + R"(Z","endTime":"2026-04-01T)" + std::string(end) +
-           R"(Z","calls":[{"id":"c-)" + std::string(id) +
-           R"(","state":"disconnected","disconnectType":"transfer","connectedTime":"2026-04-01T)" +
-           std::string(time) + R"(Z","disconnectedTime":"2026-04-01T)" + std::string(end) + R"(Z"}]})";
+    return fmt::format(
+        R"({{"id":"{}","purpose":"acd","queueId":"{}","connectedTime":{},"endTime":{},)"
+        R"("calls":[{{"id":"c-{}","state":"disconnected","disconnectType":"transfer",)"
+        R"("connectedTime":{},"disconnectedTime":{}}}]}})",
+        id, kQueue, at(time), at(end), id, at(time), at(end));
 }
 
-std::string agent(std::string_view id, std::string_view call_fields,
+std::string agent(std::string_view id,
+                  std::string_view call_fields,
                   std::string_view participant_fields = "") {
-    return R"({"id":")" + std::string(id) +
-           R"(","purpose":"agent","userId":"9b7d0000-0000-4000-8000-000000000001",)" +
-           R"("queueId":"2f6d0c3e-5b1a-4f0e-9a7c-1d2e3f4a5b6c","wrapupRequired":true,)" +
-           std::string(participant_fields) + R"("calls":[{"id":"c-)" + std::string(id) + R"(",)" +
-           std::string(call_fields) + "}]}";
+    return fmt::format(
+        R"({{"id":"{}","purpose":"agent","userId":"9b7d0000-0000-4000-8000-000000000001",)"
+        R"("queueId":"{}","wrapupRequired":true,{}"calls":[{{"id":"c-{}",{}}}]}})",
+        id, kQueue, participant_fields, id, call_fields);
 }
 
 std::string snapshot(const std::vector<std::string>& participants,
@@ -63,13 +68,16 @@ std::string snapshot(const std::vector<std::string>& participants,
 }
 
 // The scripted call, one snapshot per step.
-const std::string kAgentAlerting = R"("state":"alerting","initialState":"alerting","direction":"inbound")";
+const std::string kAgentAlerting =
+    R"("state":"alerting","initialState":"alerting","direction":"inbound")";
 const std::string kAgentConnected =
     R"("state":"connected","initialState":"alerting","connectedTime":"2026-04-01T09:14:31.000Z")";
 const std::string kAgentAcw =
-    R"("state":"disconnected","initialState":"alerting","connectedTime":"2026-04-01T09:14:31.000Z",)"
+    R"("state":"disconnected","initialState":"alerting",)"
+    R"("connectedTime":"2026-04-01T09:14:31.000Z",)"
     R"("disconnectedTime":"2026-04-01T09:18:45.250Z","disconnectType":"client",)"
-    R"("afterCallWork":{"state":"pending","startTime":"2026-04-01T09:18:45.250Z"},"afterCallWorkRequired":true)";
+    R"("afterCallWork":{"state":"pending",)"
+    R"("startTime":"2026-04-01T09:18:45.250Z"},"afterCallWorkRequired":true)";
 const std::string kCustomerEnded =
     R"(,"disconnectedTime":"2026-04-01T09:18:46.002Z","disconnectType":"endpoint")";
 
@@ -89,9 +97,11 @@ struct Harness {
     SnapshotDeriver deriver;
     std::int64_t now_ms = 1000;
 
-    explicit Harness(SnapshotDeriverOptions options = {}) : deriver(options) {}
+    explicit Harness(SnapshotDeriverOptions options = {})
+        : deriver(options) {}
 
-    std::vector<Transition> feed(const std::string& text, std::string_view topic = kTopic,
+    std::vector<Transition> feed(const std::string& text,
+                                 std::string_view topic = kTopic,
                                  std::int64_t received_ms = kReceivedMs) {
         core::JsonDocument doc;
         EXPECT_TRUE(doc.parse(text)) << doc.error().message << " in " << text;
@@ -160,7 +170,8 @@ TEST(SnapshotDeriver, TransitionFieldsAndEventJson) {
               R"("connectedTime":"2026-04-01T09:14:09.500Z"},)"
               R"("conversationId":"7a0c2d4e-1111-4b2c-9d8e-0f1a2b3c4d5e","participantId":"p-acd",)"
               R"("queueId":"2f6d0c3e-5b1a-4f0e-9a7c-1d2e3f4a5b6c",)"
-              R"("topicName":"v2.routing.queues.2f6d0c3e-5b1a-4f0e-9a7c-1d2e3f4a5b6c.conversations.calls"}})");
+              R"("topicName":"v2.routing.queues.2f6d0c3e-5b1a-4f0e-9a7c-1d2e3f4a5b6c.)"
+              R"(conversations.calls"}})");
 
     const auto alerting = h.feed(steps[2]);
     ASSERT_EQ(alerting.size(), 1U);
@@ -223,7 +234,8 @@ TEST(SnapshotDeriver, LegStateNeverGoesBackEvenWithoutNewerTimestamps) {
     const std::string connected_no_time = R"("state":"connected","initialState":"alerting")";
     EXPECT_EQ(brief(h.feed(snapshot({customer("connected"), agent("p-agent", connected_no_time)}))),
               Strings{"contact p-agent " + std::string(kReceived) + " R"});
-    EXPECT_TRUE(h.feed(snapshot({customer("connected"), agent("p-agent", kAgentAlerting)})).empty());
+    EXPECT_TRUE(
+        h.feed(snapshot({customer("connected"), agent("p-agent", kAgentAlerting)})).empty());
 }
 
 TEST(SnapshotDeriver, ConnectedThenTerminatedWithoutDisconnectedIsEnded) {
@@ -239,39 +251,41 @@ TEST(SnapshotDeriver, AgentRejectIsNotEndedAndTheNextAgentGetsItsOwnAlerting) {
     const std::string rejected =
         R"("state":"disconnected","initialState":"alerting","disconnectType":"client",)"
         R"("disconnectedTime":"2026-04-01T09:14:20.000Z")";
-    EXPECT_EQ(brief(h.feed(snapshot({customer("connected"), acd_connected(),
-                                     agent("p-agent1", kAgentAlerting)}))),
+    EXPECT_EQ(brief(h.feed(snapshot(
+                  {customer("connected"), acd_connected(), agent("p-agent1", kAgentAlerting)}))),
               (Strings{"queued p-acd 2026-04-01T09:14:09.500Z",
                        "alerting p-agent1 " + std::string(kReceived) + " R"}));
-    EXPECT_TRUE(h.feed(snapshot({customer("connected"), acd_connected(),
-                                 agent("p-agent1", rejected, R"("endTime":"2026-04-01T09:14:20.000Z",)")}))
-                    .empty());
-    EXPECT_EQ(brief(h.feed(snapshot({customer("connected"), acd_connected(),
-                                     agent("p-agent1", rejected),
-                                     agent("p-agent2", kAgentAlerting)}))),
-              Strings{"alerting p-agent2 " + std::string(kReceived) + " R"});
-    EXPECT_EQ(brief(h.feed(snapshot({customer("connected"), acd_transferred(),
-                                     agent("p-agent1", rejected),
-                                     agent("p-agent2", kAgentConnected)}))),
-              Strings{"contact p-agent2 2026-04-01T09:14:31.000Z"});
+    EXPECT_TRUE(
+        h.feed(snapshot({customer("connected"), acd_connected(),
+                         agent("p-agent1", rejected, R"("endTime":"2026-04-01T09:14:20.000Z",)")}))
+            .empty());
+    EXPECT_EQ(
+        brief(h.feed(snapshot({customer("connected"), acd_connected(), agent("p-agent1", rejected),
+                               agent("p-agent2", kAgentAlerting)}))),
+        Strings{"alerting p-agent2 " + std::string(kReceived) + " R"});
+    EXPECT_EQ(
+        brief(h.feed(snapshot({customer("connected"), acd_transferred(),
+                               agent("p-agent1", rejected), agent("p-agent2", kAgentConnected)}))),
+        Strings{"contact p-agent2 2026-04-01T09:14:31.000Z"});
     EXPECT_EQ(h.deriver.conversations(), 1U);
 }
 
 TEST(SnapshotDeriver, RequeueIsNotEnded) {
     Harness h;
     const std::string transferred_away =
-        R"("state":"disconnected","initialState":"alerting","connectedTime":"2026-04-01T09:14:31.000Z",)"
+        R"("state":"disconnected","initialState":"alerting",)"
+        R"("connectedTime":"2026-04-01T09:14:31.000Z",)"
         R"("disconnectedTime":"2026-04-01T09:15:40.000Z","disconnectType":"transfer")";
-    h.feed(snapshot({customer("connected"), acd_transferred(), agent("p-agent1", kAgentConnected)}));
+    h.feed(
+        snapshot({customer("connected"), acd_transferred(), agent("p-agent1", kAgentConnected)}));
     // The agent transfers the call back to a queue: the leg ends with transfer, a new acd leg.
     EXPECT_EQ(brief(h.feed(snapshot({customer("connected"), acd_transferred(),
                                      agent("p-agent1", transferred_away),
                                      acd_connected("p-acd2", "09:15:40.010")}))),
               Strings{"queued p-acd2 2026-04-01T09:15:40.010Z"});
-    EXPECT_EQ(brief(h.feed(snapshot({customer("connected"), acd_transferred(),
-                                     agent("p-agent1", transferred_away),
-                                     acd_connected("p-acd2", "09:15:40.010"),
-                                     agent("p-agent2", kAgentAlerting)}))),
+    EXPECT_EQ(brief(h.feed(snapshot(
+                  {customer("connected"), acd_transferred(), agent("p-agent1", transferred_away),
+                   acd_connected("p-acd2", "09:15:40.010"), agent("p-agent2", kAgentAlerting)}))),
               Strings{"alerting p-agent2 " + std::string(kReceived) + " R"});
     // Every leg but the customer's has ended: still not ended.
     EXPECT_TRUE(h.feed(snapshot({customer("connected"), acd_transferred(),
@@ -298,11 +312,12 @@ TEST(SnapshotDeriver, EveryParticipantEndedIsEndedWhenThereIsNoCustomer) {
         R"("endTime":"2026-04-01T09:05:00.000Z","calls":[{"id":"c1","state":"terminated"}]})";
     const std::string user2 =
         R"({"id":"p-u2","purpose":"user","userId":"u2","calls":[{"id":"c2","state":"disconnected",)"
-        R"("connectedTime":"2026-04-01T09:00:01.000Z","disconnectedTime":"2026-04-01T09:05:01.000Z"}]})";
-    EXPECT_EQ(brief(h.feed(snapshot({user1, user2}), "v2.users.u1.conversations")),
-              (Strings{"contact p-u1 2026-04-01T09:00:00.000Z",
-                       "contact p-u2 2026-04-01T09:00:01.000Z",
-                       "ended p-u2 2026-04-01T09:05:01.000Z"}));
+        R"("connectedTime":"2026-04-01T09:00:01.000Z",)"
+        R"("disconnectedTime":"2026-04-01T09:05:01.000Z"}]})";
+    EXPECT_EQ(
+        brief(h.feed(snapshot({user1, user2}), "v2.users.u1.conversations")),
+        (Strings{"contact p-u1 2026-04-01T09:00:00.000Z", "contact p-u2 2026-04-01T09:00:01.000Z",
+                 "ended p-u2 2026-04-01T09:05:01.000Z"}));
 }
 
 TEST(SnapshotDeriver, FirstSeenMidConversationYieldsOnlyWhatItProves) {
@@ -311,14 +326,14 @@ TEST(SnapshotDeriver, FirstSeenMidConversationYieldsOnlyWhatItProves) {
     const std::string acd_without_time =
         R"({"id":"p-acd","purpose":"acd","queueId":"2f6d0c3e-5b1a-4f0e-9a7c-1d2e3f4a5b6c",)"
         R"("calls":[{"id":"c-acd","state":"disconnected","disconnectType":"transfer"}]})";
-    EXPECT_EQ(brief(h.feed(snapshot({customer("connected"), acd_without_time,
-                                     agent("p-agent", kAgentConnected)}))),
+    EXPECT_EQ(brief(h.feed(snapshot(
+                  {customer("connected"), acd_without_time, agent("p-agent", kAgentConnected)}))),
               Strings{"contact p-agent 2026-04-01T09:14:31.000Z"});
 
     Harness h2;
     // Same moment, but the acd leg's connectedTime proves queued; still no alerting.
-    EXPECT_EQ(brief(h2.feed(snapshot({customer("connected"), acd_transferred(),
-                                      agent("p-agent", kAgentConnected)}))),
+    EXPECT_EQ(brief(h2.feed(snapshot(
+                  {customer("connected"), acd_transferred(), agent("p-agent", kAgentConnected)}))),
               (Strings{"queued p-acd 2026-04-01T09:14:09.500Z",
                        "contact p-agent 2026-04-01T09:14:31.000Z"}));
 
@@ -333,8 +348,7 @@ TEST(SnapshotDeriver, NoTimestampUsesTheReceiveTime) {
     Harness h;
     const std::string acd_no_time =
         R"({"id":"p-acd","purpose":"acd","calls":[{"id":"c-acd","state":"connected"}]})";
-    const auto out = h.feed(snapshot({customer("connected"), acd_no_time}), kTopic,
-                            1775035200123);
+    const auto out = h.feed(snapshot({customer("connected"), acd_no_time}), kTopic, 1775035200123);
     ASSERT_EQ(out.size(), 1U);
     EXPECT_EQ(out[0].state, "queued");
     EXPECT_TRUE(out[0].time_received);
@@ -351,18 +365,18 @@ TEST(SnapshotDeriver, AcwFromParticipantStartAcwTimeAndCompleteAcw) {
         R"("afterCallWork":{"state":"complete","startTime":"2026-04-01T09:18:00.000Z",)"
         R"("endTime":"2026-04-01T09:18:30.000Z"})";
     // A connected customer in each: otherwise every participant ended, and so the conversation.
-    EXPECT_EQ(brief(h.feed(snapshot({customer("connected"), agent("p-a1", complete)}, "conv-1"))),
-              (Strings{"contact p-a1 2026-04-01T09:14:31.000Z",
-                       "acw p-a1 2026-04-01T09:18:00.000Z"}));
+    EXPECT_EQ(
+        brief(h.feed(snapshot({customer("connected"), agent("p-a1", complete)}, "conv-1"))),
+        (Strings{"contact p-a1 2026-04-01T09:14:31.000Z", "acw p-a1 2026-04-01T09:18:00.000Z"}));
     const std::string skipped =
         R"("state":"disconnected","connectedTime":"2026-04-01T09:14:31.000Z",)"
         R"("afterCallWork":{"state":"skipped"})";
     EXPECT_EQ(brief(h.feed(snapshot({customer("connected"), agent("p-a2", skipped)}, "conv-2"))),
               Strings{"contact p-a2 2026-04-01T09:14:31.000Z"});
-    EXPECT_EQ(brief(h.feed(snapshot({customer("connected"),
-                                     agent("p-a3", R"("state":"disconnected")",
-                                           R"("startAcwTime":"2026-04-01T09:19:00.000Z",)")},
-                                    "conv-3"))),
+    EXPECT_EQ(brief(h.feed(snapshot(
+                  {customer("connected"), agent("p-a3", R"("state":"disconnected")",
+                                                R"("startAcwTime":"2026-04-01T09:19:00.000Z",)")},
+                  "conv-3"))),
               Strings{"acw p-a3 2026-04-01T09:19:00.000Z"});
 }
 

@@ -2,13 +2,13 @@
 // mypurecloud.de, 2022-07-04; /work/shared/fixtures/genesys-real/SOURCES.md §B). The files are
 // read from GSTREAM_SHARED_DIR, never copied into the repository.
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/json_document.hpp"
 #include "pipeline/snapshot/snapshot_deriver.hpp"
@@ -39,12 +39,13 @@ bool load(std::string_view name, Sample& sample) {
     return sample.doc.parse(sample.text);
 }
 
-std::vector<Transition> derive(SnapshotDeriver& deriver, const Sample& sample,
+std::vector<Transition> derive(SnapshotDeriver& deriver,
+                               const Sample& sample,
                                std::int64_t now_ms) {
     const core::JsonValue root = sample.doc.root();
     std::vector<Transition> out;
-    deriver.derive(root.find("topicName").get_string(), root.find("eventBody"), kReceivedMs,
-                   now_ms, out);
+    deriver.derive(root.find("topicName").get_string(), root.find("eventBody"), kReceivedMs, now_ms,
+                   out);
     return out;
 }
 
@@ -57,12 +58,12 @@ std::vector<std::string> brief(const std::vector<Transition>& v) {
     return out;
 }
 
-#define SKIP_WITHOUT_SAMPLES()                                                                \
-    do {                                                                                      \
-        if (!std::filesystem::is_directory(kSamples)) {                                       \
-            GTEST_SKIP() << "real Genesys samples not found at " << kSamples.string()         \
+#define SKIP_WITHOUT_SAMPLES()                                                                  \
+    do {                                                                                        \
+        if (!std::filesystem::is_directory(kSamples)) {                                         \
+            GTEST_SKIP() << "real Genesys samples not found at " << kSamples.string()           \
                          << " (set GSTREAM_SHARED_DIR at configure time to the shared folder)"; \
-        }                                                                                     \
+        }                                                                                       \
     } while (false)
 
 // Both samples show the same callback conversation: customer 312644d4 (callback connected, no
