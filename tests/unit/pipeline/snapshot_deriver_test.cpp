@@ -320,6 +320,42 @@ TEST(SnapshotDeriver, EveryParticipantEndedIsEndedWhenThereIsNoCustomer) {
                  "ended p-u2 2026-04-01T09:05:01.000Z"}));
 }
 
+TEST(SnapshotDeriver, ExternalLegIsTheCustomerOnlyWhenThereIsNoCustomer) {
+    Harness h;
+    // An agent-placed call to an external number: the far end is purpose "external".
+    const std::string external =
+        R"({"id":"p-ext","purpose":"external","calls":[{"id":"c-ext","state":"disconnected",)"
+        R"("disconnectedTime":"2026-04-01T09:30:00.000Z","disconnectType":"peer"}]})";
+    const std::string user =
+        R"({"id":"p-u","purpose":"user","userId":"u","calls":[{"id":"c-u","state":"connected",)"
+        R"("connectedTime":"2026-04-01T09:25:00.000Z"}]})";
+    EXPECT_EQ(
+        brief(h.feed(snapshot({user, external}, "conv-ext"), "v2.users.u.conversations")),
+        (Strings{"contact p-u 2026-04-01T09:25:00.000Z", "ended p-ext 2026-04-01T09:30:00.000Z"}));
+    // With a customer present, an external (e.g. consulted) party hanging up is not the end.
+    EXPECT_TRUE(h.feed(snapshot({customer("connected"), user, external}, "conv-consult")).size() ==
+                1U);  // contact only
+}
+
+TEST(SnapshotDeriver, DataDropsWhitespaceBetweenTokensButKeepsStringBytes) {
+    Harness h;
+    const std::string text =
+        "{\n  \"id\": \"conv-ws\",\n  \"participants\": [\n    {\"id\": \"p-a\", "
+        "\"purpose\" : \"agent\", \"calls\": [ {\"id\": \"c\", \"state\": \"connected\",\n"
+        "      \"connectedTime\": \"2026-04-01T09:14:31.000Z\",\n      \"afterCallWork\": {\n"
+        "        \"state\": \"pending\", \"note\": \"a \\\"b\\\" \\\\ c\"\n      } } ] },\n"
+        "    {\"id\": \"p-c\", \"purpose\": \"customer\", \"calls\": [{\"state\": "
+        "\"connected\"}]}\n"
+        "  ]\n}";
+    const auto out = h.feed(text);
+    ASSERT_EQ(out.size(), 2U);
+    EXPECT_EQ(out[1].state, "acw");
+    EXPECT_EQ(out[1].data_json,
+              R"({"purpose":"agent","media":{"type":"call","id":"c","state":"connected",)"
+              R"("afterCallWork":{"state":"pending","note":"a \"b\" \\ c"}}})");
+    EXPECT_TRUE(out[1].time_received);
+}
+
 TEST(SnapshotDeriver, FirstSeenMidConversationYieldsOnlyWhatItProves) {
     Harness h;
     // The acd leg has no connectedTime and is no longer connected: it proves no queued.
