@@ -556,6 +556,30 @@ void SnapshotDeriver::derive(std::string_view topic_name,
     }
 }
 
+bool is_conversation_snapshot_topic(std::string_view topic) noexcept {
+    std::string_view rest;
+    for (std::string_view prefix : {"v2.routing.queues.", "v2.users."}) {
+        if (topic.starts_with(prefix)) {
+            rest = topic.substr(prefix.size());
+        }
+    }
+    const auto dot = rest.find('.');
+    if (dot == 0 || dot == std::string_view::npos) {
+        return false;  // no id
+    }
+    rest.remove_prefix(dot + 1);
+    constexpr std::string_view kConversations = "conversations";
+    if (!rest.starts_with(kConversations)) {
+        return false;
+    }
+    rest.remove_prefix(kConversations.size());
+    if (rest.empty()) {
+        return true;
+    }
+    // One media suffix: ".calls", ".callbacks", ... (no further dots).
+    return rest.size() > 1 && rest.front() == '.' && rest.find('.', 1) == std::string_view::npos;
+}
+
 std::string to_event_json(const Transition& t) {
     std::string out;
     out.reserve(t.data_json.size() + 256);

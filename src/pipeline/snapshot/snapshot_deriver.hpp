@@ -114,6 +114,11 @@ private:
     std::uint64_t evicted_ = 0;
 };
 
+/// True for the topics whose eventBody is a conversation snapshot this deriver reads:
+/// `v2.routing.queues.{id}.conversations` and `v2.users.{id}.conversations`, each optionally
+/// followed by one media suffix (`.calls`, `.callbacks`, `.chats`, ...; API-NOTES.md §4.1).
+bool is_conversation_snapshot_topic(std::string_view topic_name) noexcept;
+
 /// The envelope-shaped event for a transition (SEED-PROTOCOL.md §3 event):
 /// {"id":..,"timestamp":<event_time>,"eventType":<state>,"data":{<data_json members>,
 /// "conversationId":..,"participantId":..,"queueId":.. (omitted when empty),"topicName":..,

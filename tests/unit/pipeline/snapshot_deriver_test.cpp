@@ -201,6 +201,20 @@ TEST(SnapshotDeriver, EventJsonEscapesStringsAndOmitsAnEmptyQueue) {
               R"("topicName":"v2.users.u.conversations"}})");
 }
 
+TEST(SnapshotDeriver, ConversationSnapshotTopics) {
+    EXPECT_TRUE(is_conversation_snapshot_topic("v2.routing.queues.q1.conversations"));
+    EXPECT_TRUE(is_conversation_snapshot_topic("v2.routing.queues.q1.conversations.calls"));
+    EXPECT_TRUE(is_conversation_snapshot_topic("v2.users.u1.conversations"));
+    EXPECT_TRUE(is_conversation_snapshot_topic("v2.users.u1.conversations.callbacks"));
+    EXPECT_FALSE(is_conversation_snapshot_topic("v2.users.u1.presence"));
+    EXPECT_FALSE(is_conversation_snapshot_topic("v2.users..conversations"));
+    EXPECT_FALSE(is_conversation_snapshot_topic("v2.users.u1.conversationsx"));
+    EXPECT_FALSE(is_conversation_snapshot_topic("v2.users.u1.conversations.calls.x"));
+    EXPECT_FALSE(is_conversation_snapshot_topic("v2.routing.queues.q1.users"));
+    EXPECT_FALSE(is_conversation_snapshot_topic("v2.detail.events.conversation.c1.acd.start"));
+    EXPECT_FALSE(is_conversation_snapshot_topic("v2.conversations.c1.transcription"));
+}
+
 TEST(SnapshotDeriver, RepeatedSnapshotYieldsNothingTheSecondTime) {
     Harness h;
     const auto steps = scripted_call();
