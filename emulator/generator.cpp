@@ -221,7 +221,7 @@ constexpr std::array<std::string_view, 3> kCustomerDisconnects = {"ENDPOINT", "P
 constexpr std::array<std::string_view, 3> kUserDisconnects = {"CLIENT", "PEER", "ENDPOINT"};
 constexpr std::uint32_t kUsers = 50;
 constexpr std::uint32_t kWrapupCodes = 6;
-constexpr std::uint64_t kControlEvery = 20;  // one control message after every 20 data messages
+constexpr std::uint64_t kControlEvery = 10;  // one control message after every 10 data messages
 
 }  // namespace
 
