@@ -1,0 +1,77 @@
+#pragma once
+// One WebSocket client connection (ws:// or wss://) that reads text messages until it ends.
+//
+// Dials (resolve + TCP connect, TLS with SNI and host-name verification, HTTP upgrade; each phase
+// bounded by connect_timeout), then reads each message in ~4 KiB pieces into a flat buffer (Beast
+// validates UTF-8 incrementally, DESIGN.md §5) and hands complete text messages to the handler.
+// permessage-deflate is off; read_message_max = max_message_bytes. It sends a ping every
+// ping_interval and ends the connection with kReadTimeout when nothing (data, ping or pong) has
+// arrived for idle_timeout. Protocol faults (invalid UTF-8, oversize, binary) close the
+// connection with the matching RFC 6455 code and end the session with that reason.
+//
+// Beast stays in websocket_connection.cpp. Thread-safety: all members are called on the
+// io_context's thread.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "source/source.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace gstream::source {
+
+struct WebSocketOptions {
+    std::string url;  ///< ws:// or wss:// (contains the token: never log it)
+    std::shared_ptr<boost::asio::ssl::context> tls_context;  ///< required for wss://
+    bool tls_verify = true;  ///< host-name verification (chain verification is in the context)
+    std::uint64_t max_message_bytes = 1 << 20;
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::chrono::milliseconds ping_interval{20'000};
+    std::chrono::milliseconds idle_timeout{60'000};
+};
+
+/// How a session ended.
+struct SessionEnd {
+    bool stopped = false;    ///< ended by stop(); `error` is then meaningless
+    bool connected = false;  ///< the upgrade succeeded
+    ConnectionError error = ConnectionError::kOther;
+    std::string detail;            ///< one line, without the URL's query (the token)
+    int http_status = 0;           ///< status of a refused upgrade
+    std::int64_t retry_after_ms = -1;  ///< Retry-After of a refused upgrade
+    int close_code = 0;            ///< code of the server's close frame (kClosedByPeer)
+    std::uint64_t messages = 0;    ///< text messages delivered
+};
+
+class WebSocketSession {
+public:
+    using MessageHandler = std::function<void(std::string&& payload, std::int64_t received_ns)>;
+
+    WebSocketSession(boost::asio::io_context& io, WebSocketOptions options);
+    ~WebSocketSession();
+    WebSocketSession(const WebSocketSession&) = delete;
+    WebSocketSession& operator=(const WebSocketSession&) = delete;
+
+    /// Dials and reads until the connection ends. Call once. `on_connected` runs after the
+    /// upgrade; `on_message` for each complete text message (it may block).
+    boost::asio::awaitable<SessionEnd> run(std::function<void()> on_connected,
+                                           MessageHandler on_message);
+
+    /// Ends the session: a graceful close (1000) when open, else aborts the dial. Idempotent.
+    void stop();
+
+private:
+    struct Impl;
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace gstream::source

@@ -1,0 +1,163 @@
+#pragma once
+// A scriptable stand-in for the Genesys login/API hosts and the envelope stream, for tests of the
+// source over loopback (127.0.0.1, port 0). Runs its own io_context thread. Plain HTTP/WS, or
+// HTTPS/WSS with a given certificate. Also: test certificates made with the openssl CLI, and an
+// observer that records what a source reports.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <thread>
+#include <vector>
+
+#include "source/source.hpp"
+
+namespace gstream::testing {
+
+struct RecordedRequest {
+    std::string method;
+    std::string target;
+    std::map<std::string, std::string> headers;  ///< lower-case names
+    std::string body;
+    std::chrono::steady_clock::time_point at;  ///< when the request was read
+};
+
+struct ScriptedResponse {
+    int status = 200;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+};
+
+struct WsAction {
+    enum class Kind { kText, kBinary, kClose, kDrop, kPause };
+    Kind kind = Kind::kText;
+    std::string payload;
+    int close_code = 1000;
+    int pause_ms = 0;
+    static WsAction text(std::string p) { return {Kind::kText, std::move(p)}; }
+    static WsAction binary(std::string p) { return {Kind::kBinary, std::move(p)}; }
+    static WsAction close(int code) { return {Kind::kClose, {}, code}; }
+    static WsAction drop() { return {Kind::kDrop}; }
+    /// Neither reads nor writes for `ms` (pings go unanswered).
+    static WsAction pause(int ms) { return {Kind::kPause, {}, 1000, ms}; }
+};
+
+/// What one WebSocket connection does. reject_status != 0 refuses the upgrade with that status.
+/// After the actions (if none closes or drops) the server reads until the client closes.
+struct WsScript {
+    int reject_status = 0;
+    std::vector<std::pair<std::string, std::string>> reject_headers;
+    std::string reject_body;
+    std::vector<WsAction> actions;
+};
+
+struct FakeServerOptions {
+    std::optional<std::string> cert_file;  ///< PEM chain: serve https/wss when set
+    std::optional<std::string> key_file;
+};
+
+class FakeGenesysServer {
+public:
+    static constexpr const char* kTokenPath = "/oauth/token";
+    static constexpr const char* kSubscriptionPath =
+        "/api/v2/eventbridge/streams/interaction.lifecycle/subscriptions";
+    static constexpr const char* kStreamPath = "/api/v2/eventbridge/interaction.lifecycle";
+
+    explicit FakeGenesysServer(FakeServerOptions options = {});
+    ~FakeGenesysServer();
+
+    std::uint16_t port() const;
+    /// "http://127.0.0.1:<port>" (https when serving TLS).
+    std::string origin() const;
+
+    /// Scripted answers, consumed in order. When the token queue is empty the answer is 200
+    /// {"access_token":"token-<n>","token_type":"bearer","expires_in":3600}; for subscriptions,
+    /// 201 {"id":"sub-1",...}; for the stream, accept and wait for the client to close.
+    void push_token_response(ScriptedResponse response);
+    void push_subscription_response(ScriptedResponse response);
+    void push_ws_script(WsScript script);
+
+    /// Requests received on `path` (the target up to '?'), upgrades included, in order.
+    std::vector<RecordedRequest> requests(const std::string& path) const;
+    /// Close codes sent by clients, in order.
+    std::vector<int> client_close_codes() const;
+    /// Waits until `requests(path).size() >= count`.
+    bool wait_for_requests(const std::string& path, std::size_t count,
+                           std::chrono::milliseconds timeout) const;
+    bool wait_for_client_closes(std::size_t count, std::chrono::milliseconds timeout) const;
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Certificates in a temp dir: a CA and a server certificate for IP:127.0.0.1 signed by it, a
+/// second unrelated CA, and a certificate for DNS:wrong.example signed by the first CA.
+struct TestCerts {
+    std::string dir;
+    std::string ca_cert;
+    std::string server_cert, server_key;          ///< SAN IP:127.0.0.1
+    std::string other_ca_cert;                    ///< does not sign anything we serve
+    std::string wrong_host_cert, wrong_host_key;  ///< SAN DNS:wrong.example only
+};
+/// Generates TestCerts with the openssl CLI; throws std::runtime_error on failure.
+TestCerts make_test_certs();
+
+/// Records a source's callbacks as lines: "connected", "frame:<payload>",
+/// "disconnected:<reason>", "scheduled", "fatal:<message>", "finished".
+class RecordingObserver : public source::SourceObserver {
+public:
+    void on_frame(source::Frame&& frame) override;
+    void on_connected() override;
+    void on_disconnected(source::ConnectionError reason, std::string_view detail) override;
+    void on_reconnect_scheduled(std::int64_t delay_ms) override;
+    void on_fatal(std::string_view message) override;
+    void on_finished() override;
+
+    std::vector<std::string> events() const;
+    std::vector<std::string> frames() const;
+    std::vector<std::string> details() const;  ///< detail of each on_disconnected
+    std::vector<std::int64_t> received_ns() const;
+    /// Waits until `pred(events())` holds.
+    bool wait(const std::function<bool(const std::vector<std::string>&)>& pred,
+              std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+    bool wait_for_event(const std::string& event,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+    bool wait_for_frames(std::size_t count,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+
+private:
+    void add(std::string event);
+    mutable std::mutex mutex_;
+    mutable std::condition_variable cv_;
+    std::vector<std::string> events_;
+    std::vector<std::string> frames_;
+    std::vector<std::string> details_;
+    std::vector<std::int64_t> received_ns_;
+};
+
+/// Runs an io_context on a thread until destroyed (stops it and joins).
+class IoThread {
+public:
+    IoThread();
+    ~IoThread();
+    boost::asio::io_context& io() { return *io_; }
+    /// Stops the io_context and joins the thread (the io_context itself lives until destruction).
+    void stop();
+
+private:
+    std::unique_ptr<boost::asio::io_context> io_;
+    struct Guard;
+    std::unique_ptr<Guard> guard_;
+    std::thread thread_;
+};
+
+}  // namespace gstream::testing
