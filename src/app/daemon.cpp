@@ -20,6 +20,7 @@
 #include "ops/metrics.hpp"
 #include "pipeline/frame_queue.hpp"
 #include "pipeline/pipeline.hpp"
+#include "pipeline/schema/schema_registry.hpp"
 #include "pipeline/schema/schema_validator.hpp"
 #include "sink/file/file_sink.hpp"
 #include "source/source.hpp"
@@ -70,8 +71,8 @@ public:
         }
         if (const auto ec = queue_.append(entries_)) {
             failed_.store(true);
-            spdlog::error("dead-letter queue write failed entries={} error=\"{}\"", entries_.size(),
-                          ec.message());
+            ops::logger("dlq")->error("dead-letter queue write failed entries={} error=\"{}\"",
+                                      entries_.size(), ec.message());
         } else {
             failed_.store(false);
         }
@@ -98,23 +99,26 @@ public:
     void on_connected() override {
         connected_.store(true);
         metrics_.connected().Set(1);
-        spdlog::info("stream connected");
+        log_->info("stream connected");
     }
     void on_disconnected(source::ConnectionError reason, std::string_view detail) override {
         connected_.store(false);
         metrics_.connected().Set(0);
         metrics_.connection_errors(map(reason)).Increment();
-        spdlog::warn("stream disconnected reason={} detail=\"{}\"", source::to_string(reason),
-                     detail);
+        // A close frame from the server (maintenance 1001, end of stream 1000) is routine.
+        const auto level = reason == source::ConnectionError::kClosedByPeer ? spdlog::level::info
+                                                                            : spdlog::level::warn;
+        log_->log(level, "stream disconnected reason={} detail=\"{}\"", source::to_string(reason),
+                  detail);
     }
     void on_reconnect_scheduled(std::int64_t delay_ms) override {
         metrics_.reconnects().Increment();
-        spdlog::info("reconnecting delay_ms={}", delay_ms);
+        log_->info("reconnecting delay_ms={}", delay_ms);
     }
     void on_fatal(std::string_view message) override {
         std::lock_guard lock(mutex_);
         fatal_ = std::string(message);
-        spdlog::error("source failed: {}", message);
+        log_->error("source failed: {}", message);
     }
     void on_finished() override {
         connected_.store(false);
@@ -153,6 +157,7 @@ private:
 
     pipeline::FrameQueue& queue_;
     ops::Metrics& metrics_;
+    std::shared_ptr<spdlog::logger> log_ = ops::logger("app");
     std::atomic<bool> connected_{false};
     mutable std::mutex mutex_;
     std::string fatal_;
@@ -391,7 +396,7 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
         if (ec) {
             return;
         }
-        spdlog::info("signal received, draining signal={}", signo);
+        ops::logger("app")->info("signal received, draining signal={}", signo);
         stop_deadline_ms.store(steady_ms() + config.shutdown_timeout_ms);
         stopping.store(true);
         source->stop();

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/json_document.hpp"
+#include "pipeline/schema/schema_registry.hpp"
 #include "pipeline/schema/schema_validator.hpp"
 
 namespace gstream::app {

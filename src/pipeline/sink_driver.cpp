@@ -4,7 +4,7 @@
 #include <chrono>
 #include <thread>
 
-#include <spdlog/spdlog.h>
+#include "ops/logging.hpp"
 
 namespace gstream::pipeline {
 
@@ -26,7 +26,7 @@ sink::SinkResult SinkDriver::with_retry(std::size_t index,
         }
         counts_[index].retries.fetch_add(1, std::memory_order_relaxed);
         writable_.store(false, std::memory_order_relaxed);
-        spdlog::warn("sink write failed, retrying sink={} backoff_max_ms={} error=\"{}\"",
+        ops::logger("sink")->warn("sink write failed, retrying sink={} backoff_max_ms={} error=\"{}\"",
                      sinks_[index]->name(), ceiling, sinks_[index]->last_error());
         if (give_up_ && give_up_()) {
             return sink::SinkResult::kRetry;

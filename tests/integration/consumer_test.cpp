@@ -23,6 +23,7 @@ struct ConfigOptions {
     std::string extra_pipeline;  // YAML lines under pipeline:
     std::string metrics_listen;
     std::string protocol = "envelope";
+    std::string batch = "{ max_events: 100, max_bytes: 1048576, max_age_ms: 500 }";
 };
 
 std::string write_config(const TempDir& dir, const ConfigOptions& o) {
@@ -30,7 +31,7 @@ std::string write_config(const TempDir& dir, const ConfigOptions& o) {
                        "\n  client_id: demo\n  client_secret: demo\n"
                        "source:\n  protocol: " + o.protocol +
                        "\n  reconnect_initial_ms: 50\n  reconnect_max_ms: 500\n" + o.extra_source +
-                       "pipeline:\n  batch: { max_events: 100, max_bytes: 1048576, max_age_ms: 500 }\n" +
+                       "pipeline:\n  batch: " + o.batch + "\n" +
                        (o.extra_pipeline.empty() ? "  allowed_lateness_ms: 2000\n" : o.extra_pipeline) +
                        "sinks:\n  - { type: file, path: " + dir.file("events.jsonl") +
                        ", fsync: never }\n"
@@ -150,8 +151,8 @@ TEST(Consumer, OrdersByInstantAcrossBatchesAndFlagsLateEvents) {
                                    dir.file("emulator.log"));
     const auto r = run_consumer(
         write_config(dir, {.base_url = emulator.origin(),
-                           .extra_pipeline = "  allowed_lateness_ms: 10000\n"
-                                             "  batch: { max_events: 2, max_bytes: 1048576, max_age_ms: 60000 }\n"}),
+                           .extra_pipeline = "  allowed_lateness_ms: 10000\n",
+                           .batch = "{ max_events: 2, max_bytes: 1048576, max_age_ms: 60000 }"}),
         dir.file("consumer.log"));
     ASSERT_EQ(r.exit_code, 0) << r.log;
     std::vector<std::string> ids;
@@ -386,7 +387,9 @@ TEST(Consumer, RealGenesysDetailEventsAreDeliveredValueForValue) {
         replay += envelope({R"({"id":")" + id + R"(","timestamp":")" + core::format_rfc3339(*instant) +
                             R"(","eventType":")" + kind + R"(","data":)" + compact + "}"}) +
                   "\n";
-        sent[id] = std::string(event_body.raw());
+        // Published samples reuse CorrelationIds across files: the consumer de-duplicates them,
+        // so the first one sent is the one delivered.
+        sent.emplace(id, std::string(event_body.raw()));
     }
     ASSERT_FALSE(sent.empty());
     write_file(dir.file("replay.jsonl"), replay);
