@@ -175,7 +175,11 @@ struct HttpClient::Impl {
 };
 
 HttpClient::HttpClient(asio::io_context& io, HttpClientOptions options)
-    : impl_(std::make_unique<Impl>(Impl{io, options, make_tls_context(options.tls)})) {}
+    : impl_(std::make_unique<Impl>(Impl{io, options, options.tls_context})) {
+    if (!impl_->tls && options.eager_tls) {
+        impl_->tls = make_tls_context(options.tls);
+    }
+}
 
 HttpClient::~HttpClient() = default;
 
@@ -212,6 +216,13 @@ asio::awaitable<core::Result<HttpResponse>> HttpClient::request(HttpRequest requ
         co_return response;
     }
 
+    if (!impl_->tls) {
+        try {
+            impl_->tls = make_tls_context(options.tls);
+        } catch (const std::exception&) {
+            co_return core::make_error_code(core::Errc::kConfig);  // ca_file unreadable
+        }
+    }
     beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(tcp_stream), *impl_->tls);
     // SNI: most TLS front ends need it to pick the certificate (not sent for IP literals).
     if (!is_ip_literal(url->host) &&

@@ -21,6 +21,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 #include "core/errc.hpp"
 #include "genesys/genesys_error.hpp"
 
@@ -81,6 +85,11 @@ struct HttpResponse {
 
 struct HttpClientOptions {
     TlsOptions tls;
+    /// A TLS context to share (e.g. the source's); when null, one is made from `tls` at
+    /// construction if `eager_tls`, else on the first https request. Loading the system roots
+    /// costs ~0.1-0.2 s, which plain-http uses (the emulator) should not pay.
+    std::shared_ptr<boost::asio::ssl::context> tls_context;
+    bool eager_tls = true;
     std::chrono::milliseconds connect_timeout{10'000};  ///< resolve + connect + TLS handshake
     std::chrono::milliseconds io_timeout{30'000};       ///< write the request, read the response
     std::size_t max_body_bytes = 1 << 20;               ///< larger responses fail (kBadResponse)

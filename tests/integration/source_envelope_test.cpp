@@ -246,7 +246,7 @@ INSTANTIATE_TEST_SUITE_P(
                       // kernel answers with RST and the fake server may never read the close frame.
                       FaultCase{WsAction::text(std::string(2000, 'x')), "message_too_large", 0},
                       FaultCase{WsAction::binary("abc"), "binary_frame", 1003}),
-    [](const ::testing::TestParamInfo<FaultCase>& info) { return std::string(info.param.reason); });
+    [](const ::testing::TestParamInfo<FaultCase>& fault) { return fault.param.reason; });
 
 TEST_F(EnvelopeSourceTest, MessageOfExactlyMaxBytesIsDelivered) {
     server_.push_ws_script({0, {}, {}, {WsAction::text(std::string(1024, 'y')), WsAction::close(1000)}});

@@ -52,18 +52,27 @@ std::string join(const std::vector<std::string>& items) {
     return out;
 }
 
+// Whether any endpoint uses TLS (or a CA file is configured, which must load at start-up).
+bool needs_tls(const SourceOptions& o) {
+    return o.ca_file || o.stream_url.starts_with("wss:") || o.login_origin.starts_with("https:") ||
+           o.api_origin.starts_with("https:");
+}
+
 class EnvelopeSource final : public Source {
 public:
     EnvelopeSource(asio::io_context& io, SourceOptions options, SourceObserver& observer)
         : io_(io),
           options_(std::move(options)),
           observer_(observer),
-          tls_(genesys::make_tls_context({options_.tls_verify, options_.ca_file})),
+          tls_(needs_tls(options_) ? genesys::make_tls_context({options_.tls_verify, options_.ca_file})
+                                    : nullptr),
           wait_timer_(io),
           backoff_(options_.reconnect_initial_ms, options_.reconnect_max_ms) {
         if (options_.stream_url.empty()) {
             genesys::HttpClientOptions http_options;
             http_options.tls = {options_.tls_verify, options_.ca_file};
+            http_options.tls_context = tls_;
+            http_options.eager_tls = false;
             http_options.connect_timeout = milliseconds(options_.connect_timeout_ms);
             http_options.io_timeout = milliseconds(options_.connect_timeout_ms);
             http_ = std::make_unique<genesys::HttpClient>(io_, http_options);
