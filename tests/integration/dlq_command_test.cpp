@@ -14,17 +14,17 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Run {
+struct CliRun {
     int code = -1;
     std::vector<std::string> out;
     std::string err;
 };
 
-Run run(const TempDir& dir, std::vector<std::string> args) {
+CliRun run(const TempDir& dir, std::vector<std::string> args) {
     args.insert(args.begin(), {GSTREAM_BINARY, "dlq"});
     const std::string err_path = dir.file("stderr.txt");
     ChildProcess child(args, {}, err_path);
-    Run r;
+    CliRun r;
     r.out = child.read_all(20s);
     r.code = child.wait(20s).value_or(-1);
     r.err = read_file(err_path);
@@ -79,7 +79,7 @@ std::string line(int id, const std::string& time, const std::string& reason,
 }
 
 TEST_F(DlqCommandTest, ListsEveryEntryWithTheCountOnStderr) {
-    const Run r = run(dir_, {"list", "--config", write_config()});
+    const CliRun r = run(dir_, {"list", "--config", write_config()});
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.out, (std::vector<std::string>{
                          line(1, "2026-11-30T12:00:00.000Z", "schema", "validate",
@@ -95,7 +95,7 @@ TEST_F(DlqCommandTest, ListsEveryEntryWithTheCountOnStderr) {
 TEST_F(DlqCommandTest, ListFilters) {
     auto ids = [&](std::vector<std::string> args) {
         args.insert(args.begin(), {"list", "--file", queue_path()});
-        const Run r = run(dir_, args);
+        const CliRun r = run(dir_, args);
         EXPECT_EQ(r.code, 0) << r.err;
         std::string s;
         for (const std::string& l : r.out) {
@@ -107,13 +107,14 @@ TEST_F(DlqCommandTest, ListFilters) {
     EXPECT_EQ(ids({"--reason", "late"}), "");
     EXPECT_EQ(ids({"--since", "2026-11-30T12:01:00Z"}), "2,3,");
     EXPECT_EQ(ids({"--since", "1796040060001"}), "3,");
-    EXPECT_EQ(ids({"--until", "2026-11-30T13:01:00+01:00"}), "1,2,");
+    EXPECT_EQ(ids({"--until", "2026-11-30T13:01:00+01:00"}), "1,");  // 12:01Z, exclusive
+    EXPECT_EQ(ids({"--until", "2026-11-30T13:01:00.001+01:00"}), "1,2,");
     EXPECT_EQ(ids({"--limit", "2"}), "1,2,");
     EXPECT_EQ(ids({"--reason", "schema", "--limit", "1", "--since", "1796040000001"}), "3,");
 }
 
 TEST_F(DlqCommandTest, ListJsonHasEveryField) {
-    const Run r = run(dir_, {"list", "--file", queue_path(), "--json", "--reason", "not_json"});
+    const CliRun r = run(dir_, {"list", "--file", queue_path(), "--json", "--reason", "not_json"});
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.out, (std::vector<std::string>{
                          R"({"id":2,"time":"2026-11-30T12:01:00.000Z","time_ms":1796040060000,)"
@@ -121,14 +122,14 @@ TEST_F(DlqCommandTest, ListJsonHasEveryField) {
                          R"("detail":"offset 4: bad","subscription_id":null,"raw_bytes":6,)"
                          R"("raw":"{\"a\"\u0001\u00ff"})"}));
     EXPECT_EQ(r.err, "1 entries, backlog 3\n");
-    const Run one = run(dir_, {"list", "--file", queue_path(), "--json", "--limit", "1"});
+    const CliRun one = run(dir_, {"list", "--file", queue_path(), "--json", "--limit", "1"});
     ASSERT_EQ(one.out.size(), 1u);
     EXPECT_NE(one.out[0].find(R"("detail":"/data/queueId: type","subscription_id":"s1")"),
               std::string::npos);
 }
 
 TEST_F(DlqCommandTest, ShowPrintsEveryFieldAndRawVerbatim) {
-    const Run r = run(dir_, {"show", "2", "--config", write_config()});
+    const CliRun r = run(dir_, {"show", "2", "--config", write_config()});
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.out, (std::vector<std::string>{"id: 2", "time: 2026-11-30T12:01:00.000Z",
                                                "time_ms: 1796040060000", "source: envelope",
@@ -152,23 +153,23 @@ TEST_F(DlqCommandTest, BadArgumentsExitWith2) {
     EXPECT_EQ(run(dir_, {"purge", "--file", queue_path(), "--yes"}).code, 2);
     EXPECT_EQ(run(dir_, {"replay", "--file", queue_path()}).code, 2);  // no sinks
     EXPECT_EQ(run(dir_, {}).code, 2);
-    const Run bad_file = run(dir_, {"list", "--file", dir_.file("config.yaml")});
+    const CliRun bad_file = run(dir_, {"list", "--file", dir_.file("config.yaml")});
     EXPECT_EQ(bad_file.code, 2);
     EXPECT_EQ(backlog(), 3);
 }
 
 TEST_F(DlqCommandTest, PurgeRemovesMatchingEntries) {
-    const Run r = run(dir_, {"purge", "--file", queue_path(), "--reason", "not_json", "--yes"});
+    const CliRun r = run(dir_, {"purge", "--file", queue_path(), "--reason", "not_json", "--yes"});
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.out, (std::vector<std::string>{"purged 1 entries, backlog 2"}));
     EXPECT_EQ(backlog(), 2);
     // Without --yes on a non-terminal standard input nothing is removed.
     EXPECT_EQ(run(dir_, {"purge", "--file", queue_path(), "--all"}).code, 2);
     EXPECT_EQ(backlog(), 2);
-    const Run since = run(dir_, {"purge", "--file", queue_path(), "--since",
+    const CliRun since = run(dir_, {"purge", "--file", queue_path(), "--since",
                                  "2026-11-30T12:30:00Z", "--yes"});
     EXPECT_EQ(since.out, (std::vector<std::string>{"purged 1 entries, backlog 1"}));
-    const Run all = run(dir_, {"purge", "--config", write_config(), "--all", "--yes"});
+    const CliRun all = run(dir_, {"purge", "--config", write_config(), "--all", "--yes"});
     EXPECT_EQ(all.out, (std::vector<std::string>{"purged 1 entries, backlog 0"}));
     EXPECT_EQ(backlog(), 0);
 }
@@ -186,7 +187,7 @@ TEST_F(DlqCommandTest, ReplayDeliversWhatTheFixedSchemasAccept) {
     write_file(acd, text);
 
     const std::string sink = dir_.file("events.jsonl");
-    const Run before = run(dir_, {"replay", "--config", write_config(strict)});
+    const CliRun before = run(dir_, {"replay", "--config", write_config(strict)});
     EXPECT_EQ(before.code, 0) << before.err;
     EXPECT_EQ(before.out,
               (std::vector<std::string>{"replay: matched=3 delivered=0 still_invalid=3"}));
@@ -195,14 +196,14 @@ TEST_F(DlqCommandTest, ReplayDeliversWhatTheFixedSchemasAccept) {
 
     // "Fixed": the shipped schemas. A dry run changes nothing.
     const std::string config = write_config();
-    const Run dry = run(dir_, {"replay", "--config", config, "--dry-run"});
+    const CliRun dry = run(dir_, {"replay", "--config", config, "--dry-run"});
     EXPECT_EQ(dry.code, 0) << dry.err;
     EXPECT_EQ(dry.out, (std::vector<std::string>{
                            "replay: matched=3 delivered=2 still_invalid=1 (dry run)"}));
     EXPECT_EQ(backlog(), 3);
     EXPECT_FALSE(std::filesystem::exists(sink));
 
-    const Run r = run(dir_, {"replay", "--config", config});
+    const CliRun r = run(dir_, {"replay", "--config", config});
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.out,
               (std::vector<std::string>{"replay: matched=3 delivered=2 still_invalid=1"}));
@@ -211,7 +212,7 @@ TEST_F(DlqCommandTest, ReplayDeliversWhatTheFixedSchemasAccept) {
     ASSERT_EQ(lines.size(), 2u);
     EXPECT_NE(lines[0].find(R"("id":"ev-3")"), std::string::npos) << lines[0];  // instant order
     EXPECT_NE(lines[1].find(R"("id":"ev-1")"), std::string::npos) << lines[1];
-    const Run left = run(dir_, {"list", "--file", queue_path()});
+    const CliRun left = run(dir_, {"list", "--file", queue_path()});
     ASSERT_EQ(left.out.size(), 1u);
     EXPECT_EQ(left.out[0].substr(0, 2), "2\t");
     EXPECT_EQ(left.err, "1 entries, backlog 1\n");
