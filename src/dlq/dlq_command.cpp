@@ -139,7 +139,8 @@ Resolved resolve(const Args& a, bool need_config) {
         }
         r.queue_path = r.config->dead_letter.path;
     } else if (need_config) {
-        throw UsageError("--config FILE is required (the sinks to deliver to are configured there)");
+        throw UsageError(
+            "--config FILE is required (the sinks to deliver to are configured there)");
     }
     if (!a.file_path.empty()) {
         r.queue_path = a.file_path;
@@ -233,8 +234,8 @@ void append_json_string(std::string& out, std::string_view s) {
 /// Tabs and line breaks in a detail would break the one-line-per-entry listing.
 std::string one_line(std::string_view s) {
     std::string out(s);
-    std::replace_if(out.begin(), out.end(), [](char c) { return c == '\t' || c == '\n' || c == '\r'; },
-                    ' ');
+    std::replace_if(
+        out.begin(), out.end(), [](char c) { return c == '\t' || c == '\n' || c == '\r'; }, ' ');
     return out;
 }
 
