@@ -9,6 +9,7 @@
 #include "app/validate_command.hpp"
 #include "config/check_config_command.hpp"
 #include "config/config_loader.hpp"
+#include "dlq/dlq_command.hpp"
 #include "emulator/emulate_command.hpp"
 
 int main(int argc, char** argv) {
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
     gstream::emulator::register_emulate_command(app);
     gstream::config::register_check_config_command(app);
     gstream::app::register_validate_command(app);
+    gstream::dlq::register_dlq_command(app);
 
     try {
         app.parse(argc, argv);
