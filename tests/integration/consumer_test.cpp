@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -409,6 +410,72 @@ TEST(Consumer, RealGenesysDetailEventsAreDeliveredValueForValue) {
         ASSERT_TRUE(want.parse(sent[id]));
         EXPECT_TRUE(json_equal(got.root().find("data"), want.root())) << id;
     }
+}
+
+}  // namespace
+}  // namespace gstream::testing
+
+namespace gstream::testing {
+namespace {
+
+TEST(Consumer, SigtermDrainsFlushesAndExitsZero) {
+    TempDir dir;
+    std::string replay;
+    for (int i = 0; i < 400; ++i) {
+        replay += envelope({ev("t" + std::to_string(i), R"("2026-11-30T10:00:00Z")", body("c"))}) + "\n";
+    }
+    write_file(dir.file("replay.jsonl"), replay);
+    // 50 messages/s: the stream is still running when the signal arrives.
+    auto emulator = start_emulator(
+        {"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate", "50"},
+        dir.file("emulator.log"));
+    ChildProcess consumer(
+        {GSTREAM_BINARY, "run", "--config",
+         write_config(dir, {.base_url = emulator.origin(), .metrics_listen = "127.0.0.1:0"})},
+        {}, dir.file("consumer.log"));
+    const auto line = consumer.wait_for_line("admin listening ", 30s);
+    ASSERT_TRUE(line) << read_file(dir.file("consumer.log"));
+    const std::string admin = line->substr(std::string("admin listening ").size());
+    // Wait until some events were received (bounded), then ask it to stop.
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    bool receiving = false;
+    while (!receiving && std::chrono::steady_clock::now() < deadline) {
+        const auto m = http_get(admin, "/metrics");
+        receiving = m && m->body.find("genesys_stream_events_received_total 0") == std::string::npos &&
+                    m->body.find("genesys_stream_events_received_total") != std::string::npos;
+    }
+    ASSERT_TRUE(receiving);
+    consumer.signal(SIGTERM);
+    const auto rest = consumer.read_all(30s);
+    EXPECT_EQ(consumer.wait(10s), 0);
+    ASSERT_FALSE(rest.empty());
+    const auto summary = parse_summary(rest.back());
+    ASSERT_TRUE(summary) << rest.back();
+    const long long received = (*summary)["received"];
+    EXPECT_GT(received, 0);
+    EXPECT_LT(received, 400);  // stopped mid-stream
+    // Nothing received was lost: every received event reached the sink.
+    EXPECT_EQ((*summary)["delivered"], received);
+    EXPECT_EQ(static_cast<long long>(read_lines(dir.file("events.jsonl")).size()), received);
+}
+
+TEST(ValidateCommand, ChecksEachLineAndExitsOneOnInvalid) {
+    TempDir dir;
+    write_file(dir.file("in.jsonl"),
+               ev("ok", R"("2026-11-30T10:00:00Z")", body("c")) + "\n\n" +
+                   ev("bad", R"("2026-11-30T10:00:00Z")", R"({"conversationId":"c","eventTime":"x"})") +
+                   "\nnot json\n");
+    ChildProcess validate({GSTREAM_BINARY, "validate", dir.file("in.jsonl")});
+    const auto lines = validate.read_all(30s);
+    EXPECT_EQ(validate.wait(10s), 1);
+    ASSERT_EQ(lines.size(), 3U);
+    EXPECT_EQ(lines[0], dir.file("in.jsonl") + ":1: valid");
+    EXPECT_EQ(lines[1].rfind(dir.file("in.jsonl") + ":3: invalid: schema: /data/eventTime: type", 0), 0U)
+        << lines[1];
+    EXPECT_EQ(lines[2].rfind(dir.file("in.jsonl") + ":4: invalid: not_json", 0), 0U) << lines[2];
+    ChildProcess detail({GSTREAM_BINARY, "validate", "--event-type", "acd.start", dir.file("in.jsonl")});
+    detail.read_all(30s);
+    EXPECT_EQ(detail.wait(10s), 1);
 }
 
 }  // namespace
