@@ -45,7 +45,7 @@ struct SourceConfig {
     std::int64_t reconnect_max_ms = 30000;
     std::int64_t subscribe_max_attempts = 6;
     TlsConfig tls;
-    std::int64_t queue_capacity = 1024;
+    std::int64_t queue_capacity = 128;
 };
 
 struct BatchConfig {

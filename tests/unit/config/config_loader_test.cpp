@@ -64,7 +64,7 @@ TEST(ConfigLoaderTest, MinimalFileGetsEveryDefault) {
     EXPECT_EQ(c.source.subscribe_max_attempts, 6);
     EXPECT_TRUE(c.source.tls.verify);
     EXPECT_FALSE(c.source.tls.ca_file.has_value());
-    EXPECT_EQ(c.source.queue_capacity, 1024);
+    EXPECT_EQ(c.source.queue_capacity, 128);
     EXPECT_EQ(c.pipeline.batch.max_events, 100);
     EXPECT_EQ(c.pipeline.batch.max_bytes, 1048576);
     EXPECT_EQ(c.pipeline.batch.max_age_ms, 10000);
