@@ -303,18 +303,9 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     // Start order (DESIGN.md §4): schemas and stores first, so a bad file fails fast.
     const std::string schema_dir =
         config.pipeline.schemas_dir.value_or(std::string(GSTREAM_SCHEMA_DIR) + "/events");
-    auto schemas = std::make_shared<pipeline::SchemaRegistry>(pipeline::SchemaRegistry::load(schema_dir));
-    pipeline::Validator validator(
-        [schemas](std::string_view kind, const core::JsonValue& value, std::string& detail) {
-            const pipeline::CompiledSchema& schema =
-                kind == "envelope-event" ? schemas->envelope_event() : schemas->detail(kind);
-            pipeline::SchemaError error;
-            if (schema.validate(value, &error)) {
-                return true;
-            }
-            detail = fmt::format("{}: {}", error.instance_pointer, error.keyword);
-            return false;
-        });
+    auto schemas =
+        std::make_shared<const pipeline::SchemaRegistry>(pipeline::SchemaRegistry::load(schema_dir));
+    pipeline::Validator validator(pipeline::schema_check(schemas));
 
     ops::Metrics metrics(kVersion);
     dlq::DeadLetterQueue dead_letter_queue = dlq::DeadLetterQueue::open(config.dead_letter.path);

@@ -19,6 +19,62 @@
 
 namespace gstream::core {
 
+namespace {
+
+// Token boundaries in text the parser has already accepted.
+
+std::uint32_t skip_ws(std::string_view text, std::uint32_t p) {
+    while (p < text.size() &&
+           (text[p] == ' ' || text[p] == '\t' || text[p] == '\n' || text[p] == '\r')) {
+        ++p;
+    }
+    return p;
+}
+
+// Where the next value (or key) starts after the token that ended at `end`: past whitespace and
+// one ':' or ','.
+std::uint32_t value_start(std::string_view text, std::uint32_t end) {
+    std::uint32_t p = skip_ws(text, end);
+    if (p < text.size() && (text[p] == ':' || text[p] == ',')) {
+        p = skip_ws(text, p + 1);
+    }
+    return p;
+}
+
+// One past the closing quote of the string token that opens at `begin`.
+std::uint32_t string_end(std::string_view text, std::uint32_t begin) {
+    std::size_t p = begin + 1;
+    for (;;) {
+        const void* q = std::memchr(text.data() + p, '"', text.size() - p);
+        if (q == nullptr) {
+            return static_cast<std::uint32_t>(text.size());  // not reached: the parser checked it
+        }
+        const auto at = static_cast<std::size_t>(static_cast<const char*>(q) - text.data());
+        std::size_t backslashes = 0;
+        while (at - backslashes > begin + 1 && text[at - 1 - backslashes] == '\\') {
+            ++backslashes;
+        }
+        if (backslashes % 2 == 0) {
+            return static_cast<std::uint32_t>(at + 1);
+        }
+        p = at + 1;
+    }
+}
+
+std::uint32_t number_end(std::string_view text, std::uint32_t p) {
+    while (p < text.size()) {
+        const char c = text[p];
+        if ((c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E') {
+            break;
+        }
+        ++p;
+    }
+    return p;
+}
+
+}  // namespace
+
+
 // SAX handler that appends nodes to the document's tape. Offsets are recomputed from the text,
 // not read from the stream (RapidJSON parses strings and numbers on a local copy of a
 // StringStream, so its position lags inside the handler): a value starts after whitespace and
@@ -39,7 +95,7 @@ public:
     bool Double(double) { return false; }
 
     bool RawNumber(const char* str, rapidjson::SizeType length, bool) {
-        const std::uint32_t begin = value_start();
+        const std::uint32_t begin = value_start(text_, last_end_);
         const std::uint32_t end = begin + length;
         JsonNode& n = push(begin, end);
         const std::string_view digits(str, length);
@@ -65,8 +121,8 @@ public:
     }
 
     bool String(const char* str, rapidjson::SizeType length, bool) {
-        const std::uint32_t begin = value_start();
-        const std::uint32_t end = string_end(begin);
+        const std::uint32_t begin = value_start(text_, last_end_);
+        const std::uint32_t end = string_end(text_, begin);
         JsonNode& n = push(begin, end);
         n.type = JsonType::kString;
         store_string(n, str, length);
@@ -75,8 +131,8 @@ public:
     }
 
     bool Key(const char* str, rapidjson::SizeType length, bool) {
-        const std::uint32_t begin = value_start();
-        const std::uint32_t end = string_end(begin);
+        const std::uint32_t begin = value_start(text_, last_end_);
+        const std::uint32_t end = string_end(text_, begin);
         JsonNode& n = push_raw(begin, end);
         n.type = JsonType::kKey;
         store_string(n, str, length);
@@ -103,41 +159,8 @@ private:
         return std::strtod(copy.c_str(), nullptr);
     }
 
-    std::uint32_t skip_ws(std::uint32_t p) const {
-        while (p < text_.size() &&
-               (text_[p] == ' ' || text_[p] == '\t' || text_[p] == '\n' || text_[p] == '\r')) {
-            ++p;
-        }
-        return p;
-    }
 
-    // One past the closing quote of the string token that opens at `begin`.
-    std::uint32_t string_end(std::uint32_t begin) const {
-        std::size_t p = begin + 1;
-        for (;;) {
-            const void* q = std::memchr(text_.data() + p, '"', text_.size() - p);
-            if (q == nullptr) {
-                return static_cast<std::uint32_t>(text_.size());  // not reached: the reader checked it
-            }
-            const auto at = static_cast<std::size_t>(static_cast<const char*>(q) - text_.data());
-            std::size_t backslashes = 0;
-            while (at - backslashes > begin + 1 && text_[at - 1 - backslashes] == '\\') {
-                ++backslashes;
-            }
-            if (backslashes % 2 == 0) {
-                return static_cast<std::uint32_t>(at + 1);
-            }
-            p = at + 1;
-        }
-    }
 
-    std::uint32_t value_start() const {
-        std::uint32_t p = skip_ws(last_end_);
-        if (p < text_.size() && (text_[p] == ':' || text_[p] == ',')) {
-            p = skip_ws(p + 1);
-        }
-        return p;
-    }
 
     JsonNode& push_raw(std::uint32_t begin, std::uint32_t end) {
         JsonNode& n = doc_.nodes_.emplace_back();
@@ -154,7 +177,7 @@ private:
     }
 
     bool scalar(JsonType type, std::uint32_t length) {
-        const std::uint32_t begin = value_start();
+        const std::uint32_t begin = value_start(text_, last_end_);
         const std::uint32_t end = begin + length;
         JsonNode& n = push(begin, end);
         n.type = type;
@@ -175,7 +198,7 @@ private:
     }
 
     bool open(JsonType type) {
-        const std::uint32_t begin = value_start();
+        const std::uint32_t begin = value_start(text_, last_end_);
         JsonNode& n = push_raw(begin, begin + 1);
         n.type = type;
         stack_.push_back({static_cast<std::uint32_t>(doc_.nodes_.size() - 1), 0, 0});
@@ -186,7 +209,7 @@ private:
     bool close(rapidjson::SizeType count) {
         const Open top = stack_.back();
         stack_.pop_back();
-        const std::uint32_t end = skip_ws(last_end_) + 1;  // past '}' or ']'
+        const std::uint32_t end = skip_ws(text_, last_end_) + 1;  // past '}' or ']'
         JsonNode& n = doc_.nodes_[top.index];
         n.end = end;
         n.next = static_cast<std::uint32_t>(doc_.nodes_.size());
@@ -316,30 +339,30 @@ public:
     };
 
     Info walk(simdjson::dom::element e) {
-        const std::uint32_t begin = value_start();
+        const std::uint32_t begin = value_start(text_, pos_);
         switch (e.type()) {
             case simdjson::dom::element_type::OBJECT: return container(e, begin, true);
             case simdjson::dom::element_type::ARRAY: return container(e, begin, false);
             case simdjson::dom::element_type::STRING: {
-                const std::uint32_t end = string_end(begin);
+                const std::uint32_t end = string_end(text_, begin);
                 JsonNode& n = push(begin, end, JsonType::kString);
                 store_string(n, begin, end, e.get_string().value_unsafe());
                 return {0, 0};
             }
             case simdjson::dom::element_type::INT64: {
-                JsonNode& n = push(begin, number_end(begin), JsonType::kInteger);
+                JsonNode& n = push(begin, number_end(text_, begin), JsonType::kInteger);
                 n.num.i = e.get_int64().value_unsafe();
                 return {0, 0};
             }
             case simdjson::dom::element_type::UINT64: {
                 // Only values above INT64_MAX are reported as uint64.
-                JsonNode& n = push(begin, number_end(begin), JsonType::kBigInteger);
+                JsonNode& n = push(begin, number_end(text_, begin), JsonType::kBigInteger);
                 n.num.d = static_cast<double>(e.get_uint64().value_unsafe());
                 n.flags |= kJsonFlagBigInteger;
                 return {0, kJsonFlagBigInteger};
             }
             case simdjson::dom::element_type::DOUBLE: {
-                const std::uint32_t end = number_end(begin);
+                const std::uint32_t end = number_end(text_, begin);
                 const bool integral =
                     text_.substr(begin, end - begin).find_first_of(".eE") == std::string_view::npos;
                 JsonNode& n = push(begin, end, integral ? JsonType::kBigInteger : JsonType::kFloat);
@@ -382,8 +405,8 @@ private:
                 return {0, 0};  // not reached: e is an object
             }
             for (const simdjson::dom::key_value_pair member : members) {
-                const std::uint32_t kbegin = value_start();
-                const std::uint32_t kend = string_end(kbegin);
+                const std::uint32_t kbegin = value_start(text_, pos_);
+                const std::uint32_t kend = string_end(text_, kbegin);
                 JsonNode& k = push_raw(kbegin, kend, JsonType::kKey);
                 k.next = static_cast<std::uint32_t>(doc_.nodes_.size());
                 store_string(k, kbegin, kend, member.key);
@@ -398,7 +421,7 @@ private:
                 child(value);
             }
         }
-        const std::uint32_t end = skip_ws(pos_) + 1;  // past '}' or ']'
+        const std::uint32_t end = skip_ws(text_, pos_) + 1;  // past '}' or ']'
         pos_ = end;
         JsonNode& n = doc_.nodes_[index];
         n.end = end;
@@ -439,51 +462,9 @@ private:
         n.aux = static_cast<std::uint32_t>(unescaped.size());
     }
 
-    std::uint32_t skip_ws(std::uint32_t p) const {
-        while (p < text_.size() &&
-               (text_[p] == ' ' || text_[p] == '\t' || text_[p] == '\n' || text_[p] == '\r')) {
-            ++p;
-        }
-        return p;
-    }
 
-    std::uint32_t value_start() const {
-        std::uint32_t p = skip_ws(pos_);
-        if (p < text_.size() && (text_[p] == ':' || text_[p] == ',')) {
-            p = skip_ws(p + 1);
-        }
-        return p;
-    }
 
-    std::uint32_t number_end(std::uint32_t p) const {
-        while (p < text_.size()) {
-            const char c = text_[p];
-            if ((c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E') {
-                break;
-            }
-            ++p;
-        }
-        return p;
-    }
 
-    std::uint32_t string_end(std::uint32_t begin) const {
-        std::size_t p = begin + 1;
-        for (;;) {
-            const void* q = std::memchr(text_.data() + p, '"', text_.size() - p);
-            if (q == nullptr) {
-                return static_cast<std::uint32_t>(text_.size());
-            }
-            const auto at = static_cast<std::size_t>(static_cast<const char*>(q) - text_.data());
-            std::size_t backslashes = 0;
-            while (at - backslashes > begin + 1 && text_[at - 1 - backslashes] == '\\') {
-                ++backslashes;
-            }
-            if (backslashes % 2 == 0) {
-                return static_cast<std::uint32_t>(at + 1);
-            }
-            p = at + 1;
-        }
-    }
 
     bool has_duplicate(std::uint32_t object_index) {
         return JsonTapeBuilder::has_duplicate_member(doc_, object_index, keys_);

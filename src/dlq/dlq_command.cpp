@@ -361,17 +361,7 @@ int run_replay(const Args& a) {
     } catch (const std::exception& e) {
         throw UsageError(e.what());
     }
-    const pipeline::Validator validator(
-        [schemas](std::string_view kind, const core::JsonValue& value, std::string& detail) {
-            const pipeline::CompiledSchema& schema =
-                kind == "envelope-event" ? schemas->envelope_event() : schemas->detail(kind);
-            pipeline::SchemaError error;
-            if (schema.validate(value, &error)) {
-                return true;
-            }
-            detail = fmt::format("{}: {}", error.instance_pointer, error.keyword);
-            return false;
-        });
+    const pipeline::Validator validator(pipeline::schema_check(schemas));
 
     DeadLetterQueue queue = open_queue(r.queue_path);
     const std::vector<DeadLetter> entries = collect(queue, filter);

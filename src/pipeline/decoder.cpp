@@ -44,6 +44,23 @@ bool has_repeated_member(const JsonValue& object) {
     return repeated;
 }
 
+// Parses the message; a text that is not JSON, or not an object, is rejected whole as not_json
+// (SEED-PROTOCOL.md §3, first row) and an invalid value is returned.
+template <class Reject>
+JsonValue parse_object(core::Message& msg, Reject& reject_whole) {
+    if (!msg.doc.parse_in_place(msg.payload)) {
+        reject_whole(Errc::kNotJson,
+                     fmt::format("offset {}: {}", msg.doc.error().offset, msg.doc.error().message));
+        return {};
+    }
+    const JsonValue root = msg.doc.root();
+    if (!root.is_object()) {
+        reject_whole(Errc::kNotJson, "message is not a JSON object");
+        return {};
+    }
+    return root;
+}
+
 }  // namespace
 
 void EnvelopeDecoder::decode(std::shared_ptr<core::Message> message, DecodeOutput& out) {
@@ -51,14 +68,8 @@ void EnvelopeDecoder::decode(std::shared_ptr<core::Message> message, DecodeOutpu
     auto reject_whole = [&](Errc reason, std::string detail) {
         out.rejections.push_back({reason, "decode", std::move(detail), msg.payload, std::nullopt});
     };
-    if (!msg.doc.parse_in_place(msg.payload)) {
-        reject_whole(Errc::kNotJson,
-                     fmt::format("offset {}: {}", msg.doc.error().offset, msg.doc.error().message));
-        return;
-    }
-    const JsonValue root = msg.doc.root();
-    if (!root.is_object()) {
-        reject_whole(Errc::kNotJson, "message is not a JSON object");
+    const JsonValue root = parse_object(msg, reject_whole);
+    if (!root.valid()) {
         return;
     }
     if (root.has_duplicate_key() && has_repeated_member(root)) {
@@ -143,14 +154,8 @@ void NotificationDecoder::decode(std::shared_ptr<core::Message> message, DecodeO
     auto reject_whole = [&](Errc reason, std::string detail) {
         out.rejections.push_back({reason, "decode", std::move(detail), msg.payload, std::nullopt});
     };
-    if (!msg.doc.parse_in_place(msg.payload)) {
-        reject_whole(Errc::kNotJson,
-                     fmt::format("offset {}: {}", msg.doc.error().offset, msg.doc.error().message));
-        return;
-    }
-    const JsonValue root = msg.doc.root();
-    if (!root.is_object()) {
-        reject_whole(Errc::kNotJson, "message is not a JSON object");
+    const JsonValue root = parse_object(msg, reject_whole);
+    if (!root.valid()) {
         return;
     }
     const JsonValue topic = root.find("topicName");

@@ -1,6 +1,24 @@
 #include "pipeline/validator.hpp"
 
+#include <fmt/format.h>
+
+#include "pipeline/schema/schema_registry.hpp"
+
 namespace gstream::pipeline {
+
+SchemaCheck schema_check(std::shared_ptr<const SchemaRegistry> registry) {
+    return [registry = std::move(registry)](std::string_view kind, const core::JsonValue& value,
+                                            std::string& detail) {
+        const CompiledSchema& schema =
+            kind == "envelope-event" ? registry->envelope_event() : registry->detail(kind);
+        SchemaError error;
+        if (schema.validate(value, &error)) {
+            return true;
+        }
+        detail = fmt::format("{}: {}", error.instance_pointer, error.keyword);
+        return false;
+    };
+}
 
 Validator::Validator(SchemaCheck check)
     : check_(std::move(check)) {}

@@ -3,6 +3,7 @@
 // is dead-lettered whatever its queue (DESIGN.md §1).
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,12 @@ namespace gstream::pipeline {
 /// ("<instance pointer>: <keyword>") when it is invalid. Thread-safe when the schemas are.
 using SchemaCheck =
     std::function<bool(std::string_view kind, const core::JsonValue& value, std::string& detail)>;
+
+class SchemaRegistry;
+
+/// The SchemaCheck of a registry: kind "envelope-event" uses its envelope schema, any other kind
+/// its detail schema (the common one for unknown kinds); detail is "<pointer>: <keyword>".
+SchemaCheck schema_check(std::shared_ptr<const SchemaRegistry> registry);
 
 class Validator {
 public:
