@@ -16,6 +16,9 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 #include <simdjson.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace gstream::core {
 
@@ -59,17 +62,6 @@ std::uint32_t string_end(std::string_view text, std::uint32_t begin) {
         }
         p = at + 1;
     }
-}
-
-std::uint32_t number_end(std::string_view text, std::uint32_t p) {
-    while (p < text.size()) {
-        const char c = text[p];
-        if ((c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E') {
-            break;
-        }
-        ++p;
-    }
-    return p;
 }
 
 }  // namespace
@@ -287,8 +279,13 @@ bool JsonDocument::parse_in_place(const std::string& text, JsonParser parser) {
         error_ = {0, "document larger than 4 GiB"};
         return false;
     }
-    if (parser == JsonParser::kAuto && parse_with_simdjson()) {
+    if (parser != JsonParser::kRapidJsonOnly && parse_fast()) {
         return true;
+    }
+    if (parser == JsonParser::kFastOnly) {
+        nodes_.clear();
+        error_ = {0, "refused by the fast path"};
+        return false;
     }
     nodes_.clear();
     pool_.clear();
@@ -324,188 +321,400 @@ bool JsonDocument::parse_with_rapidjson() {
     return true;
 }
 
-// Walks a simdjson DOM in document order while a cursor moves over the text, so every node gets
-// the byte range of its value. The DOM has validated the text, so the cursor only has to find
-// token boundaries. Recursion is bounded by the parser's depth limit (kSimdMaxDepth).
-class SimdTapeWalker {
+// The fast path: one pass over the text that checks RFC 8259 and appends nodes as it goes, so
+// every node's byte range comes for free. Iterative (an explicit stack of open containers): any
+// nesting depth is safe. UTF-8 is checked beforehand in bulk (simdjson::validate_utf8). It is
+// stricter than the fallback where that is simpler (it refuses a lone surrogate escape and a
+// float outside double's range): anything it refuses is parsed again by RapidJSON, which decides
+// and words the error. A differential test keeps the two tapes identical.
+class JsonTapeScanner {
 public:
-    explicit SimdTapeWalker(JsonDocument& doc)
+    explicit JsonTapeScanner(JsonDocument& doc)
         : doc_(doc)
-        , text_(doc.text_) {}
+        , s_(doc.text_.data())
+        , n_(static_cast<std::uint32_t>(doc.text_.size())) {}
 
-    struct Info {
-        std::uint32_t height;
-        std::uint8_t flags;
-    };
-
-    Info walk(simdjson::dom::element e) {
-        const std::uint32_t begin = value_start(text_, pos_);
-        switch (e.type()) {
-            case simdjson::dom::element_type::OBJECT: return container(e, begin, true);
-            case simdjson::dom::element_type::ARRAY: return container(e, begin, false);
-            case simdjson::dom::element_type::STRING: {
-                const std::uint32_t end = string_end(text_, begin);
-                JsonNode& n = push(begin, end, JsonType::kString);
-                store_string(n, begin, end, e.get_string().value_unsafe());
-                return {0, 0};
-            }
-            case simdjson::dom::element_type::INT64: {
-                JsonNode& n = push(begin, number_end(text_, begin), JsonType::kInteger);
-                n.num.i = e.get_int64().value_unsafe();
-                return {0, 0};
-            }
-            case simdjson::dom::element_type::UINT64: {
-                // Only values above INT64_MAX are reported as uint64.
-                JsonNode& n = push(begin, number_end(text_, begin), JsonType::kBigInteger);
-                n.num.d = static_cast<double>(e.get_uint64().value_unsafe());
-                n.flags |= kJsonFlagBigInteger;
-                return {0, kJsonFlagBigInteger};
-            }
-            case simdjson::dom::element_type::DOUBLE: {
-                const std::uint32_t end = number_end(text_, begin);
-                const bool integral =
-                    text_.substr(begin, end - begin).find_first_of(".eE") == std::string_view::npos;
-                JsonNode& n = push(begin, end, integral ? JsonType::kBigInteger : JsonType::kFloat);
-                n.num.d = e.get_double().value_unsafe();
-                if (integral) {
-                    n.flags |= kJsonFlagBigInteger;
-                    return {0, kJsonFlagBigInteger};
+    bool run() {
+        std::vector<Open>& stack = scratch_stack();
+        stack.clear();
+        std::uint32_t p = ws(0);
+        for (;;) {
+            // A value starts at p.
+            switch (s_[p]) {
+                case '{':
+                case '[': {
+                    const bool object = s_[p] == '{';
+                    const auto index = static_cast<std::uint32_t>(doc_.nodes_.size());
+                    JsonNode& n = doc_.nodes_.emplace_back();
+                    n.type = object ? JsonType::kObject : JsonType::kArray;
+                    n.begin = p;
+                    stack.push_back({index, 0, 0, 0, object});
+                    p = ws(p + 1);
+                    if (s_[p] == (object ? '}' : ']')) {
+                        break;  // empty: closed below
+                    }
+                    if (object) {
+                        if (!key(p)) {
+                            return false;
+                        }
+                    }
+                    continue;
                 }
-                return {0, 0};
+                case '"': {
+                    const std::uint32_t index = static_cast<std::uint32_t>(doc_.nodes_.size());
+                    doc_.nodes_.emplace_back().type = JsonType::kString;
+                    if (!string(p, index)) {
+                        return false;
+                    }
+                    doc_.nodes_[index].next = index + 1;
+                    break;
+                }
+                case 't':
+                    if (!literal(p, "true", JsonType::kTrue)) {
+                        return false;
+                    }
+                    break;
+                case 'f':
+                    if (!literal(p, "false", JsonType::kFalse)) {
+                        return false;
+                    }
+                    break;
+                case 'n':
+                    if (!literal(p, "null", JsonType::kNull)) {
+                        return false;
+                    }
+                    break;
+                default:
+                    if (!number(p, stack)) {
+                        return false;
+                    }
+                    break;
             }
-            case simdjson::dom::element_type::BOOL: {
-                const bool b = e.get_bool().value_unsafe();
-                push(begin, begin + (b ? 4 : 5), b ? JsonType::kTrue : JsonType::kFalse);
-                return {0, 0};
+            // A value ended at p (for an empty container: p is at its closing bracket).
+            for (;;) {
+                if (stack.empty()) {
+                    return ws(p) == n_;
+                }
+                Open& top = stack.back();
+                const bool empty_close =
+                    doc_.nodes_.size() == top.index + 1U && s_[p] == (top.object ? '}' : ']');
+                if (!empty_close) {
+                    ++top.count;
+                    p = ws(p);
+                    if (s_[p] == ',') {
+                        p = ws(p + 1);
+                        if (top.object && !key(p)) {
+                            return false;
+                        }
+                        break;  // the next value
+                    }
+                    if (s_[p] != (top.object ? '}' : ']')) {
+                        return false;
+                    }
+                }
+                // Close the container at p.
+                const Open done = top;
+                stack.pop_back();
+                JsonNode& c = doc_.nodes_[done.index];
+                c.end = p + 1;
+                c.next = static_cast<std::uint32_t>(doc_.nodes_.size());
+                c.aux = done.count;
+                c.aux2 = done.height + 1;
+                c.flags = done.flags;
+                if (done.object && done.count > 1 &&
+                    JsonTapeBuilder::has_duplicate_member(doc_, done.index, scratch_keys())) {
+                    c.flags |= kJsonFlagDuplicateKey;
+                }
+                if (!stack.empty()) {
+                    stack.back().height = std::max(stack.back().height, c.aux2);
+                    stack.back().flags |= c.flags;
+                }
+                ++p;
             }
-            case simdjson::dom::element_type::NULL_VALUE: push(begin, begin + 4, JsonType::kNull); return {0, 0};
         }
-        return {0, 0};
     }
 
 private:
-    Info container(simdjson::dom::element e, std::uint32_t begin, bool object) {
+    struct Open {
+        std::uint32_t index;
+        std::uint32_t height;  // max height among child containers
+        std::uint32_t count;
+        std::uint8_t flags;
+        bool object;
+    };
+
+    static std::vector<Open>& scratch_stack() {
+        thread_local std::vector<Open> stack;
+        return stack;
+    }
+    static std::vector<std::string_view>& scratch_keys() {
+        thread_local std::vector<std::string_view> keys;
+        return keys;
+    }
+
+    // The text is a std::string's: s_[n_] is '\0', which is none of the bytes looked for, so the
+    // scans below stop at the end without a bounds check.
+    std::uint32_t ws(std::uint32_t p) const {
+        while (s_[p] == ' ' || s_[p] == '\n' || s_[p] == '\r' || s_[p] == '\t') {
+            ++p;
+        }
+        return p;
+    }
+
+    // A member name at p, then ':' and the start of its value in p.
+    bool key(std::uint32_t& p) {
+        if (s_[p] != '"') {
+            return false;
+        }
         const auto index = static_cast<std::uint32_t>(doc_.nodes_.size());
-        doc_.nodes_.emplace_back();
-        doc_.nodes_.back().type = object ? JsonType::kObject : JsonType::kArray;
-        doc_.nodes_.back().begin = begin;
-        pos_ = begin + 1;
-        std::uint32_t height = 0;
-        std::uint8_t flags = 0;
-        std::uint32_t count = 0;
-        auto child = [&](simdjson::dom::element value) {
-            const Info c = walk(value);
-            height = std::max(height, c.height);
-            flags |= c.flags;
-            ++count;
-        };
-        if (object) {
-            simdjson::dom::object members;
-            if (e.get_object().get(members) != simdjson::SUCCESS) {
-                return {0, 0};  // not reached: e is an object
-            }
-            for (const simdjson::dom::key_value_pair member : members) {
-                const std::uint32_t kbegin = value_start(text_, pos_);
-                const std::uint32_t kend = string_end(text_, kbegin);
-                JsonNode& k = push_raw(kbegin, kend, JsonType::kKey);
-                k.next = static_cast<std::uint32_t>(doc_.nodes_.size());
-                store_string(k, kbegin, kend, member.key);
-                child(member.value);
-            }
-        } else {
-            simdjson::dom::array elements;
-            if (e.get_array().get(elements) != simdjson::SUCCESS) {
-                return {0, 0};  // not reached: e is an array
-            }
-            for (const simdjson::dom::element value : elements) {
-                child(value);
-            }
+        doc_.nodes_.emplace_back().type = JsonType::kKey;
+        if (!string(p, index)) {
+            return false;
         }
-        const std::uint32_t end = skip_ws(text_, pos_) + 1;  // past '}' or ']'
-        pos_ = end;
-        JsonNode& n = doc_.nodes_[index];
-        n.end = end;
-        n.next = static_cast<std::uint32_t>(doc_.nodes_.size());
-        n.aux = count;
-        n.aux2 = height + 1;
-        n.flags = flags;
-        if (object && count > 1 && has_duplicate(index)) {
-            n.flags |= kJsonFlagDuplicateKey;
+        doc_.nodes_[index].next = index + 1;
+        p = ws(p);
+        if (s_[p] != ':') {
+            return false;
         }
-        return {n.aux2, n.flags};
+        p = ws(p + 1);
+        return true;
     }
 
-    JsonNode& push_raw(std::uint32_t begin, std::uint32_t end, JsonType type) {
-        JsonNode& n = doc_.nodes_.emplace_back();
-        n.type = type;
-        n.begin = begin;
-        n.end = end;
-        pos_ = end;
-        return n;
+    // The first byte at or after p that is '"', '\\' or a control character (or the end).
+    std::uint32_t string_stop(std::uint32_t p) const {
+#if defined(__SSE2__)
+        const __m128i quote = _mm_set1_epi8('"');
+        const __m128i backslash = _mm_set1_epi8('\\');
+        const __m128i control = _mm_set1_epi8(0x1F);
+        while (p + 16 <= n_) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s_ + p));
+            const __m128i hit = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                _mm_cmpeq_epi8(_mm_max_epu8(x, control), control));
+            const int mask = _mm_movemask_epi8(hit);
+            if (mask != 0) {
+                return p + static_cast<std::uint32_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+            }
+            p += 16;
+        }
+#endif
+        while (s_[p] != '"' && s_[p] != '\\' && static_cast<unsigned char>(s_[p]) >= 0x20) {
+            ++p;
+        }
+        return p;
     }
 
-    JsonNode& push(std::uint32_t begin, std::uint32_t end, JsonType type) {
-        JsonNode& n = push_raw(begin, end, type);
-        n.next = static_cast<std::uint32_t>(doc_.nodes_.size());
-        return n;
-    }
-
-    // A string without escapes is its own text between the quotes: no copy.
-    void store_string(JsonNode& n, std::uint32_t begin, std::uint32_t end, std::string_view unescaped) {
-        if (unescaped.size() == end - begin - 2) {
+    // The string token at p (its opening quote) into node `index`; p moves past the closing quote.
+    bool string(std::uint32_t& p, std::uint32_t index) {
+        const std::uint32_t begin = p;
+        std::uint32_t q = string_stop(p + 1);
+        if (s_[q] == '"') {
+            JsonNode& n = doc_.nodes_[index];
+            n.begin = begin;
+            n.end = q + 1;
             n.flags |= kJsonFlagInText;
             n.aux2 = begin + 1;
-        } else {
-            n.aux2 = static_cast<std::uint32_t>(doc_.pool_.size());
-            doc_.pool_.append(unescaped);
+            n.aux = q - begin - 1;
+            p = q + 1;
+            return true;
         }
-        n.aux = static_cast<std::uint32_t>(unescaped.size());
+        std::string& pool = doc_.pool_;
+        const auto offset = static_cast<std::uint32_t>(pool.size());
+        pool.append(s_ + begin + 1, q - begin - 1);
+        for (;;) {
+            if (s_[q] == '"') {
+                break;
+            }
+            if (s_[q] != '\\') {
+                return false;  // a control character, or the end of the text
+            }
+            if (!escape(q, pool)) {
+                return false;
+            }
+            const std::uint32_t r = string_stop(q);
+            pool.append(s_ + q, r - q);
+            q = r;
+        }
+        JsonNode& n = doc_.nodes_[index];
+        n.begin = begin;
+        n.end = q + 1;
+        n.aux2 = offset;
+        n.aux = static_cast<std::uint32_t>(pool.size()) - offset;
+        p = q + 1;
+        return true;
     }
 
+    int hex4(std::uint32_t p) const {
+        int v = 0;
+        for (std::uint32_t i = 0; i < 4; ++i) {
+            const char c = s_[p + i];  // stops at the terminator: not a hex digit
+            int d = 0;
+            if (c >= '0' && c <= '9') {
+                d = c - '0';
+            } else if (c >= 'a' && c <= 'f') {
+                d = c - 'a' + 10;
+            } else if (c >= 'A' && c <= 'F') {
+                d = c - 'A' + 10;
+            } else {
+                return -1;
+            }
+            v = v * 16 + d;
+        }
+        return v;
+    }
 
+    // The escape at q (a backslash), unescaped onto `out`; q moves past it.
+    bool escape(std::uint32_t& q, std::string& out) const {
+        char c = 0;
+        switch (s_[q + 1]) {
+            case '"': c = '"'; break;
+            case '\\': c = '\\'; break;
+            case '/': c = '/'; break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case 'n': c = '\n'; break;
+            case 'r': c = '\r'; break;
+            case 't': c = '\t'; break;
+            case 'u': {
+                int cp = hex4(q + 2);
+                if (cp < 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) {
+                    return false;
+                }
+                q += 6;
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    if (s_[q] != '\\' || s_[q + 1] != 'u') {
+                        return false;
+                    }
+                    const int low = hex4(q + 2);
+                    if (low < 0xDC00 || low > 0xDFFF) {
+                        return false;
+                    }
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                    q += 6;
+                }
+                append_utf8(static_cast<std::uint32_t>(cp), out);
+                return true;
+            }
+            default: return false;
+        }
+        out.push_back(c);
+        q += 2;
+        return true;
+    }
 
+    static void append_utf8(std::uint32_t cp, std::string& out) {
+        if (cp < 0x80) {
+            out.push_back(static_cast<char>(cp));
+        } else if (cp < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else if (cp < 0x10000) {
+            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else {
+            out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        }
+    }
 
+    bool literal(std::uint32_t& p, std::string_view word, JsonType type) {
+        if (n_ - p < word.size() || std::memcmp(s_ + p, word.data(), word.size()) != 0) {
+            return false;
+        }
+        JsonNode& n = doc_.nodes_.emplace_back();
+        n.type = type;
+        n.begin = p;
+        n.end = p + static_cast<std::uint32_t>(word.size());
+        n.next = static_cast<std::uint32_t>(doc_.nodes_.size());
+        p = n.end;
+        return true;
+    }
 
-    bool has_duplicate(std::uint32_t object_index) {
-        return JsonTapeBuilder::has_duplicate_member(doc_, object_index, keys_);
+    static bool digit(char c) { return c >= '0' && c <= '9'; }
+
+    bool number(std::uint32_t& p, std::vector<Open>& stack) {
+        const std::uint32_t begin = p;
+        std::uint32_t q = p;
+        if (s_[q] == '-') {
+            ++q;
+        }
+        if (s_[q] == '0') {
+            ++q;
+        } else if (digit(s_[q])) {
+            while (digit(s_[q])) {
+                ++q;
+            }
+        } else {
+            return false;
+        }
+        bool integral = true;
+        if (s_[q] == '.') {
+            ++q;
+            if (!digit(s_[q])) {
+                return false;
+            }
+            while (digit(s_[q])) {
+                ++q;
+            }
+            integral = false;
+        }
+        if (s_[q] == 'e' || s_[q] == 'E') {
+            ++q;
+            if (s_[q] == '+' || s_[q] == '-') {
+                ++q;
+            }
+            if (!digit(s_[q])) {
+                return false;
+            }
+            while (digit(s_[q])) {
+                ++q;
+            }
+            integral = false;
+        }
+        JsonNode& n = doc_.nodes_.emplace_back();
+        n.begin = begin;
+        n.end = q;
+        n.next = static_cast<std::uint32_t>(doc_.nodes_.size());
+        const char* first = s_ + begin;
+        const char* last = s_ + q;
+        if (integral) {
+            const auto [ptr, ec] = std::from_chars(first, last, n.num.i);
+            if (ec == std::errc{} && ptr == last) {
+                n.type = JsonType::kInteger;
+            } else {
+                n.type = JsonType::kBigInteger;
+                n.flags |= kJsonFlagBigInteger;
+                n.num.d = std::strtod(std::string(first, last).c_str(), nullptr);
+                if (!stack.empty()) {
+                    stack.back().flags |= kJsonFlagBigInteger;
+                }
+            }
+        } else {
+            n.type = JsonType::kFloat;
+            const auto [ptr, ec] = std::from_chars(first, last, n.num.d);
+            if (ec != std::errc{} || ptr != last) {
+                return false;  // outside double's range: the fallback decides
+            }
+        }
+        p = q;
+        return true;
     }
 
     JsonDocument& doc_;
-    std::string_view text_;
-    std::uint32_t pos_ = 0;
-    std::vector<std::string_view> keys_;
+    const char* s_;
+    std::uint32_t n_;
 };
 
-namespace {
-
-// simdjson's DOM recursion limit here; deeper documents take the RapidJSON path.
-constexpr std::size_t kSimdMaxDepth = 256;
-
-simdjson::dom::parser& thread_parser() {
-    thread_local simdjson::dom::parser parser = [] {
-        simdjson::dom::parser p;
-        // On failure the parser allocates on first use with the default depth; still correct.
-        if (p.allocate(1 << 16, kSimdMaxDepth) != simdjson::SUCCESS) {
-            return simdjson::dom::parser{};
-        }
-        return p;
-    }();
-    return parser;
-}
-
-}  // namespace
-
-bool JsonDocument::parse_with_simdjson() {
-    simdjson::dom::parser& parser = thread_parser();
-    // realloc_if_needed: the text has no guaranteed SIMDJSON_PADDING, so simdjson copies it.
-    const auto result = parser.parse(text_.data(), text_.size(), true);
-    if (result.error() != simdjson::SUCCESS) {
+bool JsonDocument::parse_fast() {
+    if (!simdjson::validate_utf8(text_.data(), text_.size())) {
         return false;
     }
     nodes_.reserve(text_.size() / 24 + 8);
-    SimdTapeWalker walker(*this);
-    walker.walk(result.value_unsafe());
-    return true;
+    JsonTapeScanner scanner(*this);
+    return scanner.run();
 }
 
 JsonType JsonValue::type() const noexcept { return doc_->node(index_).type; }

@@ -58,9 +58,9 @@ inline constexpr std::uint8_t kJsonFlagInText = 4;  ///< string/key: aux2 is an 
 
 class JsonDocument;
 
-/// Which parser builds the tape: the fast path with its fallback, or only the fallback (tests
+/// Which parser builds the tape: the fast path with its fallback, or only one of them (tests
 /// compare the two).
-enum class JsonParser { kAuto, kRapidJsonOnly };
+enum class JsonParser { kAuto, kRapidJsonOnly, kFastOnly };
 
 /// A read-only view of one value of a JsonDocument. Cheap to copy (two words). Valid while the
 /// document and its text live. A default-constructed or not-found value is !valid().
@@ -161,8 +161,8 @@ public:
 
 private:
     friend class JsonTapeBuilder;
-    friend class SimdTapeWalker;
-    bool parse_with_simdjson();
+    friend class JsonTapeScanner;
+    bool parse_fast();
     bool parse_with_rapidjson();
 
     std::string_view text_;

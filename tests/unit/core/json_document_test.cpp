@@ -101,7 +101,7 @@ namespace {
 // unescaped strings.
 void expect_same_tape(const std::string& text) {
     JsonDocument fast, slow;
-    ASSERT_TRUE(fast.parse(text)) << text;
+    ASSERT_TRUE(fast.parse(text, JsonParser::kFastOnly)) << text;
     ASSERT_TRUE(slow.parse(text, JsonParser::kRapidJsonOnly)) << text;
     std::vector<std::string> a, b;
     auto dump = [](const JsonDocument& d, std::vector<std::string>& out) {
@@ -139,6 +139,61 @@ TEST(JsonDocument, FastAndFallbackParsersBuildTheSameTape) {
          }) {
         expect_same_tape(text);
     }
+}
+
+
+// The fast path may refuse what the fallback accepts (the fallback then decides), never the
+// reverse, and what both accept gives the same tape. Every one-byte change of a document that
+// uses every token kind, at every position, to each of a set of telling bytes.
+TEST(JsonDocument, FastPathIsNeverLaxerThanTheFallback) {
+    const std::string base =
+        R"({"a":[1,-2.5e+3,0,true,false,null],"s":"x\u00e9\n\ud83d\ude00y","o":{"k":"v"},"n":-0,"b":12345678901234567890})";
+    const std::string bytes = std::string("\"\\/{}[],:.-+eE0u9 \t\nntfabx\x01\x7f", 33) +
+                              std::string("\0\xc3\xa9\xff", 4);
+    int accepted = 0;
+    for (std::size_t i = 0; i < base.size(); ++i) {
+        for (const char b : bytes) {
+            std::string text = base;
+            text[i] = b;
+            JsonDocument fast, slow;
+            const bool f = fast.parse(text, JsonParser::kFastOnly);
+            const bool r = slow.parse(text, JsonParser::kRapidJsonOnly);
+            if (f) {
+                ++accepted;
+                EXPECT_TRUE(r) << "fast path accepted what the fallback refuses: " << text;
+                if (r) {
+                    expect_same_tape(text);
+                }
+            }
+        }
+    }
+    EXPECT_GT(accepted, 100);
+}
+
+TEST(JsonDocument, FastPathRefusesWhatTheGrammarForbids) {
+    for (const char* bad : {"", " ", "{", "}", "[", "]", "{\"a\":1,}", "[1,]", "[,1]", "{a:1}", "01",
+                            "-", "-a", "1.", ".5", "1e", "1e+", "+1", "[1] x", "\"\\x\"",
+                            "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"",
+                            "nul", "tru", "falsee", "{\"a\" 1}", "{\"a\":}", "{\"a\"}",
+                            "[\"\x01\"]", "\"abc", "[1 2]", "{\"a\":1 \"b\":2}", "[}", "{]",
+                            "1e400"}) {
+        JsonDocument doc;
+        EXPECT_FALSE(doc.parse(bad, JsonParser::kFastOnly)) << bad;
+    }
+}
+
+TEST(JsonDocument, FastPathHandlesLongStringsAndEscapesAcrossBlocks) {
+    std::string text = "[\"" + std::string(40, 'a') + "\\\"" + std::string(17, 'b') + "\\u00e9\",\"" +
+                       std::string(33, 'c') + "\"]";
+    expect_same_tape(text);
+    JsonDocument doc;
+    ASSERT_TRUE(doc.parse(text, JsonParser::kFastOnly));
+    EXPECT_EQ(doc.root().at_pointer("/0").get_string(),
+              std::string(40, 'a') + "\"" + std::string(17, 'b') + "\xc3\xa9");
+    EXPECT_EQ(doc.root().at_pointer("/1").get_string(), std::string(33, 'c'));
+    const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+    ASSERT_TRUE(doc.parse(deep, JsonParser::kFastOnly));
+    EXPECT_EQ(doc.root().height(), 100'000U);
 }
 
 }  // namespace
