@@ -395,15 +395,19 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     source->start();
     std::thread io_thread([&io] { io.run(); });
 
-    // The pipeline thread: frames, plus the orderer's and batcher's deadlines.
+    // The pipeline thread: frames, taken a queue-full at a time, plus the deadlines of the
+    // orderer, the batcher and the pending dead letters.
+    std::vector<pipeline::ReceivedFrame> frames;
     for (;;) {
         const auto deadline = pipe.next_deadline_ms();
         const auto wait_until =
             std::chrono::steady_clock::now() +
             std::chrono::milliseconds(deadline ? std::max<std::int64_t>(0, *deadline - steady_ms())
                                                : 1000);
-        if (auto frame = queue.pop_until(wait_until)) {
-            pipe.on_message(std::move(frame->payload), frame->received_ns, steady_ms());
+        if (queue.pop_all_until(wait_until, frames) > 0) {
+            for (pipeline::ReceivedFrame& frame : frames) {
+                pipe.on_message(std::move(frame.payload), frame.received_ns, steady_ms());
+            }
         } else if (queue.closed_and_empty()) {
             break;
         } else {

@@ -2,14 +2,18 @@
 // A bounded, blocking queue of received frames between the source's I/O thread and the pipeline
 // thread. When it is full, push() blocks the reader: until a write-ahead log exists this is the
 // backpressure (docs/architecture.md), and it stalls pings while it lasts.
+//
+// The consumer takes every queued frame at once (pop_all_until), and each side signals the other
+// only when that side is waiting, so a busy pipeline costs one lock per batch of frames, not a
+// lock and a futex wake per frame.
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gstream::pipeline {
 
@@ -18,35 +22,68 @@ struct ReceivedFrame {
     std::int64_t received_ns = 0;  ///< steady clock
 };
 
-/// Thread-safe. Many producers, one consumer.
+/// Thread-safe. Many producers, one consumer. Holds at most `capacity` queued frames; the
+/// consumer may hold as many more that it has taken and not yet processed.
 class FrameQueue {
 public:
     explicit FrameQueue(std::size_t capacity)
-        : capacity_(capacity == 0 ? 1 : capacity) {}
+        : capacity_(capacity == 0 ? 1 : capacity) {
+        items_.reserve(capacity_);
+    }
 
     /// Blocks while full. Returns false (and drops nothing: the frame is not taken) once closed.
     bool push(ReceivedFrame&& frame) {
         std::unique_lock lock(mutex_);
-        not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+        if (!closed_ && items_.size() >= capacity_) {
+            ++producers_waiting_;
+            not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+            --producers_waiting_;
+        }
         if (closed_) {
             return false;
         }
         items_.push_back(std::move(frame));
-        not_empty_.notify_one();
+        if (consumer_waiting_) {
+            not_empty_.notify_one();
+        }
         return true;
     }
 
-    /// Waits until a frame arrives, the queue is closed and empty, or `deadline` passes.
-    /// nullopt on timeout or when closed and drained (check closed_and_empty()).
+    /// Waits until a frame arrives, the queue is closed, or `deadline` passes, then moves every
+    /// queued frame, oldest first, into `out` (cleared first). Returns how many; 0 on timeout or
+    /// when closed and drained (check closed_and_empty()).
+    std::size_t pop_all_until(std::chrono::steady_clock::time_point deadline,
+                              std::vector<ReceivedFrame>& out) {
+        out.clear();
+        std::unique_lock lock(mutex_);
+        if (items_.empty() && !closed_) {
+            consumer_waiting_ = true;
+            not_empty_.wait_until(lock, deadline, [&] { return closed_ || !items_.empty(); });
+            consumer_waiting_ = false;
+        }
+        out.swap(items_);
+        if (producers_waiting_ > 0) {
+            not_full_.notify_all();
+        }
+        return out.size();
+    }
+
+    /// One frame: as pop_all_until, for callers that take frames one at a time.
     std::optional<ReceivedFrame> pop_until(std::chrono::steady_clock::time_point deadline) {
         std::unique_lock lock(mutex_);
-        not_empty_.wait_until(lock, deadline, [&] { return closed_ || !items_.empty(); });
+        if (items_.empty() && !closed_) {
+            consumer_waiting_ = true;
+            not_empty_.wait_until(lock, deadline, [&] { return closed_ || !items_.empty(); });
+            consumer_waiting_ = false;
+        }
         if (items_.empty()) {
             return std::nullopt;
         }
         ReceivedFrame f = std::move(items_.front());
-        items_.pop_front();
-        not_full_.notify_one();
+        items_.erase(items_.begin());
+        if (producers_waiting_ > 0) {
+            not_full_.notify_all();
+        }
         return f;
     }
 
@@ -66,8 +103,10 @@ public:
 private:
     mutable std::mutex mutex_;
     std::condition_variable not_empty_, not_full_;
-    std::deque<ReceivedFrame> items_;
+    std::vector<ReceivedFrame> items_;
     std::size_t capacity_;
+    int producers_waiting_ = 0;
+    bool consumer_waiting_ = false;
     bool closed_ = false;
 };
 

@@ -121,25 +121,43 @@ void Pipeline::flush_batch() {
     reject(report.rejections);
 }
 
+void Pipeline::flush_rejections() {
+    if (!pending_rejections_.empty()) {
+        dead_letters_.write(pending_rejections_);
+        pending_rejections_.clear();
+    }
+    rejections_since_ms_.reset();
+}
+
 void Pipeline::tick(std::int64_t now_ms) {
     orderer_.release(now_ms, released_);
     emit(now_ms);
     if (batcher_.expired(now_ms)) {
         flush_batch();
     }
-    if (!pending_rejections_.empty()) {
-        dead_letters_.write(pending_rejections_);
-        pending_rejections_.clear();
+    if (pending_rejections_.empty()) {
+        return;
+    }
+    if (!rejections_since_ms_) {
+        rejections_since_ms_ = now_ms;
+    }
+    if (pending_rejections_.size() >= options_.dead_letter_max_pending ||
+        now_ms - *rejections_since_ms_ >= options_.dead_letter_flush_ms) {
+        flush_rejections();
     }
 }
 
 std::optional<std::int64_t> Pipeline::next_deadline_ms() const {
-    const auto a = orderer_.next_deadline_ms();
-    const auto b = batcher_.deadline_ms();
-    if (a && b) {
-        return std::min(*a, *b);
+    std::optional<std::int64_t> next = orderer_.next_deadline_ms();
+    for (const std::optional<std::int64_t> d :
+         {batcher_.deadline_ms(),
+          rejections_since_ms_ ? std::optional(*rejections_since_ms_ + options_.dead_letter_flush_ms)
+                               : std::nullopt}) {
+        if (d && (!next || *d < *next)) {
+            next = d;
+        }
     }
-    return a ? a : b;
+    return next;
 }
 
 void Pipeline::drain(std::int64_t now_ms) {
@@ -147,10 +165,7 @@ void Pipeline::drain(std::int64_t now_ms) {
     emit(now_ms);
     flush_batch();
     sinks_.flush();
-    if (!pending_rejections_.empty()) {
-        dead_letters_.write(pending_rejections_);
-        pending_rejections_.clear();
-    }
+    flush_rejections();
 }
 
 }  // namespace gstream::pipeline

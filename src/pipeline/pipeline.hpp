@@ -41,6 +41,10 @@ struct PipelineOptions {
     std::uint64_t dedup_window_events = 100'000;
     std::int64_t dedup_window_ms = 600'000;
     LatePolicy late_policy = LatePolicy::kDeliver;
+    /// Dead letters are written in groups (one SQLite transaction each): when this many are
+    /// pending, when the oldest has waited dead_letter_flush_ms (ms), and on drain().
+    std::size_t dead_letter_max_pending = 1000;
+    std::int64_t dead_letter_flush_ms = 100;
 };
 
 /// Counts, conserved: received = delivered + dead_lettered + filtered + duplicates + in flight.
@@ -63,7 +67,7 @@ public:
 
     /// Processes one received text message.
     void on_message(std::string payload, std::int64_t received_ns, std::int64_t now_ms);
-    /// Releases what is due by processing time (orderer hold, batch age).
+    /// Releases what is due by processing time (orderer hold, batch age, pending dead letters).
     void tick(std::int64_t now_ms);
     /// The next time tick() has work; nullopt when nothing is pending.
     std::optional<std::int64_t> next_deadline_ms() const;
@@ -82,6 +86,7 @@ private:
     void accept(core::Event&& event, std::int64_t now_ms);
     void emit(std::int64_t now_ms);
     void flush_batch();
+    void flush_rejections();
 
     PipelineOptions options_;
     EnvelopeDecoder envelope_decoder_;
@@ -99,6 +104,7 @@ private:
     DecodeOutput decoded_;
     std::vector<core::Event> released_;
     std::vector<Rejection> pending_rejections_;
+    std::optional<std::int64_t> rejections_since_ms_;  // when the oldest pending one was seen
     std::string detail_;
 };
 

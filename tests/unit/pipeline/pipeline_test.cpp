@@ -109,6 +109,30 @@ TEST(Pipeline, ConservesCountsAcrossEveryOutcome) {
     EXPECT_EQ(h.delivered(), (std::vector<std::string>{"a"}));
 }
 
+TEST(Pipeline, WritesDeadLettersInGroupsByAgeAndCount) {
+    PipelineOptions options;
+    options.dead_letter_flush_ms = 100;
+    options.dead_letter_max_pending = 3;
+    Harness h(options);
+    h.pipeline.on_message("not json", 0, 1000);
+    h.pipeline.on_message("still not json", 0, 1050);
+    EXPECT_TRUE(h.dead.reasons.empty());  // pending: one transaction for the group
+    ASSERT_TRUE(h.pipeline.next_deadline_ms().has_value());
+    EXPECT_EQ(*h.pipeline.next_deadline_ms(), 1100);
+    h.pipeline.tick(1099);
+    EXPECT_TRUE(h.dead.reasons.empty());
+    h.pipeline.tick(1100);
+    EXPECT_EQ(h.dead.reasons.size(), 2U);
+    EXPECT_FALSE(h.pipeline.next_deadline_ms().has_value());
+    for (int i = 0; i < 3; ++i) {
+        h.pipeline.on_message("{", 0, 2000);  // the third reaches max_pending
+    }
+    EXPECT_EQ(h.dead.reasons.size(), 5U);
+    h.pipeline.on_message("[", 0, 2001);
+    h.pipeline.drain(2001);
+    EXPECT_EQ(h.dead.reasons.size(), 6U);
+}
+
 TEST(Pipeline, FlagsLateEventsAndReleasesAQuietStream) {
     PipelineOptions options;
     options.allowed_lateness_ms = 2000;
