@@ -32,6 +32,12 @@ std::optional<InteractionState> parse_interaction_state(std::string_view s) noex
 enum class EventFormat : std::uint8_t {
     kEnvelope,      ///< an element of a batch envelope's `events` (SEED-PROTOCOL.md §3)
     kNotification,  ///< a Notifications API detail event `{topicName, eventBody, metadata}`
+    /// A Notifications API conversation snapshot `{topicName, eventBody, metadata}` of
+    /// `v2.routing.queues.{id}.conversations` / `v2.users.{id}.conversations` (docs/lifecycle.md).
+    kSnapshot,
+    /// A lifecycle transition derived from snapshots: `value` is an envelope-shaped event built by
+    /// the pipeline (`{id, timestamp, eventType, data}`, docs/lifecycle.md).
+    kTransition,
 };
 
 /// One decoded event. Views point into `message`. Cheap to move.
@@ -48,6 +54,9 @@ struct Event {
     Instant instant;            ///< the event time
     InteractionState state = InteractionState::kNone;
     bool late = false;           ///< arrived below the watermark
+    /// `instant` is the receive time: the message carried no event time (snapshots, and
+    /// transitions no snapshot timestamp proves).
+    bool time_received = false;
     std::uint64_t sequence = 0;  ///< arrival order of events, for stable ordering of ties
     std::int64_t received_ns = 0;
 
