@@ -227,7 +227,8 @@ void NotificationDecoder::decode(std::shared_ptr<core::Message> message, DecodeO
 }
 
 void NotificationDecoder::decode_snapshot(std::shared_ptr<core::Message> message,
-                                          const JsonValue& root, DecodeOutput& out) {
+                                          const JsonValue& root,
+                                          DecodeOutput& out) {
     core::Message& msg = *message;
     auto reject_whole = [&](Errc reason, std::string detail) {
         out.rejections.push_back({reason, "decode", std::move(detail), msg.payload, std::nullopt});

@@ -53,7 +53,8 @@ public:
     void decode(std::shared_ptr<core::Message> message, DecodeOutput& out);
 
 private:
-    void decode_snapshot(std::shared_ptr<core::Message> message, const core::JsonValue& root,
+    void decode_snapshot(std::shared_ptr<core::Message> message,
+                         const core::JsonValue& root,
                          DecodeOutput& out);
 
     std::uint64_t next_event_sequence_ = 0;

@@ -10,8 +10,8 @@ std::string PipelineCounts::summary_line() const {
     return fmt::format(
         "summary: received={} delivered={} dead_lettered={} filtered={} duplicates={} control={} "
         "snapshots={} transitions={}",
-        received.load(), delivered.load(), dead_lettered.load(), filtered.load(),
-        duplicates.load(), control.load(), snapshots.load(), transitions.load());
+        received.load(), delivered.load(), dead_lettered.load(), filtered.load(), duplicates.load(),
+        control.load(), snapshots.load(), transitions.load());
 }
 
 namespace {
@@ -137,8 +137,8 @@ void Pipeline::on_snapshot(core::Event&& snapshot, std::int64_t now_ms) {
     if (!validator_.validate(snapshot, detail_)) {
         count_snapshot(SnapshotOutcome::kMalformed);
         counts_.received.fetch_add(1, std::memory_order_relaxed);
-        reject_one({core::Errc::kSchema, "validate", detail_, std::string(snapshot.raw()),
-                    std::nullopt});
+        reject_one(
+            {core::Errc::kSchema, "validate", detail_, std::string(snapshot.raw()), std::nullopt});
         return;
     }
     const std::uint64_t stale_before = deriver_.stale_snapshots();

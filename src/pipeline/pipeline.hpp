@@ -73,8 +73,7 @@ inline constexpr std::size_t kSnapshotOutcomes = 4;
 struct PipelineCounts {
     static constexpr std::size_t kReasons = 32;
     std::atomic<std::uint64_t> received{0}, delivered{0}, dead_lettered{0}, filtered{0},
-        duplicates{0}, control{0}, late{0}, batches{0}, messages{0}, snapshots{0},
-        transitions{0};
+        duplicates{0}, control{0}, late{0}, batches{0}, messages{0}, snapshots{0}, transitions{0};
     std::array<std::atomic<std::uint64_t>, kReasons> dead_lettered_by_reason{};
     std::array<std::atomic<std::uint64_t>, 4> filtered_by_kind{};
     std::array<std::atomic<std::uint64_t>, kSnapshotOutcomes> snapshots_by_outcome{};

@@ -1,13 +1,13 @@
 // End-to-end: conversation snapshots over a WebSocket (source.url, notifications protocol) into
 // the real binary; lifecycle transitions and raw snapshots in the file sink, a malformed snapshot
 // in the dead-letter queue, snapshots counted apart in the summary line.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/json_document.hpp"
 #include "dlq/dead_letter_queue.hpp"
@@ -76,11 +76,13 @@ TEST(PipelineSnapshotsEndToEnd, TransitionsAndRawSnapshotsReachTheSink) {
                    "  batch: { max_events: 100, max_bytes: 1048576, max_age_ms: 100 }\n"
                    "  allowed_lateness_ms: 3600000\n"
                    "  snapshots: { emit: both, ended_ttl_ms: 60000, max_conversations: 10 }\n"
-                   "sinks:\n  - { type: file, path: " + dir.file("events.jsonl") +
+                   "sinks:\n  - { type: file, path: " +
+                   dir.file("events.jsonl") +
                    ", fsync: never }\n"
-                   "dead_letter:\n  path: " + dir.file("dlq.sqlite3") + "\n");
-    const RunResult r = run_consumer(dir.file("config.yaml"), dir.file("consumer.log"),
-                                     std::chrono::seconds(60));
+                   "dead_letter:\n  path: " +
+                   dir.file("dlq.sqlite3") + "\n");
+    const RunResult r =
+        run_consumer(dir.file("config.yaml"), dir.file("consumer.log"), std::chrono::seconds(60));
     ASSERT_EQ(r.exit_code, 0) << r.log;
     ASSERT_TRUE(r.summary) << r.log;
     const Summary& s = *r.summary;

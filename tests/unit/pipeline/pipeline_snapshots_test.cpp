@@ -43,8 +43,8 @@ public:
         for (const auto& e : events) {
             Delivered d;
             d.id = std::string(e.id.get_string());
-            d.type = e.event_type.valid() ? std::string(e.event_type.get_string())
-                                          : std::string(e.kind);
+            d.type =
+                e.event_type.valid() ? std::string(e.event_type.get_string()) : std::string(e.kind);
             d.time = core::format_rfc3339(e.instant);
             d.time_received = e.time_received;
             d.late = e.late;
@@ -82,12 +82,16 @@ PipelineOptions snapshot_options(std::int64_t wall_ms = kWall0914,
 }
 
 struct Harness {
-    explicit Harness(PipelineOptions options = snapshot_options(), SchemaCheck check = {},
+    explicit Harness(PipelineOptions options = snapshot_options(),
+                     SchemaCheck check = {},
                      std::vector<std::string> queues = {},
                      std::vector<core::InteractionState> states = {})
         : driver(make_sinks(), {}, [] { return true; })
-        , pipeline(std::move(options), Validator(std::move(check)),
-                   Filter(std::move(queues), std::move(states), {}), driver, dead) {}
+        , pipeline(std::move(options),
+                   Validator(std::move(check)),
+                   Filter(std::move(queues), std::move(states), {}),
+                   driver,
+                   dead) {}
 
     std::vector<std::unique_ptr<sink::Sink>> make_sinks() {
         auto s = std::make_unique<MemorySink>();
@@ -116,7 +120,8 @@ struct Harness {
     std::int64_t now_ms = 1000;
 };
 
-std::string message(const std::string& topic, const std::string& correlation_id,
+std::string message(const std::string& topic,
+                    const std::string& correlation_id,
                     const std::string& body) {
     return R"({"topicName":")" + topic + R"(","version":"2","eventBody":)" + body +
            R"(,"metadata":{"CorrelationId":")" + correlation_id + R"("}})";
@@ -166,13 +171,12 @@ TEST(PipelineSnapshots, ConnectedThenTerminatedYieldsEnded) {
     EXPECT_EQ(out[2].type, "ended");
     EXPECT_EQ(out[2].state, core::InteractionState::kEnded);
     // The whole event as built from the snapshot (pipeline::to_event_json).
-    EXPECT_EQ(out[1].raw,
-              R"({"id":"c1:p-agent:contact","timestamp":"2026-04-01T09:14:31.020Z",)"
-              R"("eventType":"contact","data":{"purpose":"agent","userId":"u1",)"
-              R"("media":{"type":"call","id":"c-3","state":"connected",)"
-              R"("connectedTime":"2026-04-01T09:14:31.020Z"},"conversationId":"c1",)"
-              R"("participantId":"p-agent","queueId":"q1",)"
-              R"("topicName":"v2.routing.queues.q1.conversations"}})");
+    EXPECT_EQ(out[1].raw, R"({"id":"c1:p-agent:contact","timestamp":"2026-04-01T09:14:31.020Z",)"
+                          R"("eventType":"contact","data":{"purpose":"agent","userId":"u1",)"
+                          R"("media":{"type":"call","id":"c-3","state":"connected",)"
+                          R"("connectedTime":"2026-04-01T09:14:31.020Z"},"conversationId":"c1",)"
+                          R"("participantId":"p-agent","queueId":"q1",)"
+                          R"("topicName":"v2.routing.queues.q1.conversations"}})");
     EXPECT_EQ(out[2].data,
               R"({"purpose":"customer","endedBy":"customer","media":{"type":"call","id":"c-1",)"
               R"("state":"terminated"},"conversationId":"c1","participantId":"p-cust",)"
@@ -267,13 +271,13 @@ TEST(PipelineSnapshots, MessagesDifferingOnlyInCorrelationIdYieldOneTransitionEa
 TEST(PipelineSnapshots, EmitSnapshotsDeliversTheEventBodyByteForByte) {
     Harness h(snapshot_options(kWall0914, SnapshotEmit::kSnapshots));
     // Pretty-printed, escapes and an unknown member: all kept.
-    const std::string body = "{ \"id\": \"c5\",\n  \"participants\": [ {\"id\": \"p\", "
-                             "\"purpose\": \"acd\", \"name\": \"Caf\\u00e9 \\\"Q\\\"\",\n"
-                             "  \"calls\": [{\"state\": \"connected\", \"connectedTime\": "
-                             "\"2026-04-01T09:14:09.500Z\"}]} ],\n  \"future\": [1, 2.50] }";
+    const std::string body =
+        "{ \"id\": \"c5\",\n  \"participants\": [ {\"id\": \"p\", "
+        "\"purpose\": \"acd\", \"name\": \"Caf\\u00e9 \\\"Q\\\"\",\n"
+        "  \"calls\": [{\"state\": \"connected\", \"connectedTime\": "
+        "\"2026-04-01T09:14:09.500Z\"}]} ],\n  \"future\": [1, 2.50] }";
     h.feed(message("v2.users.u1.conversations.calls", "corr-1", body));
-    EXPECT_EQ(h.delivered(),
-              (std::vector<std::string>{"corr-1 2026-04-01T09:14:40.000Z R"}));
+    EXPECT_EQ(h.delivered(), (std::vector<std::string>{"corr-1 2026-04-01T09:14:40.000Z R"}));
     const Delivered& d = h.memory->out.at(0);
     EXPECT_EQ(d.type, "conversation.snapshot");
     EXPECT_EQ(d.data, body);
@@ -486,7 +490,8 @@ TEST(PipelineSnapshotSamples, TheLaterSampleAfterTheEarlierYieldsNothingMore) {
 // SOURCES.md "not found"): the acd leg proves queued at its call's connectedTime, the agent leg
 // alerting at the receive time; the customer is still connected.
 TEST(PipelineSnapshotSamples, ApiNotesQueueExampleYieldsQueuedAndAlerting) {
-    const std::string example = R"({ "topicName": "v2.routing.queues.2f6d0c3e-5b1a-4f0e-9a7c-1d2e3f4a5b6c.conversations",
+    const std::string example =
+        R"({ "topicName": "v2.routing.queues.2f6d0c3e-5b1a-4f0e-9a7c-1d2e3f4a5b6c.conversations",
   "version": "2",
   "eventBody": {
     "id": "7a0c2d4e-1111-4b2c-9d8e-0f1a2b3c4d5e",
