@@ -44,13 +44,17 @@ enum class EventFormat : std::uint8_t {
 struct Event {
     std::shared_ptr<const Message> message;
     EventFormat format = EventFormat::kEnvelope;
-    JsonValue value;  ///< the event object (an envelope's events[i]; a notification message)
+    /// The event object: an envelope's events[i]; a notification message (detail event or
+    /// snapshot); a transition's own `{id, timestamp, eventType, data}`.
+    JsonValue value;
     JsonValue data;   ///< the Genesys event body (`data`, or `eventBody`)
     JsonValue id;     ///< `id` (or `metadata.CorrelationId`) string token, original escapes kept
     JsonValue event_type;         ///< `eventType` token; !valid() for notifications
-    std::string_view kind;        ///< the event kind, unescaped ("acd.end"); points into message
+    /// The event kind, unescaped ("acd.end", "contact", "conversation.snapshot"); points into
+    /// message (a static string for snapshots).
+    std::string_view kind;
     JsonValue queue_id;         ///< data.queueId, !valid() when absent
-    JsonValue conversation_id;  ///< data.conversationId, !valid() when absent
+    JsonValue conversation_id;  ///< data.conversationId (a snapshot: eventBody.id); may be !valid()
     Instant instant;            ///< the event time
     InteractionState state = InteractionState::kNone;
     bool late = false;           ///< arrived below the watermark
