@@ -186,6 +186,8 @@ public:
                     last_.by_reason[i]);
             }
         }
+        metrics_.snapshot_conversations().Set(
+            static_cast<double>(counts_.snapshot_conversations.load(std::memory_order_relaxed)));
         for (std::size_t i = 0; i < pipeline::kSnapshotOutcomes; ++i) {
             add(metrics_.snapshots(static_cast<ops::SnapshotOutcome>(i)),
                 counts_.snapshots_by_outcome[i], last_.by_outcome[i]);

@@ -82,6 +82,8 @@ Metrics::Metrics(std::string_view version)
                                  "control_messages_total",
                                  "Control messages (heartbeats, socket_closing, envelopes "
                                  "without events) received and skipped."))
+    , snapshot_conversations_(&gauge(
+          registry_, "snapshot_conversations", "Conversations the snapshot deriver tracks now."))
     , reconnects_(&counter(registry_,
                            "reconnects_total",
                            "Times the source dialled the stream again after losing it."))

@@ -65,6 +65,9 @@ public:
     prometheus::Counter& snapshots(SnapshotOutcome outcome) noexcept {
         return *snapshots_[static_cast<std::size_t>(outcome)];
     }
+    /// Conversations the snapshot deriver tracks now (bounded by
+    /// pipeline.snapshots.max_conversations).
+    prometheus::Gauge& snapshot_conversations() noexcept { return *snapshot_conversations_; }
     prometheus::Counter& connection_errors(ConnectionError error) noexcept {
         return *connection_errors_[static_cast<std::size_t>(error)];
     }
@@ -98,6 +101,7 @@ private:
     prometheus::Counter* late_;
     prometheus::Counter* control_messages_;
     std::array<prometheus::Counter*, kSnapshotOutcomeCount> snapshots_{};
+    prometheus::Gauge* snapshot_conversations_;
     std::array<prometheus::Counter*, kConnectionErrorCount> connection_errors_{};
     prometheus::Counter* reconnects_;
     prometheus::Gauge* connected_;

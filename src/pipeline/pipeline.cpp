@@ -148,6 +148,7 @@ void Pipeline::on_snapshot(core::Event&& snapshot, std::int64_t now_ms) {
     // every mode.
     deriver_.derive(snapshot.value.find("topicName").get_string(), snapshot.data, received_ms,
                     now_ms, transitions_);
+    counts_.snapshot_conversations.store(deriver_.conversations(), std::memory_order_relaxed);
     if (deriver_.malformed_snapshots() != malformed_before) {
         // The validator checks what the deriver needs; this keeps a disagreement visible.
         count_snapshot(SnapshotOutcome::kMalformed);
@@ -251,7 +252,10 @@ void Pipeline::flush_batch() {
 }
 
 void Pipeline::tick(std::int64_t now_ms) {
-    deriver_.expire(now_ms);
+    if (deriver_.conversations() > 0) {
+        deriver_.expire(now_ms);
+        counts_.snapshot_conversations.store(deriver_.conversations(), std::memory_order_relaxed);
+    }
     orderer_.release(now_ms, released_);
     emit(now_ms);
     if (batcher_.expired(now_ms)) {

@@ -77,6 +77,8 @@ struct PipelineCounts {
     std::array<std::atomic<std::uint64_t>, kReasons> dead_lettered_by_reason{};
     std::array<std::atomic<std::uint64_t>, 4> filtered_by_kind{};
     std::array<std::atomic<std::uint64_t>, kSnapshotOutcomes> snapshots_by_outcome{};
+    /// Conversations the snapshot deriver tracks now (a level, not a count of events).
+    std::atomic<std::uint64_t> snapshot_conversations{0};
 
     /// "summary: received=N delivered=N dead_lettered=N filtered=N duplicates=N control=N
     /// snapshots=N transitions=N" (one line)

@@ -396,6 +396,32 @@ TEST(PipelineSnapshots, TransitionsAreOrderedByEventTimeBehindTheWatermark) {
                              }));
 }
 
+TEST(PipelineSnapshots, StateTableIsBoundedByTheOptions) {
+    PipelineOptions options = snapshot_options();
+    options.snapshots.ended_ttl_ms = 50;
+    options.snapshots.max_conversations = 1;
+    Harness h(options);
+    h.feed(message(kQueueTopic, "m1", kConnected));
+    h.feed(message(kQueueTopic, "m2", kTerminated));  // c1 ended
+    EXPECT_EQ(h.pipeline.counts().snapshot_conversations.load(), 1U);
+    h.pipeline.tick(h.now_ms + 50);  // the ended TTL
+    EXPECT_EQ(h.pipeline.counts().snapshot_conversations.load(), 0U);
+    EXPECT_EQ(h.pipeline.deriver().evicted(), 1U);
+    h.now_ms += 100;
+    h.feed(message(kQueueTopic, "m3", kConnected));
+    h.feed(message(kQueueTopic, "m4", R"({"id":"c7","participants":[]})"));  // over capacity
+    EXPECT_EQ(h.pipeline.counts().snapshot_conversations.load(), 1U);
+    EXPECT_EQ(h.pipeline.deriver().evicted(), 2U);
+    // c1 was forgotten: its transitions are derived again with the same ids, and the id
+    // de-duplicator drops them.
+    EXPECT_EQ(h.delivered(), (std::vector<std::string>{
+                                 "c1:p-acd:queued 2026-04-01T09:14:09.500Z",
+                                 "c1:p-agent:contact 2026-04-01T09:14:31.020Z",
+                                 "c1:p-cust:ended 2026-04-01T09:14:40.000Z R",
+                             }));
+    EXPECT_EQ(h.pipeline.counts().duplicates.load(), 2U);
+}
+
 // --- The real samples -------------------------------------------------------------------------
 
 #define SKIP_WITHOUT_SAMPLES()                                                                  \
