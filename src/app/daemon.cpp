@@ -186,6 +186,12 @@ public:
                     last_.by_reason[i]);
             }
         }
+        metrics_.snapshot_conversations().Set(
+            static_cast<double>(counts_.snapshot_conversations.load(std::memory_order_relaxed)));
+        for (std::size_t i = 0; i < pipeline::kSnapshotOutcomes; ++i) {
+            add(metrics_.snapshots(static_cast<ops::SnapshotOutcome>(i)),
+                counts_.snapshots_by_outcome[i], last_.by_outcome[i]);
+        }
         static constexpr std::array<ops::FilterKind, 3> kKinds{
             ops::FilterKind::kQueue, ops::FilterKind::kState, ops::FilterKind::kField};
         for (std::size_t i = 0; i < kKinds.size(); ++i) {
@@ -211,6 +217,7 @@ private:
                       batches = 0;
         std::array<std::uint64_t, pipeline::PipelineCounts::kReasons> by_reason{};
         std::array<std::uint64_t, 3> by_kind{};
+        std::array<std::uint64_t, pipeline::kSnapshotOutcomes> by_outcome{};
     } last_;
 };
 
@@ -334,6 +341,13 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     po.batch.max_age_ms = config.pipeline.batch.max_age_ms;
     po.dedup_window_events = static_cast<std::uint64_t>(config.pipeline.dedup.window_events);
     po.dedup_window_ms = config.pipeline.dedup.window_ms;
+    const config::SnapshotsConfig& snapshots = config.pipeline.snapshots;
+    po.snapshot_emit = snapshots.emit == "snapshots" ? pipeline::SnapshotEmit::kSnapshots
+                       : snapshots.emit == "both"    ? pipeline::SnapshotEmit::kBoth
+                                                     : pipeline::SnapshotEmit::kTransitions;
+    po.snapshots.ended_ttl_ms = snapshots.ended_ttl_ms;
+    po.snapshots.idle_ttl_ms = snapshots.idle_ttl_ms;
+    po.snapshots.max_conversations = static_cast<std::size_t>(snapshots.max_conversations);
     pipeline::Pipeline pipe(po, std::move(validator), make_filter(config), driver, dlq_writer);
     pipe.set_delivery_observer([&metrics](std::span<const core::Event> batch) {
         const std::int64_t now = steady_ns();

@@ -69,12 +69,21 @@ struct FieldFilter {
     friend bool operator==(const FieldFilter&, const FieldFilter&) = default;
 };
 
+/// Conversation snapshots (docs/lifecycle.md): what is emitted and the deriver's bounds.
+struct SnapshotsConfig {
+    std::string emit = "transitions";  ///< "transitions" | "snapshots" | "both"
+    std::int64_t ended_ttl_ms = 300000;
+    std::int64_t idle_ttl_ms = 14400000;
+    std::int64_t max_conversations = 100000;
+};
+
 struct PipelineConfig {
     BatchConfig batch;
     std::int64_t allowed_lateness_ms = 2000;
     DedupConfig dedup;
     std::vector<FieldFilter> filters;
     std::optional<std::string> schemas_dir;  ///< absent = the built-in schemas directory
+    SnapshotsConfig snapshots;
 };
 
 struct SinkConfig {

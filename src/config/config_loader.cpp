@@ -792,6 +792,11 @@ Config to_config(const Value& root) {
         }
     }
     set(p, "schemas_dir", c.pipeline.schemas_dir);
+    const Value& snapshots = object_at(p, "snapshots");
+    set(snapshots, "emit", c.pipeline.snapshots.emit);
+    set(snapshots, "ended_ttl_ms", c.pipeline.snapshots.ended_ttl_ms);
+    set(snapshots, "idle_ttl_ms", c.pipeline.snapshots.idle_ttl_ms);
+    set(snapshots, "max_conversations", c.pipeline.snapshots.max_conversations);
 
     if (const Value* sinks = root.find("sinks")) {
         for (const Value& item : sinks->items) {
@@ -1010,6 +1015,13 @@ std::string to_log_string(const Config& c) {
     out << YAML::EndSeq;
     out << YAML::Key << "schemas_dir" << YAML::Value;
     opt(c.pipeline.schemas_dir);
+    out << YAML::Key << "snapshots" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "emit" << YAML::Value << c.pipeline.snapshots.emit;
+    out << YAML::Key << "ended_ttl_ms" << YAML::Value << c.pipeline.snapshots.ended_ttl_ms;
+    out << YAML::Key << "idle_ttl_ms" << YAML::Value << c.pipeline.snapshots.idle_ttl_ms;
+    out << YAML::Key << "max_conversations" << YAML::Value
+        << c.pipeline.snapshots.max_conversations;
+    out << YAML::EndMap;
     out << YAML::EndMap;
 
     out << YAML::Key << "sinks" << YAML::Value << YAML::BeginSeq;

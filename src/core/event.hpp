@@ -32,22 +32,35 @@ std::optional<InteractionState> parse_interaction_state(std::string_view s) noex
 enum class EventFormat : std::uint8_t {
     kEnvelope,      ///< an element of a batch envelope's `events` (SEED-PROTOCOL.md §3)
     kNotification,  ///< a Notifications API detail event `{topicName, eventBody, metadata}`
+    /// A Notifications API conversation snapshot `{topicName, eventBody, metadata}` of
+    /// `v2.routing.queues.{id}.conversations` / `v2.users.{id}.conversations` (docs/lifecycle.md).
+    kSnapshot,
+    /// A lifecycle transition derived from snapshots: `value` is an envelope-shaped event built by
+    /// the pipeline (`{id, timestamp, eventType, data}`, docs/lifecycle.md).
+    kTransition,
 };
 
 /// One decoded event. Views point into `message`. Cheap to move.
 struct Event {
     std::shared_ptr<const Message> message;
     EventFormat format = EventFormat::kEnvelope;
-    JsonValue value;  ///< the event object (an envelope's events[i]; a notification message)
+    /// The event object: an envelope's events[i]; a notification message (detail event or
+    /// snapshot); a transition's own `{id, timestamp, eventType, data}`.
+    JsonValue value;
     JsonValue data;   ///< the Genesys event body (`data`, or `eventBody`)
     JsonValue id;     ///< `id` (or `metadata.CorrelationId`) string token, original escapes kept
     JsonValue event_type;         ///< `eventType` token; !valid() for notifications
-    std::string_view kind;        ///< the event kind, unescaped ("acd.end"); points into message
+    /// The event kind, unescaped ("acd.end", "contact", "conversation.snapshot"); points into
+    /// message (a static string for snapshots).
+    std::string_view kind;
     JsonValue queue_id;         ///< data.queueId, !valid() when absent
-    JsonValue conversation_id;  ///< data.conversationId, !valid() when absent
+    JsonValue conversation_id;  ///< data.conversationId (a snapshot: eventBody.id); may be !valid()
     Instant instant;            ///< the event time
     InteractionState state = InteractionState::kNone;
     bool late = false;           ///< arrived below the watermark
+    /// `instant` is the receive time: the message carried no event time (snapshots, and
+    /// transitions no snapshot timestamp proves).
+    bool time_received = false;
     std::uint64_t sequence = 0;  ///< arrival order of events, for stable ordering of ties
     std::int64_t received_ns = 0;
 

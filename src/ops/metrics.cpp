@@ -38,6 +38,20 @@ void counters_by(prometheus::Registry& registry,
 
 }  // namespace
 
+std::string_view to_string(SnapshotOutcome outcome) noexcept {
+    switch (outcome) {
+        case SnapshotOutcome::kDerived:
+            return "derived";
+        case SnapshotOutcome::kUnchanged:
+            return "unchanged";
+        case SnapshotOutcome::kStale:
+            return "stale";
+        case SnapshotOutcome::kMalformed:
+            return "malformed";
+    }
+    return "unchanged";
+}
+
 const prometheus::Histogram::BucketBoundaries& Metrics::latency_buckets() {
     static const prometheus::Histogram::BucketBoundaries kBuckets{
         0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
@@ -68,6 +82,8 @@ Metrics::Metrics(std::string_view version)
                                  "control_messages_total",
                                  "Control messages (heartbeats, socket_closing, envelopes "
                                  "without events) received and skipped."))
+    , snapshot_conversations_(&gauge(
+          registry_, "snapshot_conversations", "Conversations the snapshot deriver tracks now."))
     , reconnects_(&counter(registry_,
                            "reconnects_total",
                            "Times the source dialled the stream again after losing it."))
@@ -91,6 +107,10 @@ Metrics::Metrics(std::string_view version)
     counters_by<FilterKind>(registry_, "events_filtered_total",
                             "Events dropped by a configured filter, by filter.", "filter",
                             filtered_);
+    counters_by<SnapshotOutcome>(registry_, "snapshots_total",
+                                 "Conversation snapshots received, by outcome (derived, "
+                                 "unchanged, stale, malformed).",
+                                 "outcome", snapshots_);
     counters_by<ConnectionError>(registry_, "connection_errors_total",
                                  "Source connection failures, by reason.", "reason",
                                  connection_errors_);

@@ -20,6 +20,14 @@
 
 namespace gstream::ops {
 
+/// How a conversation snapshot was handled: `outcome` of snapshots_total. Same order as
+/// pipeline::SnapshotOutcome (docs/lifecycle.md).
+enum class SnapshotOutcome { kDerived, kUnchanged, kStale, kMalformed };
+inline constexpr std::size_t kSnapshotOutcomeCount = 4;
+
+/// The label value: "derived", "unchanged", "stale", "malformed".
+std::string_view to_string(SnapshotOutcome outcome) noexcept;
+
 /// The process's metrics. Thread-safe: prometheus-cpp counters, gauges and histograms may be
 /// updated from any thread, and serialize() may run concurrently with updates. Not copyable or
 /// movable (the accessors hand out references into the registry); create one in the composition
@@ -52,6 +60,14 @@ public:
     prometheus::Counter& late() noexcept { return *late_; }
     /// Envelopes without subscriptionId and events, heartbeats, socket_closing, pongs.
     prometheus::Counter& control_messages() noexcept { return *control_messages_; }
+    /// Conversation snapshots received (notifications protocol), by outcome; the transitions
+    /// derived from them count in events_received.
+    prometheus::Counter& snapshots(SnapshotOutcome outcome) noexcept {
+        return *snapshots_[static_cast<std::size_t>(outcome)];
+    }
+    /// Conversations the snapshot deriver tracks now (bounded by
+    /// pipeline.snapshots.max_conversations).
+    prometheus::Gauge& snapshot_conversations() noexcept { return *snapshot_conversations_; }
     prometheus::Counter& connection_errors(ConnectionError error) noexcept {
         return *connection_errors_[static_cast<std::size_t>(error)];
     }
@@ -84,6 +100,8 @@ private:
     prometheus::Counter* duplicates_;
     prometheus::Counter* late_;
     prometheus::Counter* control_messages_;
+    std::array<prometheus::Counter*, kSnapshotOutcomeCount> snapshots_{};
+    prometheus::Gauge* snapshot_conversations_;
     std::array<prometheus::Counter*, kConnectionErrorCount> connection_errors_{};
     prometheus::Counter* reconnects_;
     prometheus::Gauge* connected_;

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "pipeline/snapshot/snapshot_deriver.hpp"
+
 namespace gstream::pipeline {
 
 using core::Errc;
@@ -164,6 +166,10 @@ void NotificationDecoder::decode(std::shared_ptr<core::Message> message, DecodeO
         out.control = true;
         return;
     }
+    if (topic.is_string() && is_conversation_snapshot_topic(topic_name)) {
+        decode_snapshot(std::move(message), root, out);
+        return;
+    }
     constexpr std::string_view kDetailPrefix = "v2.detail.events.conversation.";
     if (!topic.is_string() || !topic_name.starts_with(kDetailPrefix)) {
         reject_whole(Errc::kBadEnvelope,
@@ -214,6 +220,36 @@ void NotificationDecoder::decode(std::shared_ptr<core::Message> message, DecodeO
         event.conversation_id = event.data.find("conversationId");
         event.state = derive_state(event.kind, event.data);
     }
+    event.message = std::move(message);
+    event.sequence = next_event_sequence_++;
+    event.received_ns = msg.received_ns;
+    out.events.push_back(std::move(event));
+}
+
+void NotificationDecoder::decode_snapshot(std::shared_ptr<core::Message> message,
+                                          const JsonValue& root,
+                                          DecodeOutput& out) {
+    core::Message& msg = *message;
+    auto reject_whole = [&](Errc reason, std::string detail) {
+        out.rejections.push_back({reason, "decode", std::move(detail), msg.payload, std::nullopt});
+    };
+    if (root.has_duplicate_key()) {
+        reject_whole(Errc::kDuplicateKey, "an object repeats a member name");
+        return;
+    }
+    if (root.height() > kMaxEventDepth) {
+        reject_whole(Errc::kTooDeep,
+                     fmt::format("nesting {} levels deep, limit {}", root.height(), kMaxEventDepth));
+        return;
+    }
+    core::Event event;
+    event.format = core::EventFormat::kSnapshot;
+    event.value = root;
+    event.kind = kSnapshotEventType;
+    event.data = root.find("eventBody");
+    event.id = root.at_pointer("/metadata/CorrelationId");
+    event.conversation_id = event.data.find("id");
+    event.time_received = true;  // the pipeline sets instant to the receive time
     event.message = std::move(message);
     event.sequence = next_event_sequence_++;
     event.received_ns = msg.received_ns;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "core/event.hpp"
@@ -34,17 +35,28 @@ private:
     std::uint64_t next_event_sequence_ = 0;
 };
 
+/// The event type (`kind`) of a raw conversation snapshot event (docs/lifecycle.md).
+inline constexpr std::string_view kSnapshotEventType = "conversation.snapshot";
+
 /// Decodes Notifications API messages (API-NOTES §3.4): heartbeats, pongs and `v2.system.*` are
 /// control messages; `v2.detail.events.conversation.{conversationId}.{kind}` is one event with
 /// id = metadata.CorrelationId, kind = the topic's suffix, instant = eventBody.eventTime (epoch ms)
-/// and data = eventBody. A message that is not JSON or not an object is `not_json`; another topic
-/// or a detail event without topicName/eventBody/metadata is `bad_envelope`, dead-lettered whole.
+/// and data = eventBody. A conversation snapshot topic (is_conversation_snapshot_topic: queue and
+/// user conversations, API-NOTES §4.3) is one event of format kSnapshot, kind
+/// kSnapshotEventType, id = metadata.CorrelationId, data = eventBody, conversation_id =
+/// eventBody.id, no instant (the pipeline stamps the receive time) and time_received set.
+/// A message that is not JSON or not an object is `not_json`; another topic or a detail event
+/// without topicName/eventBody/metadata is `bad_envelope`, dead-lettered whole.
 /// Not thread-safe; one instance per pipeline thread.
 class NotificationDecoder {
 public:
     void decode(std::shared_ptr<core::Message> message, DecodeOutput& out);
 
 private:
+    void decode_snapshot(std::shared_ptr<core::Message> message,
+                         const core::JsonValue& root,
+                         DecodeOutput& out);
+
     std::uint64_t next_event_sequence_ = 0;
 };
 

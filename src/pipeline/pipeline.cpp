@@ -1,15 +1,58 @@
 #include "pipeline/pipeline.hpp"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 namespace gstream::pipeline {
 
 std::string PipelineCounts::summary_line() const {
     return fmt::format(
-        "summary: received={} delivered={} dead_lettered={} filtered={} duplicates={} control={}",
-        received.load(), delivered.load(), dead_lettered.load(), filtered.load(),
-        duplicates.load(), control.load());
+        "summary: received={} delivered={} dead_lettered={} filtered={} duplicates={} control={} "
+        "snapshots={} transitions={}",
+        received.load(), delivered.load(), dead_lettered.load(), filtered.load(), duplicates.load(),
+        control.load(), snapshots.load(), transitions.load());
 }
+
+namespace {
+
+bool emits_transitions(SnapshotEmit emit) {
+    return emit != SnapshotEmit::kSnapshots;
+}
+
+bool emits_snapshots(SnapshotEmit emit) {
+    return emit != SnapshotEmit::kTransitions;
+}
+
+// The event of one derived transition: its own message holding to_event_json(t), so the event's
+// views live as long as the event, like a decoded one. False when the text does not parse (it
+// always does: every member is escaped or copied from a parsed snapshot).
+bool make_transition_event(const Transition& t, const core::Event& snapshot, core::Event& e) {
+    auto message = std::make_shared<core::Message>();
+    message->payload = to_event_json(t);
+    message->received_ns = snapshot.received_ns;
+    message->sequence = snapshot.message->sequence;
+    if (!message->doc.parse_in_place(message->payload)) {
+        return false;
+    }
+    const core::JsonValue root = message->doc.root();
+    e.format = core::EventFormat::kTransition;
+    e.value = root;
+    e.id = root.find("id");
+    e.event_type = root.find("eventType");
+    e.kind = e.event_type.get_string();
+    e.data = root.find("data");
+    e.queue_id = e.data.find("queueId");
+    e.conversation_id = e.data.find("conversationId");
+    e.instant = core::parse_rfc3339(t.event_time).value_or(snapshot.instant);
+    e.time_received = t.time_received;
+    e.state = core::parse_interaction_state(t.state).value_or(core::InteractionState::kNone);
+    e.received_ns = snapshot.received_ns;
+    e.message = std::move(message);
+    return true;
+}
+
+}  // namespace
 
 Pipeline::Pipeline(PipelineOptions options, Validator validator, Filter filter, SinkDriver& sinks,
                    DeadLetterWriter& dead_letters)
@@ -17,6 +60,7 @@ Pipeline::Pipeline(PipelineOptions options, Validator validator, Filter filter, 
     , validator_(std::move(validator))
     , filter_(std::move(filter))
     , dedup_(options.dedup_window_events, options.dedup_window_ms)
+    , deriver_(options.snapshots)
     , orderer_(options.allowed_lateness_ms)
     , batcher_(options.batch)
     , sinks_(sinks)
@@ -56,14 +100,95 @@ void Pipeline::on_message(std::string payload, std::int64_t received_ns, std::in
     if (decoded_.control) {
         counts_.control.fetch_add(1, std::memory_order_relaxed);
     }
-    counts_.received.fetch_add(decoded_.events.size() + decoded_.rejections.size(),
-                               std::memory_order_relaxed);
+    counts_.received.fetch_add(decoded_.rejections.size(), std::memory_order_relaxed);
     reject(decoded_.rejections);
     for (core::Event& event : decoded_.events) {
-        accept(std::move(event), now_ms);
+        if (event.format == core::EventFormat::kSnapshot) {
+            on_snapshot(std::move(event), now_ms);
+        } else {
+            counts_.received.fetch_add(1, std::memory_order_relaxed);
+            accept(std::move(event), now_ms);
+        }
     }
     decoded_.events.clear();
     tick(now_ms);
+}
+
+std::int64_t Pipeline::wall_ms() const {
+    if (options_.wall_clock_ms) {
+        return options_.wall_clock_ms();
+    }
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+void Pipeline::count_snapshot(SnapshotOutcome outcome) {
+    counts_.snapshots_by_outcome[static_cast<std::size_t>(outcome)].fetch_add(
+        1, std::memory_order_relaxed);
+}
+
+void Pipeline::on_snapshot(core::Event&& snapshot, std::int64_t now_ms) {
+    counts_.snapshots.fetch_add(1, std::memory_order_relaxed);
+    const std::int64_t received_ms = wall_ms();
+    snapshot.instant = core::instant_from_epoch_ms(received_ms).value_or(core::Instant{});
+    snapshot.time_received = true;
+    detail_.clear();
+    if (!validator_.validate(snapshot, detail_)) {
+        count_snapshot(SnapshotOutcome::kMalformed);
+        counts_.received.fetch_add(1, std::memory_order_relaxed);
+        reject_one(
+            {core::Errc::kSchema, "validate", detail_, std::string(snapshot.raw()), std::nullopt});
+        return;
+    }
+    const std::uint64_t stale_before = deriver_.stale_snapshots();
+    const std::uint64_t malformed_before = deriver_.malformed_snapshots();
+    transitions_.clear();
+    // The deriver runs whatever `emit` says, so outcomes and stale detection mean the same in
+    // every mode.
+    deriver_.derive(snapshot.value.find("topicName").get_string(), snapshot.data, received_ms,
+                    now_ms, transitions_);
+    counts_.snapshot_conversations.store(deriver_.conversations(), std::memory_order_relaxed);
+    if (deriver_.malformed_snapshots() != malformed_before) {
+        // The validator checks what the deriver needs; this keeps a disagreement visible.
+        count_snapshot(SnapshotOutcome::kMalformed);
+        counts_.received.fetch_add(1, std::memory_order_relaxed);
+        reject_one({core::Errc::kBadEnvelope, "decode", "eventBody is not a conversation snapshot",
+                    std::string(snapshot.raw()), std::nullopt});
+        return;
+    }
+    if (deriver_.stale_snapshots() != stale_before) {
+        count_snapshot(SnapshotOutcome::kStale);
+    } else {
+        count_snapshot(transitions_.empty() ? SnapshotOutcome::kUnchanged
+                                            : SnapshotOutcome::kDerived);
+    }
+    if (emits_transitions(options_.snapshot_emit)) {
+        for (const Transition& t : transitions_) {
+            counts_.transitions.fetch_add(1, std::memory_order_relaxed);
+            counts_.received.fetch_add(1, std::memory_order_relaxed);
+            core::Event event;
+            if (!make_transition_event(t, snapshot, event)) {
+                reject_one({core::Errc::kBadEnvelope, "decode",
+                            "derived transition " + t.id + " is not JSON", to_event_json(t),
+                            std::nullopt});
+                continue;
+            }
+            accept(std::move(event), now_ms);
+        }
+    }
+    transitions_.clear();
+    if (emits_snapshots(options_.snapshot_emit)) {
+        counts_.received.fetch_add(1, std::memory_order_relaxed);
+        if (!snapshot.id.is_string() || snapshot.id.get_string().empty()) {
+            reject_one({core::Errc::kSchema, "validate",
+                        "/metadata/CorrelationId: required (a non-empty string, the id of a raw "
+                        "snapshot event)",
+                        std::string(snapshot.raw()), std::nullopt});
+            return;
+        }
+        route(std::move(snapshot), now_ms);
+    }
 }
 
 void Pipeline::accept(core::Event&& event, std::int64_t now_ms) {
@@ -73,6 +198,11 @@ void Pipeline::accept(core::Event&& event, std::int64_t now_ms) {
                     std::nullopt});
         return;
     }
+    route(std::move(event), now_ms);
+}
+
+void Pipeline::route(core::Event&& event, std::int64_t now_ms) {
+    event.sequence = event_sequence_++;
     const FilterKind kind = filter_.check(event);
     if (kind != FilterKind::kNone) {
         counts_.filtered.fetch_add(1, std::memory_order_relaxed);
@@ -130,6 +260,10 @@ void Pipeline::flush_rejections() {
 }
 
 void Pipeline::tick(std::int64_t now_ms) {
+    if (deriver_.conversations() > 0) {
+        deriver_.expire(now_ms);
+        counts_.snapshot_conversations.store(deriver_.conversations(), std::memory_order_relaxed);
+    }
     orderer_.release(now_ms, released_);
     emit(now_ms);
     if (batcher_.expired(now_ms)) {

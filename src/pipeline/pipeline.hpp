@@ -1,5 +1,6 @@
 #pragma once
 // Pipeline: decode -> validate -> filter -> de-duplicate -> order -> batch -> sinks, on one thread.
+// Conversation snapshots go decode -> validate -> derive (transitions) -> validate -> filter ...
 // Pure with respect to time: every call takes `now_ms` (monotonic milliseconds), so the whole
 // pipeline is testable with no clock and no I/O but the sinks'.
 
@@ -19,6 +20,7 @@
 #include "pipeline/orderer.hpp"
 #include "pipeline/rejection.hpp"
 #include "pipeline/sink_driver.hpp"
+#include "pipeline/snapshot/snapshot_deriver.hpp"
 #include "pipeline/validator.hpp"
 
 namespace gstream::pipeline {
@@ -34,6 +36,11 @@ enum class LatePolicy { kDeliver, kDeadLetter };
 
 enum class Protocol { kEnvelope, kNotifications };
 
+/// What a conversation snapshot becomes (`pipeline.snapshots.emit`, docs/lifecycle.md):
+/// the lifecycle transitions it proves, the snapshot itself as a `conversation.snapshot` event,
+/// or both.
+enum class SnapshotEmit { kTransitions, kSnapshots, kBoth };
+
 struct PipelineOptions {
     Protocol protocol = Protocol::kEnvelope;  ///< how messages are decoded
     std::int64_t allowed_lateness_ms = 2000;
@@ -45,18 +52,40 @@ struct PipelineOptions {
     /// pending, when the oldest has waited dead_letter_flush_ms (ms), and on drain().
     std::size_t dead_letter_max_pending = 1000;
     std::int64_t dead_letter_flush_ms = 100;
+    SnapshotEmit snapshot_emit = SnapshotEmit::kTransitions;
+    /// Bounds of the snapshot deriver's state table (`pipeline.snapshots.*`).
+    SnapshotDeriverOptions snapshots;
+    /// Wall-clock epoch milliseconds, read once per snapshot: the event time of raw snapshots and
+    /// of transitions no snapshot timestamp proves. Empty: std::chrono::system_clock.
+    std::function<std::int64_t()> wall_clock_ms;
 };
 
+/// How one conversation snapshot was handled (`outcome` of genesys_stream_snapshots_total).
+enum class SnapshotOutcome : std::uint8_t {
+    kDerived,    ///< proved at least one new transition
+    kUnchanged,  ///< valid, proved nothing new (a repeat)
+    kStale,      ///< older than what was already seen for its conversation; ignored
+    kMalformed,  ///< not a conversation snapshot; dead-lettered (`schema`)
+};
+inline constexpr std::size_t kSnapshotOutcomes = 4;
+
 /// Counts, conserved: received = delivered + dead_lettered + filtered + duplicates + in flight.
+/// `received` counts events entering validation: decoded events, each derived transition and
+/// each emitted raw snapshot, and every dead-lettered message. Snapshot messages are counted apart
+/// in `snapshots` (= the sum of snapshots_by_outcome); `transitions` counts those derived.
 /// Written by the pipeline thread, readable from any thread (relaxed atomics).
 struct PipelineCounts {
     static constexpr std::size_t kReasons = 32;
     std::atomic<std::uint64_t> received{0}, delivered{0}, dead_lettered{0}, filtered{0},
-        duplicates{0}, control{0}, late{0}, batches{0}, messages{0};
+        duplicates{0}, control{0}, late{0}, batches{0}, messages{0}, snapshots{0}, transitions{0};
     std::array<std::atomic<std::uint64_t>, kReasons> dead_lettered_by_reason{};
     std::array<std::atomic<std::uint64_t>, 4> filtered_by_kind{};
+    std::array<std::atomic<std::uint64_t>, kSnapshotOutcomes> snapshots_by_outcome{};
+    /// Conversations the snapshot deriver tracks now (a level, not a count of events).
+    std::atomic<std::uint64_t> snapshot_conversations{0};
 
-    /// "summary: received=N delivered=N dead_lettered=N filtered=N duplicates=N control=N"
+    /// "summary: received=N delivered=N dead_lettered=N filtered=N duplicates=N control=N
+    /// snapshots=N transitions=N" (one line)
     std::string summary_line() const;
 };
 
@@ -75,6 +104,8 @@ public:
     void drain(std::int64_t now_ms);
 
     const PipelineCounts& counts() const noexcept { return counts_; }
+    /// The snapshot deriver (tracked conversations, evictions). Pipeline thread only.
+    const SnapshotDeriver& deriver() const noexcept { return deriver_; }
     /// Called with each delivered batch (latency metrics). Optional.
     void set_delivery_observer(std::function<void(std::span<const core::Event>)> observer) {
         on_delivered_ = std::move(observer);
@@ -84,6 +115,10 @@ private:
     void reject(std::vector<Rejection>& rejections);
     void reject_one(Rejection&& r);
     void accept(core::Event&& event, std::int64_t now_ms);
+    void route(core::Event&& event, std::int64_t now_ms);  // filter, dedup, order
+    void on_snapshot(core::Event&& snapshot, std::int64_t now_ms);
+    void count_snapshot(SnapshotOutcome outcome);
+    std::int64_t wall_ms() const;
     void emit(std::int64_t now_ms);
     void flush_batch();
     void flush_rejections();
@@ -94,6 +129,7 @@ private:
     Validator validator_;
     Filter filter_;
     Deduplicator dedup_;
+    SnapshotDeriver deriver_;
     Orderer orderer_;
     Batcher batcher_;
     SinkDriver& sinks_;
@@ -101,6 +137,8 @@ private:
     PipelineCounts counts_;
     std::function<void(std::span<const core::Event>)> on_delivered_;
     std::uint64_t message_sequence_ = 0;
+    std::uint64_t event_sequence_ = 0;
+    std::vector<Transition> transitions_;
     DecodeOutput decoded_;
     std::vector<core::Event> released_;
     std::vector<Rejection> pending_rejections_;

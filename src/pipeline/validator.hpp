@@ -18,15 +18,24 @@ using SchemaCheck =
 
 class SchemaRegistry;
 
-/// The SchemaCheck of a registry: kind "envelope-event" uses its envelope schema, any other kind
-/// its detail schema (the common one for unknown kinds); detail is "<pointer>: <keyword>".
+/// The SchemaCheck kinds of the structural schemas (schema_registry.hpp).
+inline constexpr std::string_view kEnvelopeEventCheck = "envelope-event";
+inline constexpr std::string_view kSnapshotCheck = "conversation-snapshot";
+inline constexpr std::string_view kTransitionCheck = "lifecycle-transition";
+
+/// The SchemaCheck of a registry: kind "envelope-event" uses its envelope schema,
+/// "conversation-snapshot" and "lifecycle-transition" its snapshot and transition schemas (no
+/// check when the directory has none), any other kind its detail schema (the common one for
+/// unknown kinds); detail is "<pointer>: <keyword>".
 SchemaCheck schema_check(std::shared_ptr<const SchemaRegistry> registry);
 
 class Validator {
 public:
     /// Envelope events: `check` is called with kind "envelope-event" for the event object, then
-    /// with the event's kind for its data. Notifications: with the kind for the eventBody. Without a check only the structure the pipeline relies on is
-    /// enforced.
+    /// with the event's kind for its data. Notifications: with the kind for the eventBody.
+    /// Snapshots: with "conversation-snapshot" for the eventBody. Transitions: with
+    /// "lifecycle-transition" for the whole event. Without a check only the structure the
+    /// pipeline relies on is enforced.
     explicit Validator(SchemaCheck check = {});
 
     /// True when the event is valid; otherwise `detail` says where and which keyword.
@@ -34,6 +43,8 @@ public:
 
 private:
     bool validate_notification(const core::Event& event, std::string& detail) const;
+    bool validate_snapshot(const core::Event& event, std::string& detail) const;
+    bool validate_envelope(const core::Event& event, std::string& detail) const;
 
     SchemaCheck check_;
 };

@@ -12,6 +12,13 @@ namespace {
 
 constexpr std::string_view kEnvelopeStem = "envelope-event";
 constexpr std::string_view kCommonStem = "detail-common";
+constexpr std::string_view kSnapshotStem = "conversation-snapshot";
+constexpr std::string_view kTransitionStem = "lifecycle-transition";
+
+bool is_structural(std::string_view stem) {
+    return stem == kEnvelopeStem || stem == kCommonStem || stem == kSnapshotStem ||
+           stem == kTransitionStem;
+}
 
 bool ends_with(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -49,20 +56,24 @@ SchemaRegistry SchemaRegistry::load(const std::string& dir) {
     }
     registry.envelope_ = &envelope->second;
     registry.common_ = &common->second;
+    if (const auto s = registry.schemas_.find(kSnapshotStem); s != registry.schemas_.end()) {
+        registry.snapshot_ = &s->second;
+    }
+    if (const auto t = registry.schemas_.find(kTransitionStem); t != registry.schemas_.end()) {
+        registry.transition_ = &t->second;
+    }
     return registry;
 }
 
 bool SchemaRegistry::has_kind(std::string_view event_type) const noexcept {
-    return event_type != kEnvelopeStem && event_type != kCommonStem &&
-           schemas_.find(event_type) != schemas_.end();
+    return !is_structural(event_type) && schemas_.find(event_type) != schemas_.end();
 }
 
 const CompiledSchema& SchemaRegistry::detail(std::string_view event_type) const noexcept {
-    const auto it = schemas_.find(event_type);
-    if (it == schemas_.end() || &it->second == envelope_) {
+    if (!has_kind(event_type)) {
         return *common_;
     }
-    return it->second;  // the kind's own schema, or detail-common itself
+    return schemas_.find(event_type)->second;
 }
 
 std::vector<std::string> SchemaRegistry::kinds() const {

@@ -6,6 +6,10 @@
 //   detail-common.schema.json   the `data` of an event whose eventType has no schema of its own
 //   <eventType>.schema.json     the `data` of that kind, e.g. acd.end.schema.json
 //                               (API-NOTES.md §4.2: Genesys v2.detail.events.conversation.{id}.*)
+//   conversation-snapshot.schema.json  the `eventBody` of a queue/user conversation snapshot
+//                               (API-NOTES.md §4.3); optional
+//   lifecycle-transition.schema.json   a whole transition event derived from snapshots
+//                               (docs/lifecycle.md); optional
 
 #include <map>
 #include <string>
@@ -22,6 +26,8 @@ class SchemaRegistry {
 public:
     static constexpr std::string_view kEnvelopeFile = "envelope-event.schema.json";
     static constexpr std::string_view kCommonFile = "detail-common.schema.json";
+    static constexpr std::string_view kSnapshotFile = "conversation-snapshot.schema.json";
+    static constexpr std::string_view kTransitionFile = "lifecycle-transition.schema.json";
     static constexpr std::string_view kSuffix = ".schema.json";
 
     /// Compiles every `*.schema.json` in `dir`. Start-up only: throws std::runtime_error naming
@@ -31,11 +37,16 @@ public:
 
     /// The schema of one event of an envelope.
     const CompiledSchema& envelope_event() const noexcept { return *envelope_; }
+    /// The schema of a conversation snapshot's eventBody; nullptr when the directory has none.
+    const CompiledSchema* snapshot() const noexcept { return snapshot_; }
+    /// The schema of a derived transition event; nullptr when the directory has none.
+    const CompiledSchema* transition() const noexcept { return transition_; }
     /// The schema for events whose eventType has no file of its own.
     const CompiledSchema& detail_common() const noexcept { return *common_; }
     /// The schema of `data` for `event_type` ("acd.end"), else detail_common().
     const CompiledSchema& detail(std::string_view event_type) const noexcept;
-    /// True when `event_type` has its own schema file.
+    /// True when `event_type` has its own schema file (not the envelope, common, snapshot or
+    /// transition schema).
     bool has_kind(std::string_view event_type) const noexcept;
     /// The event types that have their own schema, sorted.
     std::vector<std::string> kinds() const;
@@ -50,6 +61,8 @@ private:
     std::map<std::string, CompiledSchema, std::less<>> schemas_;  // file stem -> schema
     const CompiledSchema* envelope_ = nullptr;
     const CompiledSchema* common_ = nullptr;
+    const CompiledSchema* snapshot_ = nullptr;
+    const CompiledSchema* transition_ = nullptr;
 };
 
 }  // namespace gstream::pipeline

@@ -121,5 +121,34 @@ TEST(NotificationDecoder, ControlAndBadMessages) {
               core::Errc::kNumberOutOfRange);
 }
 
+TEST(NotificationDecoder, DecodesAConversationSnapshot) {
+    const auto out = decode_notification(
+        R"({"topicName":"v2.routing.queues.q1.conversations.calls","version":"2",)"
+        R"("eventBody":{"id":"c1","participants":[]},"metadata":{"CorrelationId":"m1"}})");
+    ASSERT_EQ(out.events.size(), 1U);
+    const core::Event& e = out.events[0];
+    EXPECT_EQ(e.format, core::EventFormat::kSnapshot);
+    EXPECT_EQ(e.kind, "conversation.snapshot");
+    EXPECT_EQ(e.id.get_string(), "m1");
+    EXPECT_EQ(e.data.raw(), R"({"id":"c1","participants":[]})");
+    EXPECT_EQ(e.conversation_id.get_string(), "c1");
+    EXPECT_FALSE(e.queue_id.valid());
+    EXPECT_TRUE(e.time_received);
+    EXPECT_EQ(e.state, core::InteractionState::kNone);
+    // A user topic too; a topic that only looks alike is still unsupported.
+    EXPECT_EQ(decode_notification(R"({"topicName":"v2.users.u.conversations","eventBody":{}})")
+                  .events.at(0)
+                  .format,
+              core::EventFormat::kSnapshot);
+    EXPECT_EQ(decode_notification(R"({"topicName":"v2.users.u.conversations.calls.x"})")
+                  .rejections.at(0)
+                  .reason,
+              core::Errc::kBadEnvelope);
+    EXPECT_EQ(decode_notification(R"({"topicName":"v2.users.u.conversations","eventBody":{"a":1,"a":2}})")
+                  .rejections.at(0)
+                  .reason,
+              core::Errc::kDuplicateKey);
+}
+
 }  // namespace
 }  // namespace gstream::pipeline

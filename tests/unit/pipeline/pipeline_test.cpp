@@ -88,7 +88,8 @@ TEST(Pipeline, OrdersAcrossBatchesByInstantNotByString) {
     EXPECT_EQ(h.delivered(), (std::vector<std::string>{"d", "b", "c", "a"}));
     EXPECT_EQ(h.memory->batches.size(), 2U);
     EXPECT_EQ(h.pipeline.counts().summary_line(),
-              "summary: received=4 delivered=4 dead_lettered=0 filtered=0 duplicates=0 control=0");
+              "summary: received=4 delivered=4 dead_lettered=0 filtered=0 duplicates=0 control=0 "
+              "snapshots=0 transitions=0");
 }
 
 TEST(Pipeline, ConservesCountsAcrossEveryOutcome) {
@@ -104,7 +105,8 @@ TEST(Pipeline, ConservesCountsAcrossEveryOutcome) {
     h.pipeline.on_message(R"({"stream":"interaction.lifecycle"})", 0, 0);
     h.pipeline.drain(0);
     EXPECT_EQ(h.pipeline.counts().summary_line(),
-              "summary: received=7 delivered=1 dead_lettered=3 filtered=2 duplicates=1 control=1");
+              "summary: received=7 delivered=1 dead_lettered=3 filtered=2 duplicates=1 control=1 "
+              "snapshots=0 transitions=0");
     EXPECT_EQ(h.dead.reasons, (std::vector<std::string>{"bad_timestamp", "schema", "not_json"}));
     EXPECT_EQ(h.delivered(), (std::vector<std::string>{"a"}));
 }

@@ -57,6 +57,12 @@ TEST(SchemaRegistry, LoadsEveryDetailKindOfApiNotes) {
     EXPECT_EQ(&registry().detail("envelope-event"), &registry().detail_common());
     EXPECT_NE(&registry().detail("acd.end"), &registry().detail_common());
     EXPECT_FALSE(registry().has_kind(""));
+    // The snapshot and transition schemas are not detail kinds.
+    EXPECT_FALSE(registry().has_kind("conversation-snapshot"));
+    EXPECT_FALSE(registry().has_kind("lifecycle-transition"));
+    EXPECT_EQ(&registry().detail("lifecycle-transition"), &registry().detail_common());
+    EXPECT_NE(registry().snapshot(), nullptr);
+    EXPECT_NE(registry().transition(), nullptr);
 }
 
 TEST(SchemaRegistry, EnvelopeEvent) {
