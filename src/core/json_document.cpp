@@ -220,6 +220,16 @@ private:
     }
 
 public:
+    static std::uint32_t name_hash(std::string_view name) noexcept {
+        std::uint32_t h = static_cast<std::uint32_t>(name.size()) * 0x9E3779B1U;
+        if (!name.empty()) {
+            h ^= static_cast<unsigned char>(name.front()) * 0x85EBCA6BU;
+            h ^= static_cast<unsigned char>(name.back()) * 0xC2B2AE35U;
+            h ^= static_cast<unsigned char>(name[name.size() / 2]) * 0x27D4EB2FU;
+        }
+        return h ^ (h >> 15);
+    }
+
     // A 256-bit filter over a cheap hash of each name finds the (rare) candidates; only those
     // are compared with the names before them. `keys_` is scratch space.
     static bool has_duplicate_member(JsonDocument& doc_, std::uint32_t object_index,
@@ -230,13 +240,7 @@ public:
         for (std::uint32_t i = object_index + 1; i < stop; i = doc_.nodes_[i + 1].next) {
             const JsonNode& k = doc_.nodes_[i];
             const std::string_view name = doc_.string_of(k);
-            std::uint32_t h = static_cast<std::uint32_t>(name.size()) * 0x9E3779B1U;
-            if (!name.empty()) {
-                h ^= static_cast<unsigned char>(name.front()) * 0x85EBCA6BU;
-                h ^= static_cast<unsigned char>(name.back()) * 0xC2B2AE35U;
-                h ^= static_cast<unsigned char>(name[name.size() / 2]) * 0x27D4EB2FU;
-            }
-            h ^= h >> 15;
+            const std::uint32_t h = name_hash(name);
             const std::uint64_t bit = 1ULL << (h & 63U);
             std::uint64_t& word = filter[(h >> 6) & 3U];
             if ((word & bit) != 0 && std::find(keys_.begin(), keys_.end(), name) != keys_.end()) {
@@ -348,13 +352,13 @@ public:
                     JsonNode& n = doc_.nodes_.emplace_back();
                     n.type = object ? JsonType::kObject : JsonType::kArray;
                     n.begin = p;
-                    stack.push_back({index, 0, 0, 0, object});
+                    stack.push_back({index, 0, 0, 0, object, false, {0, 0, 0, 0}});
                     p = ws(p + 1);
                     if (s_[p] == (object ? '}' : ']')) {
                         break;  // empty: closed below
                     }
                     if (object) {
-                        if (!key(p)) {
+                        if (!key(p, stack.back())) {
                             return false;
                         }
                     }
@@ -403,7 +407,7 @@ public:
                     p = ws(p);
                     if (s_[p] == ',') {
                         p = ws(p + 1);
-                        if (top.object && !key(p)) {
+                        if (top.object && !key(p, top)) {
                             return false;
                         }
                         break;  // the next value
@@ -421,7 +425,7 @@ public:
                 c.aux = done.count;
                 c.aux2 = done.height + 1;
                 c.flags = done.flags;
-                if (done.object && done.count > 1 &&
+                if (done.maybe_duplicate &&
                     JsonTapeBuilder::has_duplicate_member(doc_, done.index, scratch_keys())) {
                     c.flags |= kJsonFlagDuplicateKey;
                 }
@@ -441,6 +445,8 @@ private:
         std::uint32_t count;
         std::uint8_t flags;
         bool object;
+        bool maybe_duplicate;       // two names of this object share a filter bit
+        std::uint64_t names[4];     // a 256-bit filter over a cheap hash of each member name
     };
 
     static std::vector<Open>& scratch_stack() {
@@ -461,8 +467,9 @@ private:
         return p;
     }
 
-    // A member name at p, then ':' and the start of its value in p.
-    bool key(std::uint32_t& p) {
+    // A member name of `object` at p, then ':' and the start of its value in p. Names that share
+    // a filter bit mark the object for the exact check when it closes.
+    bool key(std::uint32_t& p, Open& object) {
         if (s_[p] != '"') {
             return false;
         }
@@ -471,7 +478,13 @@ private:
         if (!string(p, index)) {
             return false;
         }
-        doc_.nodes_[index].next = index + 1;
+        JsonNode& k = doc_.nodes_[index];
+        k.next = index + 1;
+        const std::uint32_t h = JsonTapeBuilder::name_hash(doc_.string_of(k));
+        const std::uint64_t bit = std::uint64_t{1} << (h & 63U);
+        std::uint64_t& word = object.names[(h >> 6) & 3U];
+        object.maybe_duplicate |= (word & bit) != 0;
+        word |= bit;
         p = ws(p);
         if (s_[p] != ':') {
             return false;
