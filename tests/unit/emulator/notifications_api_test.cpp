@@ -40,7 +40,7 @@ protected:
         token_ = token("client-a");
     }
     std::string token(const std::string& client) {
-        const std::string basic = "Basic " + test::basic_auth(client, "secret");
+        const std::string basic = test::basic_auth(client, "secret");
         const auto r = auth_.handle({"POST", "/oauth/token", basic, "grant_type=client_credentials"},
                                     now_);
         return std::string(json::parse(r.body).at("access_token").as_string());
@@ -227,13 +227,15 @@ TEST_F(NotificationsApiTest, RateLimitedCallsAnswer429WithRetryAfter) {
 
 TEST_F(NotificationsApiTest, AvailableTopicsExpandAcceptsCsvAndRepeats) {
     auto r = call("GET", "/api/v2/notifications/availabletopics");
-    const auto& plain = json::parse(r.body).at("entities").as_array();
+    const json::value plain_doc = json::parse(r.body);
+    const auto& plain = plain_doc.at("entities").as_array();
     EXPECT_EQ(plain.size(), topic_catalogue().size());
     EXPECT_EQ(plain.at(0).as_object().size(), 2U);  // id, description
     r = call("GET",
              "/api/v2/notifications/availabletopics?expand=transports,requiresPermissions"
              "&expand=visibility");
-    const auto& e = json::parse(r.body).at("entities").as_array().at(0).as_object();
+    const json::value doc = json::parse(r.body);
+    const auto& e = doc.at("entities").as_array().at(0).as_object();
     EXPECT_EQ(e.at("id").as_string(), "v2.routing.queues.{id}.conversations");
     EXPECT_EQ(json::serialize(e.at("transports")), R"(["All"])");
     EXPECT_EQ(json::serialize(e.at("requiresPermissions")), R"(["routing:queue:view"])");
@@ -307,7 +309,7 @@ TEST(FaultedStreamTest, DropDuplicateReorder) {
     EXPECT_EQ(s.reordered(), 1U);
     EXPECT_EQ(s.duplicated(), 1U);
     EXPECT_EQ(s.duplicated_exact(), 1U);
-    EXPECT_EQ(s.sent(), 8U);
+    EXPECT_EQ(s.sent(), 7U);
 }
 
 TEST(FaultedStreamTest, PlannedFaultsBecomeDueAfterNMessages) {
