@@ -74,8 +74,8 @@ public:
     /// The next message, or nullopt when every conversation was played.
     std::optional<NotificationMessage> next();
 
-    /// Transitions implied by the snapshots produced so far (complete once next() returned
-    /// nullopt).
+    /// Transitions implied by the conversations started so far (each conversation is scripted
+    /// whole when it starts; complete once next() returned nullopt).
     const ExpectedTransitions& transitions() const;
 
 private:

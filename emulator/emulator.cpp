@@ -781,13 +781,17 @@ asio::awaitable<void> serve_channel_socket(Impl& impl, Stream stream,
     ws.set_option(timeouts);
     ws.set_option(websocket::stream_base::decorator(
         [cid = random_uuid()](websocket::response_type& res) { res.set("ININ-Correlation-Id", cid); }));
+    // Registered before the 101 goes out, so that a fault applied as soon as the client sees the
+    // upgrade reaches this socket, and a concurrent second upgrade is refused.
+    impl.sockets[st->id] = st;
+    impl.notifications.set_connected(st->channel_id, true, std::chrono::steady_clock::now());
     auto [ec] = co_await ws.async_accept(request, kUse);
     if (ec) {
+        impl.sockets.erase(st->id);
+        impl.notifications.set_connected(st->channel_id, false, std::chrono::steady_clock::now());
         co_return;
     }
     impl.counters.handshakes++;
-    impl.sockets[st->id] = st;
-    impl.notifications.set_connected(st->channel_id, true, std::chrono::steady_clock::now());
     asio::co_spawn(ws.get_executor(), channel_read_loop(impl, s), log_exception);
     co_await channel_write_loop(impl, s);
 }
