@@ -39,12 +39,17 @@ struct Leg {
 json::object leg_json(const Leg& l) {
     json::object p;
     p["id"] = l.id;
-    if (!l.connected_time.empty()) p["connectedTime"] = l.connected_time;
-    if (!l.end_time.empty()) p["endTime"] = l.end_time;
-    if (!l.user_id.empty()) p["userId"] = l.user_id;
-    if (!l.name.empty()) p["name"] = l.name;
+    if (!l.connected_time.empty())
+        p["connectedTime"] = l.connected_time;
+    if (!l.end_time.empty())
+        p["endTime"] = l.end_time;
+    if (!l.user_id.empty())
+        p["userId"] = l.user_id;
+    if (!l.name.empty())
+        p["name"] = l.name;
     p["queueId"] = l.queue_id;
-    if (!l.address.empty()) p["address"] = l.address;
+    if (!l.address.empty())
+        p["address"] = l.address;
     p["purpose"] = l.purpose;
     p["wrapupRequired"] = l.wrapup_required;
     if (l.purpose == "agent") {
@@ -52,16 +57,19 @@ json::object leg_json(const Leg& l) {
         p["wrapupPrompt"] = "optional";
         p["alertingTimeoutMs"] = 30000;
     }
-    if (!l.start_acw_time.empty()) p["startAcwTime"] = l.start_acw_time;
-    if (!l.end_acw_time.empty()) p["endAcwTime"] = l.end_acw_time;
+    if (!l.start_acw_time.empty())
+        p["startAcwTime"] = l.start_acw_time;
+    if (!l.end_acw_time.empty())
+        p["endAcwTime"] = l.end_acw_time;
     if (!l.wrapup_code.empty()) {
         p["wrapup"] = json::object{{"code", l.wrapup_code}, {"notes", ""}};
     }
-    json::object routing{{"queue", l.purpose == "acd" ? json::object{{"id", l.queue_id}}
-                                                      : json::object{}},
-                         {"language", json::object{}},
-                         {"priority", 0}};
-    if (l.purpose != "customer") p["conversationRoutingData"] = std::move(routing);
+    json::object routing{
+        {"queue", l.purpose == "acd" ? json::object{{"id", l.queue_id}} : json::object{}},
+        {"language", json::object{}},
+        {"priority", 0}};
+    if (l.purpose != "customer")
+        p["conversationRoutingData"] = std::move(routing);
     p["attributes"] = json::object{};
     json::object call;
     call["state"] = l.state;
@@ -69,14 +77,19 @@ json::object leg_json(const Leg& l) {
     call["id"] = l.call_id;
     call["direction"] = l.direction;
     call["held"] = false;
-    if (!l.disconnect_type.empty()) call["disconnectType"] = l.disconnect_type;
+    if (!l.disconnect_type.empty())
+        call["disconnectType"] = l.disconnect_type;
     call["provider"] = "Edge";
-    if (!l.call_connected.empty()) call["connectedTime"] = l.call_connected;
-    if (!l.call_disconnected.empty()) call["disconnectedTime"] = l.call_disconnected;
+    if (!l.call_connected.empty())
+        call["connectedTime"] = l.call_connected;
+    if (!l.call_disconnected.empty())
+        call["disconnectedTime"] = l.call_disconnected;
     if (!l.acw_state.empty()) {
         json::object acw{{"state", l.acw_state}};
-        if (!l.acw_start.empty()) acw["startTime"] = l.acw_start;
-        if (!l.acw_end.empty()) acw["endTime"] = l.acw_end;
+        if (!l.acw_start.empty())
+            acw["startTime"] = l.acw_start;
+        if (!l.acw_end.empty())
+            acw["endTime"] = l.acw_end;
         call["afterCallWork"] = std::move(acw);
     }
     call["afterCallWorkRequired"] = l.acw_required;
@@ -93,16 +106,17 @@ struct Conversation {
 class ScriptBuilder {
 public:
     ScriptBuilder(Rng& rng, Conversation& c, ExpectedTransitions& expected)
-        : rng_(rng), c_(c), expected_(expected) {}
+        : rng_(rng)
+        , c_(c)
+        , expected_(expected) {}
 
     void snapshot() {
         json::array participants;
         for (const Leg& l : c_.legs) {
             participants.push_back(leg_json(l));
         }
-        json::object body{{"id", c_.id},
-                          {"participants", std::move(participants)},
-                          {"recordingState", "none"}};
+        json::object body{
+            {"id", c_.id}, {"participants", std::move(participants)}, {"recordingState", "none"}};
         push(NotificationMessage::Kind::kSnapshot,
              fmt::format("v2.routing.queues.{}.conversations", c_.queue_id), json::serialize(body));
     }
@@ -114,15 +128,10 @@ public:
 
     // A detail event (API-NOTES.md §4.2): common fields plus `extra`.
     void detail(std::string_view kind, std::int64_t t, const Leg& leg, json::object extra) {
-        json::object body{{"eventTime", t},
-                          {"conversationId", c_.id},
-                          {"participantId", leg.id},
-                          {"sessionId", leg.call_id},
-                          {"mediaType", "VOICE"},
-                          {"provider", "Edge"},
-                          {"direction", "INBOUND"},
-                          {"ani", c_.ani},
-                          {"dnis", c_.dnis}};
+        json::object body{
+            {"eventTime", t},           {"conversationId", c_.id}, {"participantId", leg.id},
+            {"sessionId", leg.call_id}, {"mediaType", "VOICE"},    {"provider", "Edge"},
+            {"direction", "INBOUND"},   {"ani", c_.ani},           {"dnis", c_.dnis}};
         for (auto& member : extra) {
             body[member.key()] = std::move(member.value());
         }
@@ -146,10 +155,15 @@ private:
     ExpectedTransitions& expected_;
 };
 
-std::string phone(Rng& rng) { return fmt::format("tel:+1555{:07d}", rng.range(0, 9'999'999)); }
+std::string phone(Rng& rng) {
+    return fmt::format("tel:+1555{:07d}", rng.range(0, 9'999'999));
+}
 
 // Plays one conversation into c.out (see docs/emulator.md "Conversation scripts").
-void build(Rng& rng, Conversation& c, std::int64_t t, const std::vector<std::string>& users,
+void build(Rng& rng,
+           Conversation& c,
+           std::int64_t t,
+           const std::vector<std::string>& users,
            ExpectedTransitions& expected) {
     ScriptBuilder b(rng, c, expected);
     c.ani = phone(rng);
@@ -200,7 +214,9 @@ void build(Rng& rng, Conversation& c, std::int64_t t, const std::vector<std::str
         b.snapshot();
         b.expect(kEnded, c.legs[kCustomer]);
         b.detail("acd.end", t, c.legs[kAcd],
-                 {{"queueId", c.queue_id}, {"disconnectType", "PEER"}, {"acdOutcome", "ABANDON"},
+                 {{"queueId", c.queue_id},
+                  {"disconnectType", "PEER"},
+                  {"acdOutcome", "ABANDON"},
                   {"connectedDurationMs", t - queued_at}});
         b.detail("customer.end", t, c.legs[kCustomer],
                  {{"disconnectType", "ENDPOINT"}, {"interactingDurationMs", 0}});
@@ -232,7 +248,8 @@ void build(Rng& rng, Conversation& c, std::int64_t t, const std::vector<std::str
             a.call_disconnected = a.end_time = iso(t);
             b.snapshot();
             b.detail("user.end", t, a,
-                     {{"userId", user_id}, {"queueId", c.queue_id},
+                     {{"userId", user_id},
+                      {"queueId", c.queue_id},
                       {"disconnectType", timeout ? "SYSTEM" : "CLIENT"},
                       {"alertingDurationMs", t - alerted_at}});
         }
@@ -253,8 +270,11 @@ void build(Rng& rng, Conversation& c, std::int64_t t, const std::vector<std::str
     b.snapshot();
     b.expect(kContact, c.legs[agent_index]);
     b.detail("acd.end", t, c.legs[kAcd],
-             {{"queueId", c.queue_id}, {"disconnectType", "TRANSFER"}, {"acdOutcome", "ANSWERED"},
-              {"answeredUserId", user_id}, {"usedRouting", "STANDARD"},
+             {{"queueId", c.queue_id},
+              {"disconnectType", "TRANSFER"},
+              {"acdOutcome", "ANSWERED"},
+              {"answeredUserId", user_id},
+              {"usedRouting", "STANDARD"},
               {"connectedDurationMs", t - queued_at}});
     const std::int64_t contact_at = t;
     t += rng.range(30000, 300000);
@@ -321,13 +341,18 @@ void build(Rng& rng, Conversation& c, std::int64_t t, const std::vector<std::str
         ag.wrapup_code = "7fb334b0-0e9e-11e4-9191-0800200c9a66";
         b.snapshot();
         b.detail("acw", t, ag,
-                 {{"userId", user_id}, {"queueId", c.queue_id},
-                  {"wrapupCode", ag.wrapup_code}, {"wrapupNotes", ""},
+                 {{"userId", user_id},
+                  {"queueId", c.queue_id},
+                  {"wrapupCode", ag.wrapup_code},
+                  {"wrapupNotes", ""},
                   {"wrapupDurationMs", t - acw_at}});
     }
     b.detail("user.end", t, c.legs[agent_index],
-             {{"userId", user_id}, {"queueId", c.queue_id},
-              {"disconnectType", ending == 1 ? "CLIENT" : ending == 2 ? "SYSTEM" : "PEER"},
+             {{"userId", user_id},
+              {"queueId", c.queue_id},
+              {"disconnectType", ending == 1   ? "CLIENT"
+                                 : ending == 2 ? "SYSTEM"
+                                               : "PEER"},
               {"interactingDurationMs", (acw_at >= 0 ? acw_at : t) - contact_at},
               {"alertingDurationMs", contact_at - alerted_at}});
 }
@@ -353,10 +378,12 @@ std::string topic_kind(std::string_view topic) {
     std::size_t start = 0;
     while (start <= topic.size()) {
         auto dot = topic.find('.', start);
-        if (dot == std::string_view::npos) dot = topic.size();
+        if (dot == std::string_view::npos)
+            dot = topic.size();
         const std::string_view seg = topic.substr(start, dot - start);
         const bool id = seg.size() >= 8 && seg.find('-') != std::string_view::npos;
-        if (!out.empty()) out += '.';
+        if (!out.empty())
+            out += '.';
         out += id ? std::string_view("{id}") : seg;
         start = dot + 1;
     }
@@ -365,7 +392,8 @@ std::string topic_kind(std::string_view topic) {
 
 std::size_t ExpectedTransitions::total() const {
     std::size_t n = 0;
-    for (const auto& k : keys) n += k.size();
+    for (const auto& k : keys)
+        n += k.size();
     return n;
 }
 
@@ -390,7 +418,8 @@ struct ConversationGenerator::State {
     ExpectedTransitions expected;
 
     explicit State(ConversationScriptOptions o)
-        : options(std::move(o)), rng(options.seed ^ 0x5EEDULL) {
+        : options(std::move(o))
+        , rng(options.seed ^ 0x5EEDULL) {
         if (options.queue_ids.empty()) {
             options.conversations = 0;
         }
@@ -429,8 +458,8 @@ std::optional<NotificationMessage> ConversationGenerator::next() {
     if (s.active.empty()) {
         return std::nullopt;
     }
-    const auto pick = static_cast<std::size_t>(
-        s.rng.range(0, static_cast<std::int64_t>(s.active.size()) - 1));
+    const auto pick =
+        static_cast<std::size_t>(s.rng.range(0, static_cast<std::int64_t>(s.active.size()) - 1));
     Conversation& c = s.active[pick];
     NotificationMessage m = std::move(c.out.front());
     c.out.pop_front();
@@ -440,6 +469,8 @@ std::optional<NotificationMessage> ConversationGenerator::next() {
     return m;
 }
 
-const ExpectedTransitions& ConversationGenerator::transitions() const { return state_->expected; }
+const ExpectedTransitions& ConversationGenerator::transitions() const {
+    return state_->expected;
+}
 
 }  // namespace gstream::emulator

@@ -45,9 +45,9 @@ inline constexpr std::array<std::string_view, 7> kDetailKinds = {
 
 struct ConversationScriptOptions {
     std::uint64_t seed = 1;
-    std::uint32_t conversations = 100;    ///< conversations to play
-    std::vector<std::string> queue_ids;   ///< conversation i goes to queue_ids[i % size]
-    std::uint32_t concurrency = 4;        ///< conversations in progress at once (interleaved)
+    std::uint32_t conversations = 100;   ///< conversations to play
+    std::vector<std::string> queue_ids;  ///< conversation i goes to queue_ids[i % size]
+    std::uint32_t concurrency = 4;       ///< conversations in progress at once (interleaved)
 };
 
 /// The ids of the first `count` conversations for `seed` (independent of the queues), so a test

@@ -70,6 +70,20 @@ int run_emulate(const CommandOptions& c) {
                      static_cast<unsigned long long>(s.messages_sent),
                      static_cast<unsigned long long>(s.connections),
                      static_cast<unsigned long long>(s.drops));
+        if (o.protocol == "notifications") {
+            std::fprintf(stderr,
+                         "emulator notifications channels_created=%llu channels_evicted=%llu "
+                         "channels_expired=%llu data_messages=%llu heartbeats=%llu pongs=%llu "
+                         "system_messages=%llu faults_injected=%llu\n",
+                         static_cast<unsigned long long>(s.channels_created),
+                         static_cast<unsigned long long>(s.channels_evicted),
+                         static_cast<unsigned long long>(s.channels_expired),
+                         static_cast<unsigned long long>(s.data_messages),
+                         static_cast<unsigned long long>(s.heartbeats),
+                         static_cast<unsigned long long>(s.pongs),
+                         static_cast<unsigned long long>(s.system_messages),
+                         static_cast<unsigned long long>(s.faults_injected));
+        }
     } catch (const std::runtime_error& e) {
         std::fprintf(stderr, "genesys-stream emulate: %s\n", e.what());
         rc = 2;

@@ -434,7 +434,8 @@ void Emulator::Impl::write_manifest(bool final_counts) {
         // What was actually written, heartbeats included (time-dependent, so only at the end).
         text.pop_back();
         text += fmt::format(
-            R"(,"sent":{{"data_messages":{},"heartbeats":{},"pongs":{},"system_messages":{},"faults_injected":{}}}}})",
+            R"(,"sent":{{"data_messages":{},"heartbeats":{},"pongs":{},"system_messages":{},)"
+            R"("faults_injected":{}}}}})",
             counters.data_messages.load(), counters.heartbeats.load(), counters.pongs.load(),
             counters.system_messages.load(), counters.faults_injected.load());
     }
@@ -779,8 +780,10 @@ asio::awaitable<void> serve_channel_socket(Impl& impl, Stream stream,
     timeouts.idle_timeout = websocket::stream_base::none();
     timeouts.keep_alive_pings = false;
     ws.set_option(timeouts);
-    ws.set_option(websocket::stream_base::decorator(
-        [cid = random_uuid()](websocket::response_type& res) { res.set("ININ-Correlation-Id", cid); }));
+    ws.set_option(websocket::stream_base::decorator([cid = random_uuid()](
+                                                        websocket::response_type& res) {
+        res.set("ININ-Correlation-Id", cid);
+    }));
     // Registered before the 101 goes out, so that a fault applied as soon as the client sees the
     // upgrade reaches this socket, and a concurrent second upgrade is refused.
     impl.sockets[st->id] = st;

@@ -74,7 +74,7 @@ struct Stats {
     std::uint64_t heartbeats = 0;        ///< channel.metadata heartbeats written
     std::uint64_t pongs = 0;             ///< answers to {"message":"ping"}
     std::uint64_t system_messages = 0;   ///< v2.system.* messages written
-    std::uint64_t data_messages = 0;     ///< topic events written (snapshots, detail events, replay)
+    std::uint64_t data_messages = 0;     ///< topic events written (snapshots, details, replay)
     std::uint64_t faults_injected = 0;   ///< faults applied (planned, control endpoint, inject())
 };
 
@@ -84,7 +84,7 @@ enum class NotificationFault : std::uint8_t {
     kResume,              ///< ends a stall
     kClose1001,           ///< close 1001 (maintenance) now
     kSocketClosing,       ///< v2.system.socket_closing now, close 1001 after the delay
-    kDuplicate,           ///< the next data message is sent twice, the copy with a new CorrelationId
+    kDuplicate,           ///< the next data message twice, the copy with a new CorrelationId
     kDuplicateExact,      ///< the next data message is sent twice, byte for byte
     kReorder,             ///< the next data message is held back and sent after the one after it
     kDrop,                ///< the next data message is never sent

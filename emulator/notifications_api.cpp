@@ -41,8 +41,7 @@ const std::vector<TopicTemplate> kCatalogue = {
     {"v2.detail.events.conversation.{id}.user.end", "User end detail event", kDetailPerm},
     {"v2.detail.events.conversation.{id}.acw", "After-call work detail event", kDetailPerm},
     {"v2.detail.events.conversation.{id}.wrapup", "Wrap-up detail event", kDetailPerm},
-    {"v2.detail.events.conversation.{id}.attributes", "Attribute update detail event",
-     kDetailPerm},
+    {"v2.detail.events.conversation.{id}.attributes", "Attribute update detail event", kDetailPerm},
 };
 
 constexpr std::array<std::pair<std::string_view, NotificationFault>, 10> kFaultNames = {{
@@ -118,7 +117,9 @@ std::vector<std::string> query_values(std::string_view target, std::string_view 
 
 }  // namespace
 
-const std::vector<TopicTemplate>& topic_catalogue() { return kCatalogue; }
+const std::vector<TopicTemplate>& topic_catalogue() {
+    return kCatalogue;
+}
 
 const TopicTemplate* match_topic(std::string_view topic) {
     const auto segments = split(topic, '.');
@@ -193,18 +194,31 @@ std::optional<PlannedFault> parse_planned_fault(std::string_view text) {
 }
 
 FaultedStream::FaultedStream(Source source, std::vector<PlannedFault> plan, std::uint64_t seed)
-    : source_(std::move(source)), plan_(std::move(plan)), seed_(seed) {
-    std::stable_sort(plan_.begin(), plan_.end(),
-                     [](const PlannedFault& a, const PlannedFault& b) { return a.after < b.after; });
+    : source_(std::move(source))
+    , plan_(std::move(plan))
+    , seed_(seed) {
+    std::stable_sort(plan_.begin(), plan_.end(), [](const PlannedFault& a, const PlannedFault& b) {
+        return a.after < b.after;
+    });
 }
 
 void FaultedStream::inject(NotificationFault fault, int count) {
     switch (fault) {
-    case NotificationFault::kDrop: drop_ += count; break;
-    case NotificationFault::kDuplicate: duplicate_ += count; break;
-    case NotificationFault::kDuplicateExact: duplicate_exact_ += count; break;
-    case NotificationFault::kReorder: reorder_ += count; break;
-    default: actions_.push_back(fault); break;
+        case NotificationFault::kDrop:
+            drop_ += count;
+            break;
+        case NotificationFault::kDuplicate:
+            duplicate_ += count;
+            break;
+        case NotificationFault::kDuplicateExact:
+            duplicate_exact_ += count;
+            break;
+        case NotificationFault::kReorder:
+            reorder_ += count;
+            break;
+        default:
+            actions_.push_back(fault);
+            break;
     }
 }
 
@@ -287,7 +301,9 @@ ApiResponse too_many_requests(int retry_after_s) {
 }
 
 NotificationsApi::NotificationsApi(const EmulatorOptions& options, Counters& counters, Api& auth)
-    : options_(options), counters_(counters), auth_(auth) {}
+    : options_(options)
+    , counters_(counters)
+    , auth_(auth) {}
 
 std::string NotificationsApi::new_channel_id() {
     std::string alnum;
@@ -337,8 +353,10 @@ bool NotificationsApi::remove(const std::string& channel_id, ChannelGone why) {
         return false;
     }
     channels_.erase(it);
-    if (why == ChannelGone::kEvicted) counters_.channels_evicted++;
-    if (why == ChannelGone::kExpired) counters_.channels_expired++;
+    if (why == ChannelGone::kEvicted)
+        counters_.channels_evicted++;
+    if (why == ChannelGone::kExpired)
+        counters_.channels_expired++;
     if (gone_) {
         gone_(channel_id, why);
     }
@@ -354,7 +372,8 @@ void NotificationsApi::clear_topics(const std::string& channel_id) {
     }
 }
 
-void NotificationsApi::set_connected(const std::string& channel_id, bool connected,
+void NotificationsApi::set_connected(const std::string& channel_id,
+                                     bool connected,
                                      Clock::time_point now) {
     for (Channel& c : channels_) {
         if (c.id == channel_id) {
@@ -375,9 +394,10 @@ void NotificationsApi::revoke_tokens() {
     }
 }
 
-std::optional<ApiResponse> NotificationsApi::handle(const ApiRequest& request,
-                                                    Clock::time_point now,
-                                                    std::chrono::system_clock::time_point wall_now) {
+std::optional<ApiResponse> NotificationsApi::handle(
+    const ApiRequest& request,
+    Clock::time_point now,
+    std::chrono::system_clock::time_point wall_now) {
     const std::string_view path = request.target.substr(0, request.target.find('?'));
     const bool channels = path.starts_with(kChannelsPath);
     const bool topics = path == kAvailableTopicsPath;
@@ -394,8 +414,10 @@ std::optional<ApiResponse> NotificationsApi::handle(const ApiRequest& request,
     }
     std::string_view rest = path.substr(kChannelsPath.size());
     if (rest.empty() || rest == "/") {
-        if (request.method == "POST") return create_channel(token, now, wall_now);
-        if (request.method == "GET") return list_channels(request, token);
+        if (request.method == "POST")
+            return create_channel(token, now, wall_now);
+        if (request.method == "GET")
+            return list_channels(request, token);
         return not_found();
     }
     if (rest.front() != '/') {
@@ -424,7 +446,8 @@ std::optional<ApiResponse> NotificationsApi::handle(const ApiRequest& request,
     return subscriptions(request, *channel, now, wall_now);
 }
 
-ApiResponse NotificationsApi::create_channel(const std::string& token, Clock::time_point now,
+ApiResponse NotificationsApi::create_channel(const std::string& token,
+                                             Clock::time_point now,
                                              std::chrono::system_clock::time_point wall_now) {
     if (creates_seen_ < options_.channel_create_429_count) {
         ++creates_seen_;
@@ -440,7 +463,8 @@ ApiResponse NotificationsApi::create_channel(const std::string& token, Clock::ti
     if (mine >= options_.max_channels) {
         const Channel* victim = nullptr;
         for (const Channel& c : channels_) {
-            if (c.client_id != client) continue;
+            if (c.client_id != client)
+                continue;
             if (!victim || (victim->connected && !c.connected) ||
                 (victim->connected == c.connected && c.last_used < victim->last_used)) {
                 victim = &c;
@@ -477,7 +501,8 @@ ApiResponse NotificationsApi::list_channels(const ApiRequest& request, const std
         if (by_client ? c.client_id != client : c.token != token) {
             continue;
         }
-        if (!first) out += ',';
+        if (!first)
+            out += ',';
         first = false;
         out += channel_json(c);
     }
@@ -487,7 +512,8 @@ ApiResponse NotificationsApi::list_channels(const ApiRequest& request, const std
     return r;
 }
 
-ApiResponse NotificationsApi::subscriptions(const ApiRequest& request, Channel& channel,
+ApiResponse NotificationsApi::subscriptions(const ApiRequest& request,
+                                            Channel& channel,
                                             Clock::time_point now,
                                             std::chrono::system_clock::time_point wall_now) {
     auto listing = [](const Channel& c, const json::array& rejected) {
@@ -510,7 +536,8 @@ ApiResponse NotificationsApi::subscriptions(const ApiRequest& request, Channel& 
         channel.topics.clear();
         channel.topic_set.clear();
         channel.last_used = now;
-        if (changed_) changed_(id);
+        if (changed_)
+            changed_(id);
         ApiResponse r;
         r.body.clear();
         return r;
@@ -546,10 +573,9 @@ ApiResponse NotificationsApi::subscriptions(const ApiRequest& request, Channel& 
     std::vector<std::string> missing;
     for (const auto& t : requested) {
         const TopicTemplate* tpl = match_topic(t);
-        const bool forbidden =
-            std::any_of(options_.forbidden_topic_prefixes.begin(),
-                        options_.forbidden_topic_prefixes.end(),
-                        [&](const std::string& p) { return !p.empty() && t.starts_with(p); });
+        const bool forbidden = std::any_of(
+            options_.forbidden_topic_prefixes.begin(), options_.forbidden_topic_prefixes.end(),
+            [&](const std::string& p) { return !p.empty() && t.starts_with(p); });
         if (forbidden) {
             missing.push_back(t);
             rejected.push_back(json::object{
@@ -558,23 +584,22 @@ ApiResponse NotificationsApi::subscriptions(const ApiRequest& request, Channel& 
                 {"rejectionReason", "Missing permissions"},
                 {"missingPermissions", json::array{json::string(options_.missing_permission)}}});
         } else if (!tpl) {
-            rejected.push_back(json::object{{"id", t},
-                                            {"state", "Rejected"},
-                                            {"rejectionReason", "Topic not found"}});
+            rejected.push_back(json::object{
+                {"id", t}, {"state", "Rejected"}, {"rejectionReason", "Topic not found"}});
         } else {
             permitted.push_back(t);
         }
     }
     if (!missing.empty() && !ignore_errors) {
         // Since 2022-03 one unpermitted topic fails the whole request (API-NOTES.md §3.3).
-        ApiResponse r = error_body(
-            403, "missing.permissions",
-            fmt::format("Unable to subscribe to [{}]: missing permission [{}]", missing.front(),
-                        options_.missing_permission));
+        ApiResponse r =
+            error_body(403, "missing.permissions",
+                       fmt::format("Unable to subscribe to [{}]: missing permission [{}]",
+                                   missing.front(), options_.missing_permission));
         return r;
     }
-    std::vector<std::string> next = request.method == "PUT" ? std::vector<std::string>{}
-                                                            : channel.topics;
+    std::vector<std::string> next =
+        request.method == "PUT" ? std::vector<std::string>{} : channel.topics;
     std::unordered_set<std::string> next_set(next.begin(), next.end());
     for (auto& t : permitted) {
         if (next_set.insert(t).second) {
@@ -597,7 +622,8 @@ ApiResponse NotificationsApi::subscriptions(const ApiRequest& request, Channel& 
             options_.channel_ttl_ms * 1'000'000,
         3});
     ApiResponse r = listing(channel, rejected);
-    if (changed_) changed_(id);
+    if (changed_)
+        changed_(id);
     return r;
 }
 
@@ -611,13 +637,18 @@ ApiResponse NotificationsApi::available_topics(const ApiRequest& request) const 
         json::object e{{"id", t.id}, {"description", t.description}};
         if (has("requiresPermissions")) {
             json::array perms;
-            if (!t.permission.empty()) perms.push_back(json::string(t.permission));
+            if (!t.permission.empty())
+                perms.push_back(json::string(t.permission));
             e["requiresPermissions"] = std::move(perms);
         }
-        if (has("enforced")) e["enforced"] = false;
-        if (has("visibility")) e["visibility"] = "Public";
-        if (has("transports")) e["transports"] = json::array{"All"};
-        if (has("topicParameters")) e["topicParameters"] = json::array{"id"};
+        if (has("enforced"))
+            e["enforced"] = false;
+        if (has("visibility"))
+            e["visibility"] = "Public";
+        if (has("transports"))
+            e["transports"] = json::array{"All"};
+        if (has("topicParameters"))
+            e["topicParameters"] = json::array{"id"};
         if (has("schema")) {
             e["schema"] = json::object{{"type", "object"}};
         }

@@ -88,8 +88,7 @@ private:
     std::vector<NotificationFault> actions_;
     int drop_ = 0, duplicate_ = 0, duplicate_exact_ = 0, reorder_ = 0;
     std::uint64_t seed_;
-    std::uint64_t sent_ = 0, dropped_ = 0, duplicated_ = 0, duplicated_exact_ = 0,
-                  reordered_ = 0;
+    std::uint64_t sent_ = 0, dropped_ = 0, duplicated_ = 0, duplicated_exact_ = 0, reordered_ = 0;
 };
 
 /// A notification channel (API-NOTES.md §3.2).
@@ -127,7 +126,8 @@ public:
 
     /// Handles the /api/v2/notifications/* requests; nullopt for any other path.
     /// `wall_now` is the wall clock for `expires`.
-    std::optional<ApiResponse> handle(const ApiRequest& request, Clock::time_point now,
+    std::optional<ApiResponse> handle(const ApiRequest& request,
+                                      Clock::time_point now,
                                       std::chrono::system_clock::time_point wall_now);
 
     /// The live channel with this id (expired ones are removed first), or nullptr.
@@ -145,10 +145,13 @@ public:
     std::size_t channel_count() const { return channels_.size(); }
 
 private:
-    ApiResponse create_channel(const std::string& token, Clock::time_point now,
+    ApiResponse create_channel(const std::string& token,
+                               Clock::time_point now,
                                std::chrono::system_clock::time_point wall_now);
     ApiResponse list_channels(const ApiRequest& request, const std::string& token);
-    ApiResponse subscriptions(const ApiRequest& request, Channel& channel, Clock::time_point now,
+    ApiResponse subscriptions(const ApiRequest& request,
+                              Channel& channel,
+                              Clock::time_point now,
                               std::chrono::system_clock::time_point wall_now);
     ApiResponse available_topics(const ApiRequest& request) const;
     std::string channel_json(const Channel& channel) const;

@@ -14,14 +14,13 @@
 #include <thread>
 #include <vector>
 
-#include <unistd.h>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "core/json_document.hpp"
 #include "emulator/conversation_generator.hpp"
@@ -44,9 +43,12 @@ const std::string kQueueA = "2f6d0c3e-5b1a-4f0e-9a7c-1d2e3f4a5b6c";
 const std::string kQueueB = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d";
 constexpr std::string_view kHeartbeat =
     R"({"topicName":"channel.metadata","eventBody":{"message":"WebSocket Heartbeat"}})";
-constexpr std::string_view kPong = R"({"eventBody":{"message":"pong"},"topicName":"channel.metadata"})";
+constexpr std::string_view kPong =
+    R"({"eventBody":{"message":"pong"},"topicName":"channel.metadata"})";
 
-std::string queue_topic(const std::string& q) { return "v2.routing.queues." + q + ".conversations"; }
+std::string queue_topic(const std::string& q) {
+    return "v2.routing.queues." + q + ".conversations";
+}
 
 // A blocking WebSocket client whose reads time out without failing the stream: a read that
 // times out stays pending and the next read() call waits on it again.
@@ -59,24 +61,29 @@ public:
         tcp::resolver resolver(ioc_);
         beast::error_code ec;
         auto results = resolver.resolve(hostport.substr(0, colon), hostport.substr(colon + 1), ec);
-        if (ec) return 0;
+        if (ec)
+            return 0;
         beast::get_lowest_layer(ws_).connect(results, ec);
-        if (ec) return 0;
+        if (ec)
+            return 0;
         websocket::response_type res;
         ws_.handshake(res, hostport, target, ec);
         return static_cast<int>(res.result_int());
     }
     /// The next text message, or nullopt on timeout or once the stream ended (see closed()).
     std::optional<std::string> read(std::chrono::milliseconds timeout) {
-        if (!messages_.empty()) return pop();
-        if (ended_) return std::nullopt;
+        if (!messages_.empty())
+            return pop();
+        if (ended_)
+            return std::nullopt;
         if (!reading_) {
             reading_ = true;
             ws_.async_read(buffer_, [this](beast::error_code ec, std::size_t) {
                 reading_ = false;
                 if (ec) {
                     ended_ = true;
-                    if (ec == websocket::error::closed) close_code_ = ws_.reason().code;
+                    if (ec == websocket::error::closed)
+                        close_code_ = ws_.reason().code;
                     return;
                 }
                 messages_.push_back(beast::buffers_to_string(buffer_.data()));
@@ -88,7 +95,8 @@ public:
         while (reading_ && std::chrono::steady_clock::now() < deadline) {
             ioc_.run_one_until(deadline);
         }
-        if (!messages_.empty()) return pop();
+        if (!messages_.empty())
+            return pop();
         return std::nullopt;
     }
     /// Reads until the server closes (or `timeout`); returns what arrived.
@@ -107,7 +115,8 @@ public:
         bool done = false;
         ws_.async_write(asio::buffer(text), [&](beast::error_code, std::size_t) { done = true; });
         ioc_.restart();
-        while (!done) ioc_.run_one_for(1s);
+        while (!done)
+            ioc_.run_one_for(1s);
     }
     bool ended() const { return ended_; }
     int close_code() const { return close_code_; }
@@ -130,7 +139,8 @@ template <class Predicate>
 bool eventually(Predicate predicate, std::chrono::milliseconds timeout = 3s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!predicate()) {
-        if (std::chrono::steady_clock::now() >= deadline) return false;
+        if (std::chrono::steady_clock::now() >= deadline)
+            return false;
         std::this_thread::sleep_for(1ms);
     }
     return true;
@@ -146,16 +156,17 @@ protected:
         token_ = new_token();
     }
     std::string new_token() {
-        const auto r = test::http_post(
-            origin_, "/oauth/token",
-            {{"Authorization", test::basic_auth("id", "secret")},
-             {"Content-Type", "application/x-www-form-urlencoded"}},
-            "grant_type=client_credentials");
+        const auto r = test::http_post(origin_, "/oauth/token",
+                                       {{"Authorization", test::basic_auth("id", "secret")},
+                                        {"Content-Type", "application/x-www-form-urlencoded"}},
+                                       "grant_type=client_credentials");
         EXPECT_EQ(r.status, 200) << r.body;
         return std::string(json::parse(r.body).at("access_token").as_string());
     }
-    test::HttpResult call(const std::string& method, const std::string& target,
-                          const std::string& body = {}, const std::string& token = {}) {
+    test::HttpResult call(const std::string& method,
+                          const std::string& target,
+                          const std::string& body = {},
+                          const std::string& token = {}) {
         return test::http_request(method, origin_, target,
                                   {{"Authorization", "Bearer " + (token.empty() ? token_ : token)},
                                    {"Content-Type", "application/json"}},
@@ -172,7 +183,8 @@ protected:
     }
     void subscribe(const std::string& id, const std::vector<std::string>& topics) {
         json::array body;
-        for (const auto& t : topics) body.push_back(json::object{{"id", t}});
+        for (const auto& t : topics)
+            body.push_back(json::object{{"id", t}});
         const auto r = call("PUT", std::string(kChannels) + "/" + id + "/subscriptions",
                             json::serialize(body));
         EXPECT_EQ(r.status, 200) << r.body;
@@ -190,8 +202,8 @@ protected:
 };
 
 TEST_F(NotificationsEmulatorTest, GeneratedStreamMatchesTheManifestAndEndsWith1000) {
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("gstream-emunotif-" + std::to_string(::getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("gstream-emunotif-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const std::string manifest_path = (dir / "manifest.json").string();
     EmulatorOptions o;
@@ -229,7 +241,8 @@ TEST_F(NotificationsEmulatorTest, GeneratedStreamMatchesTheManifestAndEndsWith10
         core::JsonDocument doc;
         ASSERT_TRUE(doc.parse(msg)) << msg;
         const std::string topic(doc.root().find("topicName").get_string());
-        if (topic == "channel.metadata") continue;
+        if (topic == "channel.metadata")
+            continue;
         by_kind[topic_kind(topic)]++;
         if (topic.starts_with("v2.routing.queues.")) {
             ++snapshots;
@@ -253,15 +266,18 @@ TEST_F(NotificationsEmulatorTest, GeneratedStreamMatchesTheManifestAndEndsWith10
     // The consumer's deriver reproduces the manifest's transitions (the one dropped message may
     // hide one transition; the duplicates none).
     std::set<std::string> derived;
-    for (const auto& t : transitions) derived.insert(t.id);
+    for (const auto& t : transitions)
+        derived.insert(t.id);
     std::set<std::string> expected;
     for (const auto& state : kLifecycleStates) {
         const auto& entry = m.at("transitions").at(state).as_object();
         EXPECT_EQ(entry.at("count").to_number<std::uint64_t>(), entry.at("keys").as_array().size());
-        for (const auto& k : entry.at("keys").as_array()) expected.insert(std::string(k.as_string()));
+        for (const auto& k : entry.at("keys").as_array())
+            expected.insert(std::string(k.as_string()));
     }
     EXPECT_EQ(m.at("transitions").at("total").to_number<std::uint64_t>(), expected.size());
-    for (const auto& k : derived) EXPECT_TRUE(expected.count(k)) << k;
+    for (const auto& k : derived)
+        EXPECT_TRUE(expected.count(k)) << k;
     EXPECT_GE(derived.size() + 1, expected.size());
     // The final manifest has the sent counts.
     EXPECT_EQ(m.at("sent").at("data_messages").to_number<std::uint64_t>(), snapshots + details);
@@ -419,9 +435,11 @@ TEST_F(NotificationsEmulatorTest, EvictedChannelSocketIsClosed) {
 TEST_F(NotificationsEmulatorTest, TwentyFirstChannelEvictsTheOldest) {
     start({});
     std::vector<std::string> ids;
-    for (int i = 0; i < 21; ++i) ids.push_back(channel().first);
+    for (int i = 0; i < 21; ++i)
+        ids.push_back(channel().first);
     EXPECT_EQ(head(ids[0]), 404);
-    for (int i = 1; i < 21; ++i) EXPECT_EQ(head(ids[static_cast<std::size_t>(i)]), 200);
+    for (int i = 1; i < 21; ++i)
+        EXPECT_EQ(head(ids[static_cast<std::size_t>(i)]), 200);
     const auto list = call("GET", kChannels);
     EXPECT_EQ(json::parse(list.body).at("entities").as_array().size(), 20U);
 }
@@ -443,8 +461,8 @@ TEST_F(NotificationsEmulatorTest, RestErrorsCarryCorrelationIdAndRetryAfter) {
     EXPECT_EQ(json::parse(r.body).at("code").as_string(), "missing.permissions");
     std::string many = "[";
     for (int i = 0; i < 1001; ++i) {
-        many += (i ? "," : "") + std::string(R"({"id":"v2.routing.queues.q)") +
-                std::to_string(i) + R"(-x.conversations"})";
+        many += (i ? "," : "") + std::string(R"({"id":"v2.routing.queues.q)") + std::to_string(i) +
+                R"(-x.conversations"})";
     }
     many += "]";
     r = call("PUT", std::string(kChannels) + "/" + id + "/subscriptions", many);

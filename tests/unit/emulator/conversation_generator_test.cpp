@@ -74,13 +74,14 @@ TEST(ConversationGeneratorTest, MessagesHaveTheRealEnvelopeShape) {
             EXPECT_EQ(parts.at(0).at("purpose").as_string(), "customer");
             EXPECT_EQ(parts.at(1).at("purpose").as_string(), "acd");
             // conversation i goes to queue i % 2
-            const auto index = static_cast<std::size_t>(
-                std::find(ids.begin(), ids.end(), conv) - ids.begin());
+            const auto index =
+                static_cast<std::size_t>(std::find(ids.begin(), ids.end(), conv) - ids.begin());
             EXPECT_EQ(m.topic_name, "v2.routing.queues." + kQueues[index % 2] + ".conversations");
         } else {
             EXPECT_TRUE(m.topic_name.starts_with("v2.detail.events.conversation."));
             EXPECT_TRUE(body.at("eventTime").is_int64());
-            EXPECT_EQ(m.topic_name.substr(30, 36), std::string(body.at("conversationId").as_string()));
+            EXPECT_EQ(m.topic_name.substr(30, 36),
+                      std::string(body.at("conversationId").as_string()));
         }
     }
     EXPECT_EQ(correlation_ids.size(), messages.size());
@@ -129,8 +130,9 @@ TEST(ConversationGeneratorTest, ScriptTransitionsMatchTheSnapshotDeriver) {
 }
 
 TEST(ConversationGeneratorTest, TopicKindReplacesIds) {
-    EXPECT_EQ(topic_kind("v2.detail.events.conversation.7a0c2d4e-1111-4b2c-9d8e-0f1a2b3c4d5e.acd.end"),
-              "v2.detail.events.conversation.{id}.acd.end");
+    EXPECT_EQ(
+        topic_kind("v2.detail.events.conversation.7a0c2d4e-1111-4b2c-9d8e-0f1a2b3c4d5e.acd.end"),
+        "v2.detail.events.conversation.{id}.acd.end");
     EXPECT_EQ(topic_kind("channel.metadata"), "channel.metadata");
 }
 

@@ -34,19 +34,20 @@ protected:
     void SetUp() override {
         api_ = std::make_unique<NotificationsApi>(options_, counters_, auth_);
         api_->set_socket_origin("ws://127.0.0.1:9");
-        api_->on_channel_gone([this](const std::string& id, ChannelGone why) {
-            gone_.emplace_back(id, why);
-        });
+        api_->on_channel_gone(
+            [this](const std::string& id, ChannelGone why) { gone_.emplace_back(id, why); });
         token_ = token("client-a");
     }
     std::string token(const std::string& client) {
         const std::string basic = test::basic_auth(client, "secret");
-        const auto r = auth_.handle({"POST", "/oauth/token", basic, "grant_type=client_credentials"},
-                                    now_);
+        const auto r =
+            auth_.handle({"POST", "/oauth/token", basic, "grant_type=client_credentials"}, now_);
         return std::string(json::parse(r.body).at("access_token").as_string());
     }
-    ApiResponse call(std::string_view method, const std::string& target,
-                     const std::string& body = {}, std::string tok = {}) {
+    ApiResponse call(std::string_view method,
+                     const std::string& target,
+                     const std::string& body = {},
+                     std::string tok = {}) {
         const std::string auth = "Bearer " + (tok.empty() ? token_ : tok);
         auto r = api_->handle({method, target, auth, body}, now_, wall_);
         EXPECT_TRUE(r.has_value()) << target;
@@ -163,8 +164,8 @@ TEST_F(NotificationsApiTest, SubscriptionsAddReplaceListAndDelete) {
 
 TEST_F(NotificationsApiTest, UnknownTopicIsRejectedAndTheRestApplied) {
     const std::string id = create();
-    const auto r = call("PUT", subs(id),
-                        R"([{"id":"v2.nope.topic"},{"id":")" + kQueueTopic + R"("}])");
+    const auto r =
+        call("PUT", subs(id), R"([{"id":"v2.nope.topic"},{"id":")" + kQueueTopic + R"("}])");
     ASSERT_EQ(r.status, 200);
     EXPECT_EQ(r.body, R"({"entities":[{"id":")" + kQueueTopic +
                           R"(","state":"Permitted"},{"id":"v2.nope.topic","state":"Rejected",)"
@@ -174,8 +175,7 @@ TEST_F(NotificationsApiTest, UnknownTopicIsRejectedAndTheRestApplied) {
 TEST_F(NotificationsApiTest, MissingPermissionFailsTheWholeRequestUnlessIgnoreErrors) {
     const std::string id = create();
     const std::string forbidden = "v2.analytics.queues.q-q-q-q.observations";
-    const std::string body =
-        R"([{"id":")" + kQueueTopic + R"("},{"id":")" + forbidden + R"("}])";
+    const std::string body = R"([{"id":")" + kQueueTopic + R"("},{"id":")" + forbidden + R"("}])";
     auto r = call("PUT", subs(id), body);
     EXPECT_EQ(r.status, 403);
     EXPECT_EQ(json::parse(r.body).at("code").as_string(), "missing.permissions");
@@ -278,7 +278,8 @@ std::string drain(FaultedStream& s, std::vector<NotificationFault>* actions = nu
     while (auto m = s.next()) {
         out += m->topic_name + "/" + m->correlation_id.substr(0, 2) + " ";
         if (actions) {
-            for (auto f : s.take_actions()) actions->push_back(f);
+            for (auto f : s.take_actions())
+                actions->push_back(f);
         }
     }
     return out;
@@ -289,7 +290,8 @@ FaultedStream stream_of(std::vector<NotificationMessage> v, std::vector<PlannedF
     auto pos = std::make_shared<std::size_t>(0);
     return FaultedStream(
         [items, pos]() -> std::optional<NotificationMessage> {
-            if (*pos >= items->size()) return std::nullopt;
+            if (*pos >= items->size())
+                return std::nullopt;
             return (*items)[(*pos)++];
         },
         std::move(plan), 1);
@@ -313,8 +315,8 @@ TEST(FaultedStreamTest, DropDuplicateReorder) {
 }
 
 TEST(FaultedStreamTest, PlannedFaultsBecomeDueAfterNMessages) {
-    auto s = stream_of(numbered(5), {*parse_planned_fault("drop:2:2"),
-                                     *parse_planned_fault("close1001:3")});
+    auto s = stream_of(numbered(5),
+                       {*parse_planned_fault("drop:2:2"), *parse_planned_fault("close1001:3")});
     std::vector<NotificationFault> actions;
     EXPECT_EQ(drain(s, &actions), "t0/c0 t1/c1 t4/c4 ");
     ASSERT_EQ(actions.size(), 1U);
