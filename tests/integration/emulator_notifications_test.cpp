@@ -26,6 +26,7 @@
 #include "emulator/conversation_generator.hpp"
 #include "emulator/emulator.hpp"
 #include "pipeline/snapshot/snapshot_deriver.hpp"
+#include "support/child_process.hpp"
 #include "support/ws_test_client.hpp"
 
 namespace gstream::emulator {
@@ -491,6 +492,48 @@ TEST_F(NotificationsEmulatorTest, ReplaySendsLinesVerbatimOnTheFirstChannel) {
     EXPECT_EQ(messages[1], "not json");
     EXPECT_EQ(ws.close_code(), 1000);
     std::filesystem::remove(file);
+}
+
+// The binary: `genesys-stream emulate --protocol notifications` prints its port, serves a channel,
+// and exits 0 once the generated stream was sent and closed with 1000.
+TEST(NotificationsEmulateCommandTest, ServesAndExitsZeroAfterTheStream) {
+    testing::TempDir dir;
+    testing::ChildProcess child(
+        {GSTREAM_BINARY, "emulate", "--protocol", "notifications", "--conversations", "3", "--seed",
+         "4", "--manifest", dir.file("m.json"), "--fault", "duplicate:2"},
+        {}, dir.file("stderr"));
+    const auto line = child.wait_for_line("listening ", 10s);
+    ASSERT_TRUE(line) << testing::read_file(dir.file("stderr"));
+    const std::string origin = "http://" + line->substr(10);
+    const auto t = test::http_post(origin, "/oauth/token",
+                                   {{"Authorization", test::basic_auth("id", "secret")},
+                                    {"Content-Type", "application/x-www-form-urlencoded"}},
+                                   "grant_type=client_credentials");
+    ASSERT_EQ(t.status, 200);
+    const std::string bearer =
+        "Bearer " + std::string(json::parse(t.body).at("access_token").as_string());
+    const auto c = test::http_post(origin, kChannels, {{"Authorization", bearer}}, "");
+    ASSERT_EQ(c.status, 200);
+    const std::string id(json::parse(c.body).at("id").as_string());
+    const auto sub =
+        test::http_request("PUT", origin, std::string(kChannels) + "/" + id + "/subscriptions",
+                           {{"Authorization", bearer}, {"Content-Type", "application/json"}},
+                           R"([{"id":")" + queue_topic(kQueueA) + R"("}])");
+    ASSERT_EQ(sub.status, 200) << sub.body;
+    TestWs ws;
+    ASSERT_EQ(ws.connect(origin, "/channels/" + id), 101);
+    const auto messages = ws.read_all(10s);
+    EXPECT_EQ(ws.close_code(), 1000);
+    EXPECT_EQ(child.wait(10s), 0);
+    const json::value m = json::parse(testing::read_file(dir.file("m.json")));
+    EXPECT_EQ(m.at("messages").to_number<std::uint64_t>(), messages.size());
+    EXPECT_EQ(m.at("faults").at("duplicated").to_number<std::uint64_t>(), 1U);
+    EXPECT_EQ(m.at("sent").at("data_messages").to_number<std::uint64_t>(), messages.size());
+    // The redelivered copy: same body, a new CorrelationId.
+    const auto a = json::parse(messages.at(2)).as_object();
+    const auto b = json::parse(messages.at(3)).as_object();
+    EXPECT_EQ(json::serialize(a.at("eventBody")), json::serialize(b.at("eventBody")));
+    EXPECT_NE(a.at("metadata").at("CorrelationId"), b.at("metadata").at("CorrelationId"));
 }
 
 }  // namespace
