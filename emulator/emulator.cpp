@@ -761,7 +761,12 @@ asio::awaitable<void> channel_write_loop(Impl& impl, std::shared_ptr<ChannelSess
     if (impl.stream_socket == st.id) {
         impl.stream_socket = 0;
     }
-    impl.notifications.set_connected(st.channel_id, false, Clock::now());
+    const bool still_connected =
+        std::any_of(impl.sockets.begin(), impl.sockets.end(),
+                    [&](const auto& entry) { return entry.second->channel_id == st.channel_id; });
+    if (!still_connected) {
+        impl.notifications.set_connected(st.channel_id, false, Clock::now());
+    }
 }
 
 template <class Stream>
@@ -815,8 +820,8 @@ std::optional<ApiResponse> check_channel_handshake(Impl& impl, std::string_view 
         return error_body(401, "not.authorized", "The channel is unknown or has expired.");
     }
     for (const auto& [id, s] : impl.sockets) {
-        if (s->channel_id == channel_id) {
-            // One connection per channel (API-NOTES.md §3.5).
+        if (s->channel_id == channel_id && !s->close_requested) {
+            // One connection per channel (API-NOTES.md §3.5); one being closed does not count.
             return error_body(409, "conflict", "The channel already has a connection.");
         }
     }

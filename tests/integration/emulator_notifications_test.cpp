@@ -399,6 +399,32 @@ TEST_F(NotificationsEmulatorTest, TokenRevocationSendsTheSystemMessageAndInvalid
     EXPECT_EQ(head(id, new_token()), 404);
 }
 
+TEST_F(NotificationsEmulatorTest, NoLongerSubscribedClearsTopicsAndClose1001IsMaintenance) {
+    EmulatorOptions o;
+    o.heartbeat_ms = 60000;
+    start(o);
+    auto [id, path] = channel();
+    subscribe(id, {"v2.detail.events.conversation.c-c-c-c.acd.end"});  // no stream topic
+    TestWs ws;
+    ASSERT_EQ(ws.connect(origin_, path), 101);
+    ASSERT_EQ(control(R"({"fault":"no_longer_subscribed"})").status, 200);
+    const auto m = ws.read(3s);
+    ASSERT_TRUE(m);
+    const auto v = json::parse(*m).as_object();
+    EXPECT_EQ(v.at("topicName").as_string(), "v2.system.no_longer_subscribed." + id);
+    EXPECT_EQ(v.at("eventBody").at("reason").as_string(), "another_channel_subscribed");
+    EXPECT_EQ(call("GET", std::string(kChannels) + "/" + id + "/subscriptions").body,
+              R"({"entities":[]})");
+    ASSERT_EQ(control(R"({"fault":"close1001","count":1})").status, 200);
+    EXPECT_TRUE(ws.read_all(3s).empty());
+    EXPECT_EQ(ws.close_code(), 1001);
+    EXPECT_EQ(head(id), 200);  // the channel lives on: reconnect to it
+    TestWs again;
+    EXPECT_EQ(again.connect(origin_, path), 101);
+    TestWs third;
+    EXPECT_EQ(third.connect(origin_, path), 409);
+}
+
 TEST_F(NotificationsEmulatorTest, ExpiredChannelClosesAndHeadAnswers404) {
     EmulatorOptions o;
     o.channel_ttl_ms = 400;
