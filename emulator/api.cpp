@@ -248,7 +248,7 @@ ApiResponse Api::token(const ApiRequest& request, Clock::time_point now) {
         return oauth_error("unsupported_grant_type", "grant type is not supported");
     }
     std::string access = random_token();
-    tokens_[access] = now + std::chrono::seconds(options_.token_ttl_s);
+    tokens_[access] = TokenInfo{now + std::chrono::seconds(options_.token_ttl_s), id};
     counters_.tokens_issued++;
     ApiResponse r;
     r.body = json::serialize(json::object{{"access_token", access},
@@ -265,10 +265,26 @@ std::string_view Api::token_problem(std::string_view token, Clock::time_point no
     if (it == tokens_.end()) {
         return "authentication.required";
     }
-    if (now >= it->second) {
+    if (now >= it->second.expiry) {
         return "credentials.expired";
     }
     return {};
+}
+
+std::string Api::token_client(std::string_view token) const {
+    const auto it = tokens_.find(std::string(token));
+    return it == tokens_.end() ? std::string() : it->second.client_id;
+}
+
+std::string_view bearer_token(std::string_view authorization) {
+    if (!iequals_prefix(authorization, "Bearer ")) {
+        return {};
+    }
+    authorization.remove_prefix(7);
+    while (!authorization.empty() && authorization.front() == ' ') {
+        authorization.remove_prefix(1);
+    }
+    return authorization;
 }
 
 ApiResponse Api::subscribe(const ApiRequest& request, Clock::time_point now) {

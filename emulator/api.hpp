@@ -28,6 +28,14 @@ struct Counters {
     std::atomic<std::uint64_t> messages_sent{0};
     std::atomic<std::uint64_t> connections{0};
     std::atomic<std::uint64_t> drops{0};
+    std::atomic<std::uint64_t> channels_created{0};
+    std::atomic<std::uint64_t> channels_evicted{0};
+    std::atomic<std::uint64_t> channels_expired{0};
+    std::atomic<std::uint64_t> heartbeats{0};
+    std::atomic<std::uint64_t> pongs{0};
+    std::atomic<std::uint64_t> system_messages{0};
+    std::atomic<std::uint64_t> data_messages{0};
+    std::atomic<std::uint64_t> faults_injected{0};
 };
 
 struct ApiRequest {
@@ -71,22 +79,35 @@ public:
     /// send instead (404 for another path, 401 for a bad/expired token or an injected 401).
     std::optional<ApiResponse> check_handshake(std::string_view target, Clock::time_point now);
 
+    /// "" when the token is valid, else the ErrorBody code (authentication.required,
+    /// credentials.expired).
+    std::string_view token_problem(std::string_view token, Clock::time_point now) const;
+    /// The OAuth client id a valid token was issued to ("" when credentials are not checked and
+    /// the request had no Basic header).
+    std::string token_client(std::string_view token) const;
+    /// Every issued token becomes invalid (token revocation).
+    void revoke_tokens() { tokens_.clear(); }
+
     /// The latest subscription created (201), if any.
     const std::optional<Subscription>& latest_subscription() const { return latest_; }
 
 private:
     ApiResponse token(const ApiRequest& request, Clock::time_point now);
     ApiResponse subscribe(const ApiRequest& request, Clock::time_point now);
-    /// "" when the token is valid, else the ErrorBody code.
-    std::string_view token_problem(std::string_view token, Clock::time_point now) const;
-
     const EmulatorOptions& options_;
     Counters& counters_;
-    std::unordered_map<std::string, Clock::time_point> tokens_;  // token -> expiry
+    struct TokenInfo {
+        Clock::time_point expiry;
+        std::string client_id;
+    };
+    std::unordered_map<std::string, TokenInfo> tokens_;
     std::optional<Subscription> latest_;
     int subscribe_posts_ = 0;
     int handshakes_seen_ = 0;
 };
+
+/// The token of an "Authorization: Bearer <token>" header, else empty.
+std::string_view bearer_token(std::string_view authorization);
 
 /// A Genesys ErrorBody (API-NOTES.md §3.7): {"message","code","status","contextId"}.
 ApiResponse error_body(int status, std::string_view code, std::string_view message);

@@ -70,6 +70,20 @@ int run_emulate(const CommandOptions& c) {
                      static_cast<unsigned long long>(s.messages_sent),
                      static_cast<unsigned long long>(s.connections),
                      static_cast<unsigned long long>(s.drops));
+        if (o.protocol == "notifications") {
+            std::fprintf(stderr,
+                         "emulator notifications channels_created=%llu channels_evicted=%llu "
+                         "channels_expired=%llu data_messages=%llu heartbeats=%llu pongs=%llu "
+                         "system_messages=%llu faults_injected=%llu\n",
+                         static_cast<unsigned long long>(s.channels_created),
+                         static_cast<unsigned long long>(s.channels_evicted),
+                         static_cast<unsigned long long>(s.channels_expired),
+                         static_cast<unsigned long long>(s.data_messages),
+                         static_cast<unsigned long long>(s.heartbeats),
+                         static_cast<unsigned long long>(s.pongs),
+                         static_cast<unsigned long long>(s.system_messages),
+                         static_cast<unsigned long long>(s.faults_injected));
+        }
     } catch (const std::runtime_error& e) {
         std::fprintf(stderr, "genesys-stream emulate: %s\n", e.what());
         rc = 2;
@@ -83,11 +97,12 @@ int run_emulate(const CommandOptions& c) {
 void register_emulate_command(CLI::App& app) {
     auto c = std::make_shared<CommandOptions>();
     CLI::App* cmd = app.add_subcommand(
-        "emulate", "Run the Genesys Cloud emulator (batch-envelope protocol, docs/emulator.md)");
+        "emulate",
+        "Run the Genesys Cloud emulator (envelope or notifications protocol, docs/emulator.md)");
     EmulatorOptions& o = c->o;
     cmd->add_option("--listen", o.listen, "HOST:PORT to listen on (port 0 = any free port)")
         ->capture_default_str();
-    cmd->add_option("--protocol", o.protocol, "Protocol to serve (only 'envelope')")
+    cmd->add_option("--protocol", o.protocol, "Protocol to serve: envelope or notifications")
         ->capture_default_str();
     cmd->add_option("--replay", c->replay, "Send each non-empty line of this file as a message");
     cmd->add_option("--rate", o.rate, "Messages per second (0 = as fast as the client reads)")
@@ -132,6 +147,32 @@ void register_emulate_command(CLI::App& app) {
     cmd->add_option("--retry-after", o.retry_after_s, "Retry-After seconds of those 429s")
         ->capture_default_str();
     cmd->add_option("--manifest", c->manifest, "Write the expected counts (JSON) to this file");
+    // Notifications protocol.
+    cmd->add_option("--heartbeat-ms", o.heartbeat_ms, "channel.metadata heartbeat period, ms")
+        ->capture_default_str();
+    cmd->add_option("--channel-ttl-ms", o.channel_ttl_ms, "Channel lifetime (expires), ms")
+        ->capture_default_str();
+    cmd->add_option("--socket-closing-delay-ms", o.socket_closing_delay_ms,
+                    "Delay between v2.system.socket_closing and the close 1001, ms")
+        ->capture_default_str();
+    cmd->add_option("--conversations", o.conversations, "Conversations to generate")
+        ->capture_default_str();
+    cmd->add_option("--concurrency", o.conversation_concurrency,
+                    "Conversations in progress at once")
+        ->capture_default_str();
+    cmd->add_option("--max-channels", o.max_channels, "Channels per OAuth client")
+        ->capture_default_str();
+    cmd->add_option("--max-topics", o.max_topics, "Topics per channel")->capture_default_str();
+    cmd->add_option("--channel-create-429", o.channel_create_429_count,
+                    "The first N channel creates answer 429")
+        ->capture_default_str();
+    cmd->add_option("--forbid-topic", o.forbidden_topic_prefixes,
+                    "Topic prefix the client lacks permission for (repeatable)");
+    cmd->add_option("--missing-permission", o.missing_permission,
+                    "Permission named in 403s and Rejected topics")
+        ->capture_default_str();
+    cmd->add_option("--fault", o.faults,
+                    "Planned fault KIND:AFTER[:COUNT] after AFTER data messages (repeatable)");
     cmd->add_option("--send-buffer", o.send_buffer_bytes, "SO_SNDBUF of stream sockets, bytes")
         ->capture_default_str();
     cmd->callback([c] {

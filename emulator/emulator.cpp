@@ -1,18 +1,24 @@
 // The emulator's network side: one io_context thread, C++20 coroutines, Beast HTTP and
-// WebSocket over plain TCP or TLS. The REST logic lives in api.cpp, the traffic in generator.cpp.
+// WebSocket over plain TCP or TLS. The REST logic lives in api.cpp and notifications_api.cpp, the
+// traffic in generator.cpp (envelope) and conversation_generator.cpp (notifications).
 // Idiom after the Boost 1.81 example advanced/server-flex-awaitable.
 
 #include "emulator/emulator.hpp"
 
+#include <algorithm>
 #include <condition_variable>
+#include <deque>
+#include <map>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <unordered_set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,10 +28,13 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "emulator/api.hpp"
+#include "emulator/conversation_generator.hpp"
 #include "emulator/generator.hpp"
+#include "emulator/notifications_api.hpp"
 
 namespace gstream::emulator {
 namespace {
@@ -80,6 +89,19 @@ struct Emulator::Impl {
     std::uint64_t session_ids = 0;
     std::string fallback_subscription_id = random_uuid();
 
+    // Notifications protocol: touched on the server thread only.
+    NotificationsApi notifications{options, counters, api};
+    struct ChannelSocket;  // one accepted WebSocket on a channel
+    std::map<std::uint64_t, std::shared_ptr<ChannelSocket>> sockets;
+    std::uint64_t stream_socket = 0;  // the socket the topic events go to (0 = none yet)
+    std::vector<PlannedFault> plan;
+    std::unique_ptr<ConversationGenerator> conversations;
+    std::unique_ptr<FaultedStream> faulted;
+    std::optional<std::string> pending;  // the data message at `next`, rendered
+    bool stalled = false;
+    std::vector<std::pair<NotificationFault, int>> early_faults;  // before the stream exists
+    std::string manifest_text;  // the expected part, written at stream start
+
     mutable std::mutex mu;
     mutable std::condition_variable cv;
     bool finished = false;
@@ -94,6 +116,19 @@ struct Emulator::Impl {
     std::thread thread;
 
     explicit Impl(EmulatorOptions o) : options(std::move(o)), api(options, counters) {}
+    // The sockets' timers must go before the io_context (the coroutine frames that still hold
+    // them are destroyed with it).
+    ~Impl() { sockets.clear(); }
+
+    bool notifications_protocol() const { return options.protocol == "notifications"; }
+    void apply_fault(NotificationFault fault, int count);
+    void channel_gone(const std::string& channel_id, ChannelGone why);
+    void wake_all();
+    bool serves_stream(const Channel& channel) const;
+    void begin_notification_stream(const Channel& channel);
+    std::optional<std::string> notification_current();
+    int handshakes_seen = 0;
+    void write_manifest(bool final_counts);
 
     void begin_stream() {
         if (stream_started) {
@@ -150,6 +185,287 @@ struct Emulator::Impl {
         cv.notify_all();
     }
 };
+
+// ---- Notifications protocol: per-socket state and the Impl methods that act on it ----
+
+enum class ControlKind : std::uint8_t { kPong, kSystem };
+
+struct Emulator::Impl::ChannelSocket {
+    explicit ChannelSocket(asio::any_io_executor executor) : wake(std::move(executor)) {}
+    std::uint64_t id = 0;
+    std::string channel_id;
+    asio::steady_timer wake;  // the writer waits on it; cancel() wakes it
+    std::deque<std::pair<ControlKind, std::string>> control;  // sent before data
+    bool close_requested = false;
+    std::uint16_t close_code = 1001;
+    std::string close_reason;
+    std::optional<std::chrono::steady_clock::time_point> closing_at;  // after socket_closing
+    bool reader_done = false;
+};
+
+namespace {
+
+constexpr std::string_view kHeartbeat =
+    R"({"topicName":"channel.metadata","eventBody":{"message":"WebSocket Heartbeat"}})";
+// Key order as the captured pong (fixtures/genesys-real/ws-pong.json).
+constexpr std::string_view kPong = R"({"eventBody":{"message":"pong"},"topicName":"channel.metadata"})";
+
+// A v2.system.* message (API-NOTES.md §3.4 item 4, SystemMessageSystemMessage fields).
+std::string system_message(std::string_view topic, std::string_view channel_id,
+                           std::string_view type, std::string_view reason,
+                           std::string_view message) {
+    boost::json::object body{{"channelId", channel_id}};
+    if (!type.empty()) body["systemTopicType"] = type;
+    if (!reason.empty()) body["reason"] = reason;
+    body["message"] = message;
+    NotificationMessage m;
+    m.topic_name = std::string(topic);
+    m.event_body = boost::json::serialize(body);
+    m.correlation_id = random_uuid();
+    return render_notification(m);
+}
+
+}  // namespace
+
+void Emulator::Impl::wake_all() {
+    for (auto& [id, s] : sockets) {
+        s->wake.cancel();
+    }
+}
+
+void Emulator::Impl::channel_gone(const std::string& channel_id, ChannelGone why) {
+    for (auto& [id, s] : sockets) {
+        if (s->channel_id == channel_id && !s->close_requested) {
+            s->close_requested = true;
+            s->close_code = 1001;
+            s->close_reason = why == ChannelGone::kEvicted   ? "channel removed"
+                              : why == ChannelGone::kExpired ? "channel expired"
+                                                             : "token revoked";
+            s->wake.cancel();
+        }
+    }
+}
+
+void Emulator::Impl::apply_fault(NotificationFault fault, int count) {
+    counters.faults_injected++;
+    const auto now = std::chrono::steady_clock::now();
+    switch (fault) {
+    case NotificationFault::kStall: stalled = true; break;
+    case NotificationFault::kResume: stalled = false; break;
+    case NotificationFault::kClose1001:
+        for (auto& [id, s] : sockets) {
+            s->close_requested = true;
+            s->close_code = 1001;
+            s->close_reason = "maintenance";
+        }
+        break;
+    case NotificationFault::kSocketClosing:
+        for (auto& [id, s] : sockets) {
+            s->control.emplace_back(
+                ControlKind::kSystem,
+                system_message("v2.system.socket_closing", s->channel_id, "", "",
+                               "The socket will be closed for maintenance; reconnect."));
+            s->closing_at = now + std::chrono::milliseconds(options.socket_closing_delay_ms);
+        }
+        break;
+    case NotificationFault::kTokenRevoked:
+        for (auto& [id, s] : sockets) {
+            s->control.emplace_back(
+                ControlKind::kSystem,
+                system_message(fmt::format("v2.system.token_revoked.{}", s->channel_id),
+                               s->channel_id, "token_revoked", "user_tokens_revoked",
+                               "The token that created this channel was revoked."));
+        }
+        notifications.revoke_tokens();  // channel_gone() closes every socket after its queue
+        break;
+    case NotificationFault::kNoLongerSubscribed:
+        for (auto& [id, s] : sockets) {
+            s->control.emplace_back(
+                ControlKind::kSystem,
+                system_message(fmt::format("v2.system.no_longer_subscribed.{}", s->channel_id),
+                               s->channel_id, "no_longer_subscribed",
+                               "another_channel_subscribed",
+                               "The topics of this channel were subscribed by another channel."));
+            notifications.clear_topics(s->channel_id);
+        }
+        break;
+    default:
+        if (faulted) {
+            faulted->inject(fault, count);
+        } else {
+            early_faults.emplace_back(fault, count);
+        }
+        break;
+    }
+    wake_all();
+}
+
+bool Emulator::Impl::serves_stream(const Channel& channel) const {
+    if (options.replay_file) {
+        return true;
+    }
+    return std::any_of(channel.topics.begin(), channel.topics.end(),
+                       [](const std::string& t) { return !snapshot_queue_of(t).empty(); });
+}
+
+void Emulator::Impl::begin_notification_stream(const Channel& channel) {
+    if (stream_started) {
+        return;
+    }
+    stream_started = true;
+    if (options.replay_file) {
+        return;
+    }
+    ConversationScriptOptions so;
+    so.seed = options.seed;
+    so.conversations = options.conversations;
+    so.concurrency = options.conversation_concurrency;
+    for (const auto& t : channel.topics) {
+        const std::string_view q = snapshot_queue_of(t);
+        if (!q.empty()) {
+            so.queue_ids.emplace_back(q);
+        }
+    }
+    std::sort(so.queue_ids.begin(), so.queue_ids.end());
+    so.queue_ids.erase(std::unique(so.queue_ids.begin(), so.queue_ids.end()), so.queue_ids.end());
+    conversations = std::make_unique<ConversationGenerator>(so);
+    faulted = std::make_unique<FaultedStream>(
+        [this]() -> std::optional<NotificationMessage> {
+            // Send-time subscription filter: only topics the stream's channel has now.
+            for (;;) {
+                std::optional<NotificationMessage> m = conversations->next();
+                if (!m) {
+                    return m;
+                }
+                const auto it = sockets.find(stream_socket);
+                const Channel* ch =
+                    it == sockets.end()
+                        ? nullptr
+                        : notifications.find(it->second->channel_id,
+                                             std::chrono::steady_clock::now());
+                if (!ch || ch->topic_set.count(m->topic_name) > 0) {
+                    return m;
+                }
+            }
+        },
+        plan, options.seed);
+    for (const auto& [f, n] : early_faults) {
+        faulted->inject(f, n);
+    }
+    early_faults.clear();
+    if (!options.manifest_file) {
+        return;
+    }
+    // Dry run of the same script, filter and planned faults.
+    ConversationGenerator dry(so);
+    const std::unordered_set<std::string> topics = channel.topic_set;
+    FaultedStream dry_faults(
+        [&]() -> std::optional<NotificationMessage> {
+            for (;;) {
+                std::optional<NotificationMessage> m = dry.next();
+                if (!m || topics.count(m->topic_name) > 0) {
+                    return m;
+                }
+            }
+        },
+        plan, options.seed);
+    std::uint64_t messages = 0, snapshots = 0, details = 0, actions = 0;
+    std::map<std::string, std::uint64_t> by_kind;
+    for (;;) {
+        auto m = dry_faults.next();
+        actions += dry_faults.take_actions().size();
+        if (!m) {
+            break;
+        }
+        ++messages;
+        (m->kind == NotificationMessage::Kind::kSnapshot ? snapshots : details)++;
+        by_kind[topic_kind(m->topic_name)]++;
+    }
+    namespace json = boost::json;
+    json::object kinds;
+    for (const auto& [k, n] : by_kind) {
+        kinds[k] = n;
+    }
+    json::object transitions;
+    const ExpectedTransitions& expected = dry.transitions();
+    for (std::size_t i = 0; i < kLifecycleStates.size(); ++i) {
+        json::array keys;
+        for (const auto& k : expected.keys[i]) {
+            keys.emplace_back(k);
+        }
+        transitions[kLifecycleStates[i]] =
+            json::object{{"count", expected.keys[i].size()}, {"keys", std::move(keys)}};
+    }
+    transitions["total"] = expected.total();
+    json::array planned;
+    for (const auto& f : options.faults) {
+        planned.emplace_back(f);
+    }
+    json::array queues(so.queue_ids.begin(), so.queue_ids.end());
+    const auto ids = conversation_ids(options.seed, so.queue_ids.empty() ? 0 : so.conversations);
+    json::object manifest{
+        {"protocol", "notifications"},
+        {"seed", options.seed},
+        {"conversations", so.queue_ids.empty() ? 0U : so.conversations},
+        {"queues", std::move(queues)},
+        {"conversation_ids", json::array(ids.begin(), ids.end())},
+        {"messages", messages},
+        {"snapshots", snapshots},
+        {"detail_events", details},
+        {"by_topic_kind", std::move(kinds)},
+        {"faults",
+         json::object{{"planned", std::move(planned)},
+                      {"dropped", dry_faults.dropped()},
+                      {"duplicated", dry_faults.duplicated()},
+                      {"duplicated_exact", dry_faults.duplicated_exact()},
+                      {"reordered", dry_faults.reordered()},
+                      {"session_actions", actions}}},
+        {"transitions", std::move(transitions)}};
+    manifest_text = json::serialize(manifest);
+    write_manifest(false);
+}
+
+void Emulator::Impl::write_manifest(bool final_counts) {
+    if (!options.manifest_file || manifest_text.empty()) {
+        return;
+    }
+    std::string text = manifest_text;
+    if (final_counts) {
+        // What was actually written, heartbeats included (time-dependent, so only at the end).
+        text.pop_back();
+        text += fmt::format(
+            R"(,"sent":{{"data_messages":{},"heartbeats":{},"pongs":{},"system_messages":{},)"
+            R"("faults_injected":{}}}}})",
+            counters.data_messages.load(), counters.heartbeats.load(), counters.pongs.load(),
+            counters.system_messages.load(), counters.faults_injected.load());
+    }
+    std::ofstream out(*options.manifest_file, std::ios::trunc);
+    out << text << '\n';
+    if (!out) {
+        std::fprintf(stderr, "emulator: cannot write manifest file=%s\n",
+                     options.manifest_file->c_str());
+    }
+}
+
+std::optional<std::string> Emulator::Impl::notification_current() {
+    if (pending) {
+        return pending;
+    }
+    if (options.replay_file) {
+        if (next < replay_lines.size()) {
+            pending = replay_lines[next];
+        }
+        return pending;
+    }
+    std::optional<NotificationMessage> m = faulted->next();
+    for (NotificationFault f : faulted->take_actions()) {
+        apply_fault(f, 1);
+    }
+    if (m) {
+        pending = render_notification(*m);
+    }
+    return pending;
+}
 
 namespace {
 
@@ -282,6 +598,263 @@ asio::awaitable<void> serve_websocket(Impl& impl, Stream stream,
     co_await ws_write_loop(impl, s, me);
 }
 
+// ---- Notifications protocol: the WebSocket at connectUri ----
+
+template <class Stream>
+struct ChannelSession {
+    ChannelSession(Stream stream, std::shared_ptr<Impl::ChannelSocket> st)
+        : ws(std::move(stream)), state(std::move(st)) {}
+    websocket::stream<Stream> ws;
+    std::shared_ptr<Impl::ChannelSocket> state;
+};
+
+// Answers {"message":"ping"} with the pong message (unless stalled); ends on close or error.
+template <class Stream>
+asio::awaitable<void> channel_read_loop(Impl& impl, std::shared_ptr<ChannelSession<Stream>> s) {
+    beast::flat_buffer buffer;
+    for (;;) {
+        auto [ec, n] = co_await s->ws.async_read(buffer, kUse);
+        if (ec) {
+            break;
+        }
+        if (s->ws.got_text() && !impl.stalled) {
+            boost::system::error_code jec;
+            const auto v = boost::json::parse(beast::buffers_to_string(buffer.data()), jec);
+            const auto* obj = jec ? nullptr : v.if_object();
+            const auto* message = obj ? obj->if_contains("message") : nullptr;
+            if (message && message->is_string() && message->as_string() == "ping") {
+                s->state->control.emplace_back(ControlKind::kPong, std::string(kPong));
+                s->state->wake.cancel();
+            }
+        }
+        buffer.consume(n);
+    }
+    s->state->reader_done = true;
+    s->state->wake.cancel();
+}
+
+template <class Stream>
+asio::awaitable<void> channel_close(std::shared_ptr<ChannelSession<Stream>> s, std::uint16_t code,
+                                    std::string reason) {
+    auto& st = *s->state;
+    websocket::close_reason why(static_cast<websocket::close_code>(code));
+    why.reason = reason;
+    auto [ec] = co_await s->ws.async_close(why, kUse);
+    (void)ec;
+    const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
+    while (!st.reader_done && std::chrono::steady_clock::now() < deadline) {
+        st.wake.expires_at(deadline);
+        auto [wec] = co_await st.wake.async_wait(kUse);
+        (void)wec;
+    }
+}
+
+template <class Stream>
+asio::awaitable<void> channel_write_loop(Impl& impl, std::shared_ptr<ChannelSession<Stream>> s) {
+    using Clock = std::chrono::steady_clock;
+    auto& ws = s->ws;
+    auto& st = *s->state;
+    const auto& o = impl.options;
+    const auto heartbeat = std::chrono::milliseconds(o.heartbeat_ms);
+    auto next_heartbeat = Clock::now() + heartbeat;
+    const auto t0 = Clock::now();
+    std::uint64_t sent = 0;
+    ws.text(true);
+    for (;;) {
+        if (st.reader_done) {
+            break;
+        }
+        const auto now = Clock::now();
+        Channel* channel = impl.notifications.find(st.channel_id, now);  // expiry closes
+        if (!channel && !st.close_requested) {
+            st.close_requested = true;
+            st.close_code = 1001;
+            st.close_reason = "channel expired";
+        }
+        if (st.closing_at && now >= *st.closing_at && !st.close_requested) {
+            st.close_requested = true;
+            st.close_code = 1001;
+            st.close_reason = "socket closing";
+        }
+        if (!impl.stalled && !st.control.empty()) {
+            const auto [kind, text] = st.control.front();
+            st.control.pop_front();
+            auto [ec, n] = co_await ws.async_write(asio::buffer(text), kUse);
+            if (ec) {
+                break;
+            }
+            (kind == ControlKind::kPong ? impl.counters.pongs : impl.counters.system_messages)++;
+            impl.counters.messages_sent++;
+            continue;
+        }
+        if (st.close_requested) {
+            co_await channel_close(s, st.close_code, st.close_reason);
+            break;
+        }
+        auto deadline = Clock::time_point::max();
+        if (st.closing_at) {
+            deadline = *st.closing_at;
+        }
+        if (impl.stalled) {
+            // Silent stall: the TCP connection stays open, nothing is written.
+            st.wake.expires_at(deadline);
+            auto [wec] = co_await st.wake.async_wait(kUse);
+            (void)wec;
+            continue;
+        }
+        if (now >= next_heartbeat) {
+            auto [ec, n] = co_await ws.async_write(asio::buffer(kHeartbeat), kUse);
+            if (ec) {
+                break;
+            }
+            impl.counters.heartbeats++;
+            impl.counters.messages_sent++;
+            next_heartbeat = Clock::now() + heartbeat;
+            continue;
+        }
+        deadline = std::min({deadline, next_heartbeat, channel->expires});
+        if (impl.stream_socket == 0 && impl.serves_stream(*channel)) {
+            impl.stream_socket = st.id;
+            impl.begin_notification_stream(*channel);
+        }
+        if (impl.stream_socket == st.id) {
+            bool due = true;
+            if (o.rate > 0) {
+                const auto at = t0 + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(
+                                             static_cast<double>(sent) / o.rate));
+                if (now < at) {
+                    deadline = std::min(deadline, at);
+                    due = false;
+                }
+            }
+            if (due) {
+                std::optional<std::string> message = impl.notification_current();
+                if (impl.stalled || st.close_requested || !st.control.empty()) {
+                    continue;  // a planned fault became due: it goes first
+                }
+                if (!message) {
+                    co_await channel_close(s, 1000, "");
+                    impl.write_manifest(true);
+                    impl.mark_finished();
+                    break;
+                }
+                auto [ec, n] = co_await ws.async_write(asio::buffer(*message), kUse);
+                if (ec) {
+                    break;  // the message stays pending for the next socket
+                }
+                impl.counters.messages_sent++;
+                impl.counters.data_messages++;
+                ++sent;
+                if (impl.stream_socket == st.id) {
+                    impl.pending.reset();
+                    ++impl.next;
+                }
+                continue;
+            }
+        }
+        st.wake.expires_at(deadline);
+        auto [wec] = co_await st.wake.async_wait(kUse);
+        (void)wec;
+    }
+    impl.sockets.erase(st.id);
+    if (impl.stream_socket == st.id) {
+        impl.stream_socket = 0;
+    }
+    const bool still_connected =
+        std::any_of(impl.sockets.begin(), impl.sockets.end(),
+                    [&](const auto& entry) { return entry.second->channel_id == st.channel_id; });
+    if (!still_connected) {
+        impl.notifications.set_connected(st.channel_id, false, Clock::now());
+    }
+}
+
+template <class Stream>
+asio::awaitable<void> serve_channel_socket(Impl& impl, Stream stream,
+                                           http::request<http::string_body> request,
+                                           std::string channel_id) {
+    auto st = std::make_shared<Impl::ChannelSocket>(impl.ioc.get_executor());
+    st->id = ++impl.session_ids;
+    st->channel_id = std::move(channel_id);
+    auto s = std::make_shared<ChannelSession<Stream>>(std::move(stream), st);
+    auto& ws = s->ws;
+    beast::get_lowest_layer(ws).expires_never();
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = kWsHandshakeTimeout;
+    // No idle timeout: the heartbeat is application-level, and a stall must keep the socket open.
+    timeouts.idle_timeout = websocket::stream_base::none();
+    timeouts.keep_alive_pings = false;
+    ws.set_option(timeouts);
+    ws.set_option(websocket::stream_base::decorator([cid = random_uuid()](
+                                                        websocket::response_type& res) {
+        res.set("ININ-Correlation-Id", cid);
+    }));
+    // Registered before the 101 goes out, so that a fault applied as soon as the client sees the
+    // upgrade reaches this socket, and a concurrent second upgrade is refused.
+    impl.sockets[st->id] = st;
+    impl.notifications.set_connected(st->channel_id, true, std::chrono::steady_clock::now());
+    auto [ec] = co_await ws.async_accept(request, kUse);
+    if (ec) {
+        impl.sockets.erase(st->id);
+        impl.notifications.set_connected(st->channel_id, false, std::chrono::steady_clock::now());
+        co_return;
+    }
+    impl.counters.handshakes++;
+    asio::co_spawn(ws.get_executor(), channel_read_loop(impl, s), log_exception);
+    co_await channel_write_loop(impl, s);
+}
+
+// The upgrade check at connectUri: nullopt to accept (API-NOTES.md §3.4, §3.5).
+std::optional<ApiResponse> check_channel_handshake(Impl& impl, std::string_view target,
+                                                   std::string& channel_id) {
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (!path.starts_with(kChannelSocketPrefix)) {
+        return error_body(404, "not.found", "The requested resource was not found.");
+    }
+    channel_id = std::string(path.substr(kChannelSocketPrefix.size()));
+    if (impl.handshakes_seen++ < impl.options.handshake_401_count) {
+        return error_body(401, "credentials.expired", "The authentication token has expired.");
+    }
+    if (!impl.notifications.find(channel_id, std::chrono::steady_clock::now())) {
+        // A dead or unknown channel: the upgrade is refused with 401 (HAWK renews the channel).
+        return error_body(401, "not.authorized", "The channel is unknown or has expired.");
+    }
+    for (const auto& [id, s] : impl.sockets) {
+        if (s->channel_id == channel_id && !s->close_requested) {
+            // One connection per channel (API-NOTES.md §3.5); one being closed does not count.
+            return error_body(409, "conflict", "The channel already has a connection.");
+        }
+    }
+    return std::nullopt;
+}
+
+// POST /emulator/control/faults {"fault":"<name>","count":N}
+ApiResponse control_faults(Impl& impl, std::string_view body) {
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(body, ec);
+    const auto* obj = ec ? nullptr : v.if_object();
+    const auto* name = obj ? obj->if_contains("fault") : nullptr;
+    std::optional<NotificationFault> fault;
+    if (name && name->is_string()) {
+        fault = parse_fault(std::string_view(name->as_string()));
+    }
+    std::int64_t count = 1;
+    if (const auto* c = obj ? obj->if_contains("count") : nullptr) {
+        count = c->is_int64() ? c->as_int64() : 0;
+    }
+    if (!fault || count < 1 || count > 1'000'000) {
+        return error_body(400, "bad.request",
+                          "Body must be {\"fault\": stall|resume|close1001|socket_closing|"
+                          "duplicate|duplicate_exact|reorder|drop|token_revoked|"
+                          "no_longer_subscribed, \"count\": N >= 1}.");
+    }
+    impl.apply_fault(*fault, static_cast<int>(count));
+    ApiResponse r;
+    r.body = boost::json::serialize(
+        boost::json::object{{"fault", fault_name(*fault)}, {"count", count}});
+    return r;
+}
+
 http::response<http::string_body> make_response(const ApiResponse& r, unsigned version,
                                                 bool keep_alive) {
     http::response<http::string_body> res{static_cast<http::status>(r.status), version};
@@ -332,6 +905,20 @@ asio::awaitable<void> serve_http(Impl& impl, Stream stream) {
         }
         http::request<http::string_body> request = parser.release();
         const auto now = std::chrono::steady_clock::now();
+        if (websocket::is_upgrade(request) && impl.notifications_protocol()) {
+            std::string channel_id;
+            if (auto reject = check_channel_handshake(impl, sv(request.target()), channel_id)) {
+                impl.counters.handshakes_rejected++;
+                auto res = make_response(*reject, request.version(), false);
+                beast::get_lowest_layer(stream).expires_after(kHttpWriteTimeout);
+                auto [wec, wn] = co_await http::async_write(stream, res, kUse);
+                (void)wec;
+                break;
+            }
+            co_await serve_channel_socket(impl, std::move(stream), std::move(request),
+                                          std::move(channel_id));
+            co_return;
+        }
         if (websocket::is_upgrade(request)) {
             if (auto reject = impl.api.check_handshake(sv(request.target()), now)) {
                 auto res = make_response(*reject, request.version(), false);
@@ -345,8 +932,20 @@ asio::awaitable<void> serve_http(Impl& impl, Stream stream) {
         }
         ApiRequest api_request{sv(request.method_string()), sv(request.target()),
                                sv(request[http::field::authorization]), request.body()};
-        auto res = make_response(impl.api.handle(api_request, now), request.version(),
-                                 request.keep_alive());
+        ApiResponse answer;
+        const std::string_view path = api_request.target.substr(0, api_request.target.find('?'));
+        if (impl.notifications_protocol() && path == kControlFaultsPath &&
+            api_request.method == "POST") {
+            answer = control_faults(impl, api_request.body);
+        } else if (auto r = impl.notifications_protocol()
+                                ? impl.notifications.handle(api_request, now,
+                                                            std::chrono::system_clock::now())
+                                : std::nullopt) {
+            answer = std::move(*r);
+        } else {
+            answer = impl.api.handle(api_request, now);
+        }
+        auto res = make_response(answer, request.version(), request.keep_alive());
         beast::get_lowest_layer(stream).expires_after(kHttpWriteTimeout);
         auto [wec, wn] = co_await http::async_write(stream, res, kUse);
         if (wec) {
@@ -427,9 +1026,28 @@ void check_rate(double value, std::string_view flag) {
 
 Emulator::Emulator(EmulatorOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
     const EmulatorOptions& o = impl_->options;
-    if (o.protocol != "envelope") {
+    if (o.protocol != "envelope" && o.protocol != "notifications") {
         throw std::runtime_error(fmt::format(
-            "unsupported protocol '{}': only 'envelope' is served (--protocol)", o.protocol));
+            "unsupported protocol '{}': use envelope or notifications (--protocol)", o.protocol));
+    }
+    for (const auto& f : o.faults) {
+        auto planned = parse_planned_fault(f);
+        if (!planned) {
+            throw std::runtime_error(fmt::format(
+                "bad fault '{}': use KIND:AFTER[:COUNT], KIND one of stall, resume, close1001, "
+                "socket_closing, duplicate, duplicate_exact, reorder, drop, token_revoked, "
+                "no_longer_subscribed (--fault)",
+                f));
+        }
+        impl_->plan.push_back(*planned);
+    }
+    if (o.heartbeat_ms <= 0 || o.channel_ttl_ms <= 0 || o.socket_closing_delay_ms < 0) {
+        throw std::runtime_error(
+            "--heartbeat-ms and --channel-ttl-ms must be > 0, --socket-closing-delay-ms >= 0");
+    }
+    if (o.max_channels == 0 || o.max_topics == 0 || o.channel_create_429_count < 0) {
+        throw std::runtime_error(
+            "--max-channels and --max-topics must be >= 1, --channel-create-429 >= 0");
     }
     const auto colon = o.listen.rfind(':');
     if (colon == std::string::npos || colon == 0) {
@@ -546,6 +1164,15 @@ void Emulator::start() {
             fmt::format("cannot listen on {} (--listen): {}", impl.options.listen, ec.message()));
     }
     impl.port = impl.acceptor.local_endpoint().port();
+    {
+        const std::string origin_text = origin();
+        impl.notifications.set_socket_origin((impl.ssl ? "wss" : "ws") +
+                                             origin_text.substr(origin_text.find("://")));
+        impl.notifications.on_channel_gone(
+            [&impl](const std::string& id, ChannelGone why) { impl.channel_gone(id, why); });
+        impl.notifications.on_subscriptions_changed(
+            [&impl](const std::string&) { impl.wake_all(); });
+    }
     asio::co_spawn(impl.ioc, accept_loop(impl), log_exception);
     impl.thread = std::thread([&impl] { impl.ioc.run(); });
 }
@@ -590,7 +1217,20 @@ Stats Emulator::stats() const {
     s.messages_sent = c.messages_sent.load();
     s.connections = c.connections.load();
     s.drops = c.drops.load();
+    s.channels_created = c.channels_created.load();
+    s.channels_evicted = c.channels_evicted.load();
+    s.channels_expired = c.channels_expired.load();
+    s.heartbeats = c.heartbeats.load();
+    s.pongs = c.pongs.load();
+    s.system_messages = c.system_messages.load();
+    s.data_messages = c.data_messages.load();
+    s.faults_injected = c.faults_injected.load();
     return s;
+}
+
+void Emulator::inject(NotificationFault fault, int count) {
+    Impl& impl = *impl_;
+    asio::post(impl.ioc, [&impl, fault, count] { impl.apply_fault(fault, count); });
 }
 
 bool Emulator::finished() const {

@@ -26,7 +26,7 @@ int parse(std::vector<std::string> args) {
 }
 
 TEST(EmulateCommandTest, BadOptionValuesExitWithCode2) {
-    EXPECT_EQ(parse({"emulate", "--protocol", "notifications"}), 2);
+    EXPECT_EQ(parse({"emulate", "--protocol", "bogus"}), 2);
     EXPECT_EQ(parse({"emulate", "--replay", "/nonexistent/replay.jsonl"}), 2);
     EXPECT_EQ(parse({"emulate", "--drop-mode", "sometimes"}), 2);
     EXPECT_EQ(parse({"emulate", "--listen", "127.0.0.1:99999"}), 2);

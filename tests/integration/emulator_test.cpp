@@ -297,7 +297,7 @@ TEST(EmulatorTest, BadOptionsThrowClearErrors) {
         return std::string();
     };
     EmulatorOptions protocol;
-    protocol.protocol = "notifications";
+    protocol.protocol = "bogus";
     EXPECT_NE(message(protocol).find("--protocol"), std::string::npos);
     EmulatorOptions replay;
     replay.replay_file = "/nonexistent/replay.jsonl";
