@@ -341,6 +341,8 @@ public:
     bool run() {
         std::vector<Open>& stack = scratch_stack();
         stack.clear();
+        std::vector<Name>& names = scratch_names();
+        names.clear();
         std::uint32_t p = ws(0);
         for (;;) {
             // A value starts at p.
@@ -352,7 +354,8 @@ public:
                     JsonNode& n = doc_.nodes_.emplace_back();
                     n.type = object ? JsonType::kObject : JsonType::kArray;
                     n.begin = p;
-                    stack.push_back({index, 0, 0, 0, object, false, {0, 0, 0, 0}});
+                    stack.push_back({index, 0, 0, 0, object, false,
+                                     static_cast<std::uint32_t>(names.size()), {0, 0, 0, 0}});
                     p = ws(p + 1);
                     if (s_[p] == (object ? '}' : ']')) {
                         break;  // empty: closed below
@@ -425,9 +428,11 @@ public:
                 c.aux = done.count;
                 c.aux2 = done.height + 1;
                 c.flags = done.flags;
-                if (done.maybe_duplicate &&
-                    JsonTapeBuilder::has_duplicate_member(doc_, done.index, scratch_keys())) {
+                if (done.duplicate) {
                     c.flags |= kJsonFlagDuplicateKey;
+                }
+                if (done.object) {
+                    names.resize(done.first_name);
                 }
                 if (!stack.empty()) {
                     stack.back().height = std::max(stack.back().height, c.aux2);
@@ -445,17 +450,23 @@ private:
         std::uint32_t count;
         std::uint8_t flags;
         bool object;
-        bool maybe_duplicate;       // two names of this object share a filter bit
-        std::uint64_t names[4];     // a 256-bit filter over a cheap hash of each member name
+        bool duplicate;           // two members of this object share a name
+        std::uint32_t first_name;  // this object's names start here in names()
+        std::uint64_t filter[4];   // a 256-bit filter over the names' hashes
+    };
+    struct Name {
+        std::uint32_t hash;
+        std::uint32_t node;
     };
 
     static std::vector<Open>& scratch_stack() {
         thread_local std::vector<Open> stack;
         return stack;
     }
-    static std::vector<std::string_view>& scratch_keys() {
-        thread_local std::vector<std::string_view> keys;
-        return keys;
+    // The member names of every open object, innermost last.
+    static std::vector<Name>& scratch_names() {
+        thread_local std::vector<Name> names;
+        return names;
     }
 
     // The text is a std::string's: s_[n_] is '\0', which is none of the bytes looked for, so the
@@ -467,8 +478,8 @@ private:
         return p;
     }
 
-    // A member name of `object` at p, then ':' and the start of its value in p. Names that share
-    // a filter bit mark the object for the exact check when it closes.
+    // A member name of `object` at p, then ':' and the start of its value in p. A name whose
+    // filter bit is set already is compared with the object's earlier names of the same hash.
     bool key(std::uint32_t& p, Open& object) {
         if (s_[p] != '"') {
             return false;
@@ -480,11 +491,21 @@ private:
         }
         JsonNode& k = doc_.nodes_[index];
         k.next = index + 1;
-        const std::uint32_t h = JsonTapeBuilder::name_hash(doc_.string_of(k));
+        const std::string_view name = doc_.string_of(k);
+        const std::uint32_t h = JsonTapeBuilder::name_hash(name);
         const std::uint64_t bit = std::uint64_t{1} << (h & 63U);
-        std::uint64_t& word = object.names[(h >> 6) & 3U];
-        object.maybe_duplicate |= (word & bit) != 0;
+        std::uint64_t& word = object.filter[(h >> 6) & 3U];
+        std::vector<Name>& names = scratch_names();
+        if ((word & bit) != 0 && !object.duplicate) {
+            for (std::size_t i = object.first_name; i < names.size(); ++i) {
+                if (names[i].hash == h && doc_.string_of(doc_.nodes_[names[i].node]) == name) {
+                    object.duplicate = true;
+                    break;
+                }
+            }
+        }
         word |= bit;
+        names.push_back({h, index});
         p = ws(p);
         if (s_[p] != ':') {
             return false;
