@@ -69,6 +69,15 @@ public:
     /// Ends the session: a graceful close (1000) when open, else aborts the dial. Idempotent.
     void stop();
 
+    /// Sends one text message (e.g. the Notifications API health check {"message":"ping"},
+    /// API-NOTES.md §3.4) when the connection is open and no other text write is in flight;
+    /// returns false (nothing sent) otherwise. Write errors surface in the read loop.
+    bool send_text(std::string text);
+
+    /// Ends the session at once without a closing handshake (the peer is presumed dead): run()
+    /// returns `reason` with `detail`. No effect after the session ended or while stopping.
+    void drop(ConnectionError reason, std::string detail);
+
 private:
     struct Impl;
     std::shared_ptr<Impl> impl_;
