@@ -767,6 +767,12 @@ Config to_config(const Value& root) {
     const Value& tls = object_at(s, "tls");
     set(tls, "verify", c.source.tls.verify);
     set(tls, "ca_file", c.source.tls.ca_file);
+    const Value& notifications = object_at(s, "notifications");
+    set(notifications, "media", c.source.notifications.media);
+    set(notifications, "topics", c.source.notifications.topics);
+    set(notifications, "watchdog_ms", c.source.notifications.watchdog_ms);
+    set(notifications, "pong_timeout_ms", c.source.notifications.pong_timeout_ms);
+    set(notifications, "expiry_margin_ms", c.source.notifications.expiry_margin_ms);
     set(s, "queue_capacity", c.source.queue_capacity);
 
     const Value& p = object_at(root, "pipeline");
@@ -985,6 +991,16 @@ std::string to_log_string(const Config& c) {
     out << YAML::Key << "verify" << YAML::Value << c.source.tls.verify;
     out << YAML::Key << "ca_file" << YAML::Value;
     opt(c.source.tls.ca_file);
+    out << YAML::EndMap;
+    out << YAML::Key << "notifications" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "media" << YAML::Value;
+    list(c.source.notifications.media);
+    out << YAML::Key << "topics" << YAML::Value;
+    list(c.source.notifications.topics);
+    out << YAML::Key << "watchdog_ms" << YAML::Value << c.source.notifications.watchdog_ms;
+    out << YAML::Key << "pong_timeout_ms" << YAML::Value << c.source.notifications.pong_timeout_ms;
+    out << YAML::Key << "expiry_margin_ms" << YAML::Value
+        << c.source.notifications.expiry_margin_ms;
     out << YAML::EndMap;
     out << YAML::Key << "queue_capacity" << YAML::Value << c.source.queue_capacity;
     out << YAML::EndMap;

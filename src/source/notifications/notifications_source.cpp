@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <list>
 #include <stdexcept>
 
@@ -86,6 +87,7 @@ struct Connection {
     bool retiring = false;  // a successor is being prepared: no_longer_subscribed is expected
     bool retired = false;   // the successor is connected; this one's end is expected
     std::string rollover_reason;  // why retiring was set
+    int tasks = 0;                // watchdog/expiry coroutines still referring to it
     std::string tag() const { return genesys::redact_channel_id(channel.id); }
 };
 
@@ -175,7 +177,18 @@ private:
     }
 
     void lineage_ended() {
-        if (--lineages_ == 0) finish();
+        --lineages_;
+        maybe_finish();
+    }
+
+    // Finishes once no lineage runs and no watchdog/expiry coroutine refers to a connection
+    // (after on_finished the source may be destroyed).
+    void maybe_finish() {
+        if (lineages_ != 0) return;
+        for (const auto& conn : graveyard_) {
+            if (conn->tasks > 0) return;
+        }
+        finish();
     }
 
     void fatal(const std::string& message) {
@@ -246,17 +259,17 @@ private:
         }
     }
 
-    void request_rollover(Slot& slot, const std::shared_ptr<Connection>& conn,
-                          std::string_view reason) {
-        if (stopping_ || conn->retiring || conn->ended || slot.current != conn || slot.rolling) {
+    void request_rollover(Slot& slot, Connection* conn, std::string_view reason) {
+        if (stopping_ || conn->retiring || conn->ended || slot.current.get() != conn ||
+            slot.rolling) {
             return;
         }
         conn->retiring = true;
         if (rollovers_in_flight_ >= std::max<std::size_t>(1, spare_channels_)) {
-            pending_rollovers_.push_back({&slot, conn, std::string(reason)});
+            pending_rollovers_.push_back({&slot, slot.current, std::string(reason)});
             return;
         }
-        begin_rollover(slot, conn, reason);
+        begin_rollover(slot, slot.current, reason);
     }
 
     void begin_rollover(Slot& slot, const std::shared_ptr<Connection>& conn,
@@ -284,7 +297,7 @@ private:
         }
     }
 
-    void on_message(Slot& slot, const std::shared_ptr<Connection>& conn, std::string&& payload,
+    void on_message(Slot& slot, Connection* conn, std::string&& payload,
                     std::int64_t received_ns) {
         conn->last_rx = Clock::now();
         conn->ping_outstanding = false;
@@ -315,7 +328,14 @@ private:
 
     // Sends the JSON health check after watchdog_ms of silence; drops the socket when nothing
     // arrives within pong_timeout_ms after it (API-NOTES.md §3.4, §8 item 3).
-    asio::awaitable<void> watchdog(std::shared_ptr<Connection> conn) {
+    // The watchdog and expiry coroutines refer to their Connection by pointer and count
+    // themselves in conn->tasks; an ended Connection waits in graveyard_ until they are done.
+    asio::awaitable<void> watchdog(Connection* conn) {
+        co_await watch(conn);
+        --conn->tasks;
+        maybe_finish();
+    }
+    asio::awaitable<void> watch(Connection* conn) {
         const auto quiet = milliseconds(std::max<std::int64_t>(1, options_.notifications.watchdog_ms));
         const auto pong =
             milliseconds(std::max<std::int64_t>(1, options_.notifications.pong_timeout_ms));
@@ -344,7 +364,12 @@ private:
 
     // Rolls the channel over `expiry_margin_ms` before it expires, and before the token that
     // made it is renewed (a new token means a new channel, API-NOTES.md §1.5).
-    asio::awaitable<void> expiry(Slot& slot, std::shared_ptr<Connection> conn) {
+    asio::awaitable<void> expiry(Slot* slot, Connection* conn) {
+        co_await expire(*slot, conn);
+        --conn->tasks;
+        maybe_finish();
+    }
+    asio::awaitable<void> expire(Slot& slot, Connection* conn) {
         const auto now = Clock::now();
         std::optional<Clock::time_point> deadline;
         if (conn->channel.expires_ms) {
@@ -436,7 +461,7 @@ private:
         co_return co_await back_off(l.backoff, error.retry_after_ms);
     }
 
-    void on_connection_up(Lineage& l, const std::shared_ptr<Connection>& conn);
+    void on_connection_up(Lineage& l, Connection* conn);
     asio::awaitable<void> run_lineage(Slot& slot, std::shared_ptr<Connection> predecessor);
 
     struct PendingRollover {
@@ -454,6 +479,7 @@ private:
     std::unique_ptr<genesys::NotificationsApi> api_;
     std::vector<std::unique_ptr<Slot>> slots_;
     std::list<std::shared_ptr<Connection>> live_;
+    std::vector<std::shared_ptr<Connection>> graveyard_;  // ended, coroutines still pending
     std::list<asio::steady_timer*> waits_;
     std::deque<PendingRollover> pending_rollovers_;
     asio::steady_timer token_gate_{io_};  // armed while one lineage fetches a token
@@ -466,10 +492,12 @@ private:
     bool finished_ = false;
 };
 
-void NotificationsSource::on_connection_up(Lineage& l, const std::shared_ptr<Connection>& conn) {
+void NotificationsSource::on_connection_up(Lineage& l, Connection* conn) {
     conn->connected = true;
     conn->last_rx = Clock::now();
-    l.slot.current = conn;
+    for (const auto& live : live_) {
+        if (live.get() == conn) l.slot.current = live;
+    }
     logger()->info("connected to notification channel {} channel_slot={}", conn->tag(),
                    l.slot.index);
     observer_.on_connected();
@@ -486,8 +514,9 @@ void NotificationsSource::on_connection_up(Lineage& l, const std::shared_ptr<Con
         observer_.on_channel_rollover(reason);
         settle(l);
     }
+    conn->tasks += 2;
     asio::co_spawn(io_, watchdog(conn), asio::detached);
-    asio::co_spawn(io_, expiry(l.slot, conn), asio::detached);
+    asio::co_spawn(io_, expiry(&l.slot, conn), asio::detached);
 }
 
 asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
@@ -516,7 +545,8 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
             auto exists = co_await api_->channel_exists(*token, l.channel->id);
             if (stopping_) break;
             if (!exists) {
-                if (!co_await on_api_error(l, exists.error())) break;
+                const genesys::ApiError error = exists.error();
+                if (!co_await on_api_error(l, error)) break;
                 continue;
             }
             l.check_channel = false;
@@ -530,7 +560,8 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
             auto created = co_await api_->create_channel(*token);
             if (stopping_) break;
             if (!created) {
-                if (!co_await on_api_error(l, created.error())) break;
+                const genesys::ApiError error = created.error();
+                if (!co_await on_api_error(l, error)) break;
                 continue;
             }
             l.channel = std::move(*created);
@@ -544,7 +575,8 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
             if (stopping_) break;
             if (!states) {
                 if (states.error().http_status == 404) l.channel.reset();
-                if (!co_await on_api_error(l, states.error())) break;
+                const genesys::ApiError error = states.error();
+                if (!co_await on_api_error(l, error)) break;
                 continue;
             }
             l.subscribed = true;
@@ -561,15 +593,21 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
             std::make_unique<WebSocketSession>(io_, websocket_options(l.channel->connect_uri));
         live_.push_back(conn);
         if (l.predecessor == nullptr) slot.current = conn;
-        SessionEnd end = co_await conn->session->run(
-            [this, &l, conn] { on_connection_up(l, conn); },
-            [this, &slot, conn](std::string&& payload, std::int64_t received_ns) {
-                on_message(slot, conn, std::move(payload), received_ns);
-            });
+        // Named handlers with trivial captures (GCC 12 may destroy temporaries of a co_await
+        // full-expression twice); `conn` outlives run().
+        Connection* raw = conn.get();
+        std::function<void()> on_up = [this, &l, raw] { on_connection_up(l, raw); };
+        WebSocketSession::MessageHandler on_msg = [this, &slot, raw](std::string&& payload,
+                                                                     std::int64_t received_ns) {
+            on_message(slot, raw, std::move(payload), received_ns);
+        };
+        SessionEnd end = co_await conn->session->run(std::move(on_up), std::move(on_msg));
         conn->ended = true;
         conn->watchdog.cancel();
         conn->expiry.cancel();
         live_.remove(conn);
+        std::erase_if(graveyard_, [](const auto& c) { return c->tasks == 0; });
+        if (conn->tasks > 0) graveyard_.push_back(conn);
         if (end.stopped || stopping_) break;
         if (conn->retired) break;  // the successor lineage carries on
         if (slot.rolling && slot.current == conn) {
