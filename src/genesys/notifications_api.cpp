@@ -32,7 +32,8 @@ constexpr std::string_view kChannelsPath = "/api/v2/notifications/channels";
 
 std::shared_ptr<spdlog::logger> logger() {
     static const std::shared_ptr<spdlog::logger> log = [] {
-        if (auto existing = spdlog::get("genesys")) return existing;
+        if (auto existing = spdlog::get("genesys"))
+            return existing;
         auto created = spdlog::default_logger()->clone("genesys");
         spdlog::register_logger(created);
         return created;
@@ -54,7 +55,8 @@ std::string string_of(const json::object& o, std::string_view key) {
 
 // "routing:queue:view" and the like: two or more ':'-separated parts, no spaces.
 bool looks_like_permission(std::string_view s) {
-    if (s.empty() || s.size() > 200 || std::count(s.begin(), s.end(), ':') < 1) return false;
+    if (s.empty() || s.size() > 200 || std::count(s.begin(), s.end(), ':') < 1)
+        return false;
     return std::none_of(s.begin(), s.end(), [](char c) {
         return c == ' ' || c == '"' || static_cast<unsigned char>(c) < 0x20;
     });
@@ -67,7 +69,8 @@ void collect_permissions(const json::value& v, std::vector<std::string>& out) {
             out.emplace_back(s);
         }
     } else if (v.is_array()) {
-        for (const auto& item : v.get_array()) collect_permissions(item, out);
+        for (const auto& item : v.get_array())
+            collect_permissions(item, out);
     } else if (v.is_object()) {
         for (const auto& [key, value] : v.get_object()) {
             if (key == "message" || key == "messageWithParams" || key == "code" ||
@@ -108,7 +111,8 @@ ApiResult<NotificationChannel> parse_channel(std::string_view body) {
 std::string subscriptions_body(const std::vector<std::string>& topics) {
     json::array items;
     items.reserve(topics.size());
-    for (const auto& topic : topics) items.push_back(json::object{{"id", topic}});
+    for (const auto& topic : topics)
+        items.push_back(json::object{{"id", topic}});
     return json::serialize(items);
 }
 
@@ -118,12 +122,14 @@ ApiResult<std::vector<TopicState>> parse_topic_states(std::string_view body) {
     const json::value* entities =
         !ec && v.is_object() ? v.get_object().if_contains("entities") : nullptr;
     if (entities == nullptr || !entities->is_array()) {
-        return bad_response("the subscription answer is not {\"entities\":[...]} "
-                            "(API-NOTES.md §3.2)");
+        return bad_response(
+            "the subscription answer is not {\"entities\":[...]} "
+            "(API-NOTES.md §3.2)");
     }
     std::vector<TopicState> states;
     for (const auto& item : entities->get_array()) {
-        if (!item.is_object()) continue;
+        if (!item.is_object())
+            continue;
         const json::object& o = item.get_object();
         TopicState state;
         state.topic = string_of(o, "id");
@@ -132,7 +138,8 @@ ApiResult<std::vector<TopicState>> parse_topic_states(std::string_view body) {
         if (const json::value* missing = o.if_contains("missingPermissions");
             missing != nullptr && missing->is_array()) {
             for (const auto& p : missing->get_array()) {
-                if (p.is_string()) state.missing_permissions.emplace_back(p.get_string());
+                if (p.is_string())
+                    state.missing_permissions.emplace_back(p.get_string());
             }
         }
         states.push_back(std::move(state));
@@ -144,18 +151,17 @@ std::vector<std::string> permissions_named_by(std::string_view error_body) {
     std::vector<std::string> out;
     boost::system::error_code ec;
     json::value v = json::parse(error_body, ec);
-    if (!ec) collect_permissions(v, out);
+    if (!ec)
+        collect_permissions(v, out);
     return out;
 }
 
 NotificationsApi::NotificationsApi(HttpClient& http, NotificationsApiOptions options)
-    : http_(http), options_(std::move(options)) {}
+    : http_(http)
+    , options_(std::move(options)) {}
 
-asio::awaitable<ApiResult<HttpResponse>> NotificationsApi::send(std::string method,
-                                                                std::string path,
-                                                                std::string token,
-                                                                std::string body,
-                                                                std::string what) {
+asio::awaitable<ApiResult<HttpResponse>> NotificationsApi::send(
+    std::string method, std::string path, std::string token, std::string body, std::string what) {
     std::mt19937_64 random(std::random_device{}());
     std::int64_t ceiling = std::max<std::int64_t>(1, options_.initial_backoff.count());
     const int max_attempts = std::max(1, options_.max_attempts);
@@ -165,12 +171,15 @@ asio::awaitable<ApiResult<HttpResponse>> NotificationsApi::send(std::string meth
         request.url = options_.api_origin + path;
         request.headers.push_back({"Authorization", "Bearer " + token});
         request.headers.push_back({"Accept", "application/json"});
-        if (!body.empty()) request.headers.push_back({"Content-Type", "application/json"});
+        if (!body.empty())
+            request.headers.push_back({"Content-Type", "application/json"});
         request.body = body;
         ++calls_;
         auto response = co_await http_.request(std::move(request));
-        if (!response) co_return transport_error(response.error(), what);
-        if (response->status != 429) co_return std::move(*response);
+        if (!response)
+            co_return transport_error(response.error(), what);
+        if (response->status != 429)
+            co_return std::move(*response);
         ++rate_limited_;
         ApiError error = error_from_response(*response, what);
         if (attempt >= max_attempts) {
@@ -178,9 +187,10 @@ asio::awaitable<ApiResult<HttpResponse>> NotificationsApi::send(std::string meth
             co_return error;
         }
         const std::int64_t jitter = std::uniform_int_distribution<std::int64_t>(0, ceiling)(random);
-        ceiling = std::min<std::int64_t>(ceiling * 2, options_.max_wait.count());
-        const std::int64_t delay =
-            std::min<std::int64_t>(std::max(error.retry_after_ms, jitter), options_.max_wait.count());
+        ceiling = std::min<std::int64_t>(ceiling * 2,
+                                         std::max<std::int64_t>(1, options_.max_backoff.count()));
+        const std::int64_t delay = std::min<std::int64_t>(std::max(error.retry_after_ms, jitter),
+                                                          options_.max_wait.count());
         logger()->warn("{} was rate limited (429), retrying in {} ms attempt={} correlation_id={}",
                        what, delay, attempt, error.correlation_id);
         asio::steady_timer timer(co_await asio::this_coro::executor,
@@ -190,10 +200,13 @@ asio::awaitable<ApiResult<HttpResponse>> NotificationsApi::send(std::string meth
     }
 }
 
-asio::awaitable<ApiResult<NotificationChannel>> NotificationsApi::create_channel(std::string token) {
-    const std::string what = "creating a notification channel (POST " + std::string(kChannelsPath) + ")";
+asio::awaitable<ApiResult<NotificationChannel>> NotificationsApi::create_channel(
+    std::string token) {
+    const std::string what =
+        "creating a notification channel (POST " + std::string(kChannelsPath) + ")";
     auto response = co_await send("POST", std::string(kChannelsPath), std::move(token), {}, what);
-    if (!response) co_return response.error();
+    if (!response)
+        co_return response.error();
     if (response->status < 200 || response->status > 299) {
         co_return error_from_response(*response, what);
     }
@@ -209,28 +222,33 @@ asio::awaitable<ApiResult<NotificationChannel>> NotificationsApi::create_channel
 asio::awaitable<ApiResult<bool>> NotificationsApi::channel_exists(std::string token,
                                                                   std::string id) {
     const std::string what = "checking notification channel " + redact_channel_id(id) + " (HEAD)";
-    auto response = co_await send("HEAD", std::string(kChannelsPath) + "/" + id, std::move(token),
-                                  {}, what);
-    if (!response) co_return response.error();
-    if (response->status == 404) co_return false;
-    if (response->status >= 200 && response->status <= 299) co_return true;
+    auto response =
+        co_await send("HEAD", std::string(kChannelsPath) + "/" + id, std::move(token), {}, what);
+    if (!response)
+        co_return response.error();
+    if (response->status == 404)
+        co_return false;
+    if (response->status >= 200 && response->status <= 299)
+        co_return true;
     co_return error_from_response(*response, what);
 }
 
 asio::awaitable<ApiResult<std::vector<TopicState>>> NotificationsApi::replace_subscriptions(
     std::string token, std::string id, std::vector<std::string> topics) {
     const std::string what = "subscribing " + std::to_string(topics.size()) +
-                             " topic(s) on notification channel " + redact_channel_id(id) + " (PUT)";
-    auto response =
-        co_await send("PUT", std::string(kChannelsPath) + "/" + id + "/subscriptions",
-                      std::move(token), subscriptions_body(topics), what);
-    if (!response) co_return response.error();
+                             " topic(s) on notification channel " + redact_channel_id(id) +
+                             " (PUT)";
+    auto response = co_await send("PUT", std::string(kChannelsPath) + "/" + id + "/subscriptions",
+                                  std::move(token), subscriptions_body(topics), what);
+    if (!response)
+        co_return response.error();
     if (response->status == 403) {
         ApiError error = error_from_response(*response, what);
         error.retryable = false;
         const auto named = permissions_named_by(response->body);
         std::string list;
-        for (const auto& p : named) list += (list.empty() ? "" : ", ") + p;
+        for (const auto& p : named)
+            list += (list.empty() ? "" : ", ") + p;
         error.message +=
             "; one topic that is not permitted fails the whole request (API-NOTES.md §3.3): grant "
             "the OAuth client's role " +
@@ -245,7 +263,8 @@ asio::awaitable<ApiResult<std::vector<TopicState>>> NotificationsApi::replace_su
         co_return error_from_response(*response, what);
     }
     auto states = parse_topic_states(response->body);
-    if (!states) co_return states.error();
+    if (!states)
+        co_return states.error();
     co_return std::move(*states);
 }
 

@@ -4,14 +4,15 @@
 //   POST /api/v2/notifications/channels                     -> {id, connectUri, expires}
 //   HEAD /api/v2/notifications/channels/{id}                 -> 200 exists, 404 expired/unknown
 //   PUT  /api/v2/notifications/channels/{id}/subscriptions   [{"id": topic}, ...] (the full set)
-//        -> {"entities":[{"id","state":"Permitted|Rejected","rejectionReason","missingPermissions"}]}
+//        ->
+//        {"entities":[{"id","state":"Permitted|Rejected","rejectionReason","missingPermissions"}]}
 //
 // Every call sends "Authorization: Bearer <token>". 429 answers are retried inside the call,
-// waiting max(Retry-After or inin-ratelimit-reset, a jittered backoff) capped at max_wait, up to
-// max_attempts; other failures are returned at once (the caller owns reconnect backoff). Failed
-// calls carry the ININ-Correlation-Id in ApiError (and their message). A 403 on the PUT means one
-// topic is not permitted and the whole request failed (§3.3): its message names the permissions to
-// grant. The channel id is a capability: log it only through redact_channel_id().
+// waiting max(Retry-After or inin-ratelimit-reset, a jittered capped backoff), at most max_wait,
+// up to max_attempts; other failures are returned at once (the caller owns reconnect backoff).
+// Failed calls carry the ININ-Correlation-Id in ApiError (and their message). A 403 on the PUT
+// means one topic is not permitted and the whole request failed (§3.3): its message names the
+// permissions to grant. The channel id is a capability: log it only through redact_channel_id().
 //
 // Thread-safety: used from the thread running the HttpClient's io_context only.
 
@@ -65,8 +66,11 @@ std::vector<std::string> permissions_named_by(std::string_view error_body);
 struct NotificationsApiOptions {
     std::string api_origin;  ///< "https://api.mypurecloud.com" or the emulator's origin
     int max_attempts = 5;    ///< tries of one call while it answers 429
-    std::chrono::milliseconds initial_backoff{500};
-    std::chrono::milliseconds max_wait{60'000};  ///< cap of one wait, whatever Retry-After says
+    std::chrono::milliseconds initial_backoff{500};  ///< jittered backoff when no header says more
+    std::chrono::milliseconds max_backoff{30'000};   ///< ceiling of the jittered backoff
+    /// Cap of one wait, whatever Retry-After says (the official SDKs refuse waits over 180 s,
+    /// API-NOTES.md §3.7).
+    std::chrono::milliseconds max_wait{180'000};
 };
 
 class NotificationsApi {
@@ -93,8 +97,10 @@ public:
 
 private:
     // One call with the 429 retries; any other answer (or a transport error) is returned.
-    boost::asio::awaitable<ApiResult<HttpResponse>> send(std::string method, std::string path,
-                                                         std::string token, std::string body,
+    boost::asio::awaitable<ApiResult<HttpResponse>> send(std::string method,
+                                                         std::string path,
+                                                         std::string token,
+                                                         std::string body,
                                                          std::string what);
 
     HttpClient& http_;

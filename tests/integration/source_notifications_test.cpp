@@ -62,10 +62,10 @@ WsScript script(std::vector<WsAction> actions, bool answer_pings = true) {
 
 const std::string kCh1 = FakeGenesysServer::channel_path("streaming-0-1");
 const std::string kCh2 = FakeGenesysServer::channel_path("streaming-0-2");
-const std::string kSubs1 = std::string(FakeGenesysServer::kChannelsPath) +
-                           "/streaming-0-1/subscriptions";
-const std::string kSubs2 = std::string(FakeGenesysServer::kChannelsPath) +
-                           "/streaming-0-2/subscriptions";
+const std::string kSubs1 =
+    std::string(FakeGenesysServer::kChannelsPath) + "/streaming-0-1/subscriptions";
+const std::string kSubs2 =
+    std::string(FakeGenesysServer::kChannelsPath) + "/streaming-0-2/subscriptions";
 
 class NotificationsSourceTest : public ::testing::Test {
 protected:
@@ -112,8 +112,8 @@ protected:
 };
 
 TEST_F(NotificationsSourceTest, CreatesAChannelSubscribesTheTopicsAndConnectsToConnectUri) {
-    server_.push_ws_script_for(kCh1, script({WsAction::text(kHeartbeat), WsAction::text(event("e1")),
-                                             WsAction::close(1000)}));
+    server_.push_ws_script_for(kCh1, script({WsAction::text(kHeartbeat),
+                                             WsAction::text(event("e1")), WsAction::close(1000)}));
     SourceOptions o = options();
     o.notifications.topics = {"v2.analytics.queues.q1.observations"};
     o.once = true;
@@ -130,10 +130,9 @@ TEST_F(NotificationsSourceTest, CreatesAChannelSubscribesTheTopicsAndConnectsToC
     ASSERT_EQ(puts.size(), 1u);
     EXPECT_EQ(puts[0].method, "PUT");
     EXPECT_EQ(puts[0].headers.at("authorization"), "Bearer token-1");
-    EXPECT_EQ(puts[0].body,
-              R"([{"id":"v2.routing.queues.q1.conversations"},)"
-              R"({"id":"v2.routing.queues.q2.conversations"},)"
-              R"({"id":"v2.analytics.queues.q1.observations"}])");
+    EXPECT_EQ(puts[0].body, R"([{"id":"v2.routing.queues.q1.conversations"},)"
+                            R"({"id":"v2.routing.queues.q2.conversations"},)"
+                            R"({"id":"v2.analytics.queues.q1.observations"}])");
     // The stream is connectUri exactly, with no token and no Authorization header.
     const auto upgrades = server_.requests(kCh1);
     ASSERT_EQ(upgrades.size(), 1u);
@@ -189,11 +188,11 @@ TEST_F(NotificationsSourceTest, MoreThanNineteenChannelsIsRefusedBeforeAnyNetwor
 }
 
 TEST_F(NotificationsSourceTest, SocketClosingRollsOverMakeBeforeBreak) {
-    server_.push_ws_script_for(kCh1, script({WsAction::text(event("a1")),
-                                             WsAction::text(kSocketClosing),
-                                             WsAction::text(event("a2"))}));
-    server_.push_ws_script_for(kCh2, script({WsAction::text(event("b1")),
-                                             WsAction::text(event("b2"))}));
+    server_.push_ws_script_for(kCh1,
+                               script({WsAction::text(event("a1")), WsAction::text(kSocketClosing),
+                                       WsAction::text(event("a2"))}));
+    server_.push_ws_script_for(kCh2,
+                               script({WsAction::text(event("b1")), WsAction::text(event("b2"))}));
     start(options());
     ASSERT_TRUE(observer_.wait_for_frames(5));
     ASSERT_TRUE(server_.wait_for_log("close:" + kCh1 + ":1000", 5s));
@@ -225,7 +224,8 @@ TEST_F(NotificationsSourceTest, SocketClosingRollsOverMakeBeforeBreak) {
     const Events events = observer_.events();
     EXPECT_EQ(count(events, "connected"), 2u);
     EXPECT_EQ(count(events, "rollover:socket_closing"), 1u);
-    for (const auto& e : events) EXPECT_FALSE(e.starts_with("disconnected")) << e;
+    for (const auto& e : events)
+        EXPECT_FALSE(e.starts_with("disconnected")) << e;
     EXPECT_EQ(server_.requests(FakeGenesysServer::kTokenPath).size(), 1u);
 }
 
@@ -247,7 +247,11 @@ TEST_F(NotificationsSourceTest, SilentStallIsNoticedWithinWatchdogPlusPongTimeou
     EXPECT_EQ(server_.client_texts(kCh1), (std::vector<std::string>{R"({"message":"ping"})"}));
     EXPECT_EQ(count(observer_.events(), "disconnected:read_timeout"), 1u);
     // The channel still existed (HEAD 200): same channel, no new subscription.
-    EXPECT_EQ(with_method(server_.requests(FakeGenesysServer::kChannelsPath + std::string("/streaming-0-1")), "HEAD").size(), 1u);
+    EXPECT_EQ(with_method(server_.requests(FakeGenesysServer::kChannelsPath +
+                                           std::string("/streaming-0-1")),
+                          "HEAD")
+                  .size(),
+              1u);
     EXPECT_EQ(server_.channels().size(), 1u);
     EXPECT_EQ(server_.requests(kSubs1).size(), 1u);
 }
@@ -275,7 +279,11 @@ TEST_F(NotificationsSourceTest, ExpiredChannelGetsANewChannelAndResubscription) 
     ASSERT_TRUE(finished());
     EXPECT_EQ(observer_.frames(), (Events{event("e1"), event("e2")}));
     EXPECT_EQ(server_.channels(), (std::vector<std::string>{"streaming-0-1", "streaming-0-2"}));
-    EXPECT_EQ(with_method(server_.requests(FakeGenesysServer::kChannelsPath + std::string("/streaming-0-1")), "HEAD").size(), 1u);
+    EXPECT_EQ(with_method(server_.requests(FakeGenesysServer::kChannelsPath +
+                                           std::string("/streaming-0-1")),
+                          "HEAD")
+                  .size(),
+              1u);
     ASSERT_EQ(server_.requests(kSubs2).size(), 1u);
     EXPECT_EQ(server_.requests(kSubs2)[0].body, server_.requests(kSubs1)[0].body);
     EXPECT_EQ(server_.requests(FakeGenesysServer::kTokenPath).size(), 1u);
@@ -300,7 +308,8 @@ TEST_F(NotificationsSourceTest, UpgradeRefusedWith401GetsANewTokenAndChannel) {
 
 TEST_F(NotificationsSourceTest, RateLimitedChannelCreationHonoursRetryAfter) {
     server_.push_channel_response(
-        {429, {{"Retry-After", "1"}, {"ININ-Correlation-Id", "corr-429"}},
+        {429,
+         {{"Retry-After", "1"}, {"ININ-Correlation-Id", "corr-429"}},
          R"({"message":"Rate limit exceeded the maximum. Retry the request in [1] seconds",)"
          R"("code":"too.many.requests.retry.after","status":429})"});
     server_.push_ws_script_for(kCh1, script({WsAction::close(1000)}));
@@ -316,7 +325,8 @@ TEST_F(NotificationsSourceTest, RateLimitedChannelCreationHonoursRetryAfter) {
 
 TEST_F(NotificationsSourceTest, ForbiddenSubscriptionIsFatalNamingThePermission) {
     server_.push_subscribe_response(
-        {403, {{"ININ-Correlation-Id", "corr-403"}},
+        {403,
+         {{"ININ-Correlation-Id", "corr-403"}},
          R"({"message":"Missing permissions","code":"missing.permissions","status":403,)"
          R"("messageParams":{"permission":"analytics:conversationDetail:view"}})"});
     start(options());
@@ -342,17 +352,18 @@ TEST_F(NotificationsSourceTest, RejectedTopicIsReportedAndCountedNotFatal) {
     o.once = true;
     start(o);
     ASSERT_TRUE(finished());
-    EXPECT_EQ(observer_.events(),
-              (Events{"rejected:v2.routing.queues.q2.conversations: rejected: missing "
-                      "permissions; missing permission(s): routing:queue:view",
-                      "connected", "frame:" + event("e1"), "disconnected:closed_by_peer",
-                      "finished"}));
+    EXPECT_EQ(
+        observer_.events(),
+        (Events{"rejected:v2.routing.queues.q2.conversations: rejected: missing "
+                "permissions; missing permission(s): routing:queue:view",
+                "connected", "frame:" + event("e1"), "disconnected:closed_by_peer", "finished"}));
 }
 
 TEST_F(NotificationsSourceTest, OnceEndsOnlyOnA1000OfTheCurrentConnection) {
     // The old socket closes with 1000 while its rollover is under way (not the end); the new
     // one first closes with 1001 (maintenance: reconnect), then with 1000 (the end).
-    server_.push_ws_script_for(kCh1, script({WsAction::text(kSocketClosing), WsAction::close(1000)}));
+    server_.push_ws_script_for(kCh1,
+                               script({WsAction::text(kSocketClosing), WsAction::close(1000)}));
     server_.push_ws_script_for(kCh2, script({WsAction::text(event("b1")), WsAction::close(1001)}));
     server_.push_ws_script_for(kCh2, script({WsAction::text(event("b2")), WsAction::close(1000)}));
     SourceOptions o = options();
@@ -367,7 +378,8 @@ TEST_F(NotificationsSourceTest, OnceEndsOnlyOnA1000OfTheCurrentConnection) {
 
 TEST_F(NotificationsSourceTest, NoLongerSubscribedOnTheLiveChannelResubscribesOnANewOne) {
     server_.push_ws_script_for(
-        kCh1, script({WsAction::text(
+        kCh1,
+        script({WsAction::text(
             R"({"topicName":"v2.system.no_longer_subscribed.x","eventBody":{"reason":"another_channel_subscribed"}})")}));
     server_.push_ws_script_for(kCh2, script({WsAction::text(event("b1"))}));
     start(options());

@@ -45,7 +45,8 @@ constexpr int kMaxRejectionLines = 20;  // per subscription call; the rest are c
 
 std::shared_ptr<spdlog::logger> logger() {
     static const std::shared_ptr<spdlog::logger> log = [] {
-        if (auto existing = spdlog::get("source")) return existing;
+        if (auto existing = spdlog::get("source"))
+            return existing;
         auto created = spdlog::default_logger()->clone("source");
         spdlog::register_logger(created);
         return created;
@@ -65,14 +66,18 @@ std::int64_t system_ms() {
 
 std::string join(const std::vector<std::string>& items) {
     std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+    for (const auto& item : items)
+        out += (out.empty() ? "" : ", ") + item;
     return out;
 }
 
 // One WebSocket connection to one channel.
 struct Connection {
     Connection(asio::io_context& io, genesys::NotificationChannel ch, std::uint64_t generation)
-        : channel(std::move(ch)), token_generation(generation), watchdog(io), expiry(io) {}
+        : channel(std::move(ch))
+        , token_generation(generation)
+        , watchdog(io)
+        , expiry(io) {}
 
     genesys::NotificationChannel channel;
     std::uint64_t token_generation;  // OAuthClient::fetch_count() when the channel was made
@@ -84,8 +89,8 @@ struct Connection {
     bool ping_outstanding = false;
     bool connected = false;
     bool ended = false;
-    bool retiring = false;  // a successor is being prepared: no_longer_subscribed is expected
-    bool retired = false;   // the successor is connected; this one's end is expected
+    bool retiring = false;        // a successor is being prepared: no_longer_subscribed is expected
+    bool retired = false;         // the successor is connected; this one's end is expected
     std::string rollover_reason;  // why retiring was set
     int tasks = 0;                // watchdog/expiry coroutines still referring to it
     std::string tag() const { return genesys::redact_channel_id(channel.id); }
@@ -101,10 +106,10 @@ struct Slot {
 class NotificationsSource final : public Source {
 public:
     NotificationsSource(asio::io_context& io, SourceOptions options, SourceObserver& observer)
-        : io_(io),
-          options_(std::move(options)),
-          observer_(observer),
-          tls_(needs_tls(options_)
+        : io_(io)
+        , options_(std::move(options))
+        , observer_(observer)
+        , tls_(needs_tls(options_)
                    ? genesys::make_tls_context({options_.tls_verify, options_.ca_file})
                    : nullptr) {
         const auto groups = notifications::pack_topics(
@@ -127,27 +132,32 @@ public:
         http_ = std::make_unique<genesys::HttpClient>(io_, http_options);
         oauth_ = std::make_unique<genesys::OAuthClient>(
             *http_,
-            genesys::OAuthOptions{options_.login_origin, options_.client_id,
-                                  options_.client_secret,
+            genesys::OAuthOptions{options_.login_origin, options_.client_id, options_.client_secret,
                                   milliseconds(options_.token_refresh_margin_ms)});
         genesys::NotificationsApiOptions api_options;
         api_options.api_origin = options_.api_origin;
-        api_options.max_attempts = static_cast<int>(std::max<std::int64_t>(1, options_.subscribe_max_attempts));
-        api_options.initial_backoff = milliseconds(std::max<std::int64_t>(1, options_.reconnect_initial_ms));
-        api_options.max_wait = milliseconds(std::max<std::int64_t>(1, options_.reconnect_max_ms));
+        api_options.max_attempts =
+            static_cast<int>(std::max<std::int64_t>(1, options_.subscribe_max_attempts));
+        api_options.initial_backoff =
+            milliseconds(std::max<std::int64_t>(1, options_.reconnect_initial_ms));
+        api_options.max_backoff =
+            milliseconds(std::max<std::int64_t>(1, options_.reconnect_max_ms));
         api_ = std::make_unique<genesys::NotificationsApi>(*http_, api_options);
         spare_channels_ = notifications::kMaxChannelsPerClient - slots_.size();
     }
 
     void start() override {
         asio::post(io_, [this] {
-            if (started_) return;
+            if (started_)
+                return;
             started_ = true;
             std::size_t topics = 0;
-            for (const auto& slot : slots_) topics += slot->topics.size();
+            for (const auto& slot : slots_)
+                topics += slot->topics.size();
             logger()->info("notifications source starting topics={} channels={}", topics,
                            slots_.size());
-            for (auto& slot : slots_) spawn_lineage(*slot, nullptr);
+            for (auto& slot : slots_)
+                spawn_lineage(*slot, nullptr);
         });
     }
 
@@ -159,11 +169,13 @@ private:
     void halt() {
         stopping_ = true;
         token_gate_.cancel();
-        for (auto* timer : waits_) timer->cancel();
+        for (auto* timer : waits_)
+            timer->cancel();
         for (auto& conn : live_) {
             conn->watchdog.cancel();
             conn->expiry.cancel();
-            if (conn->session) conn->session->stop();
+            if (conn->session)
+                conn->session->stop();
         }
         if (!started_) {
             started_ = true;
@@ -184,29 +196,34 @@ private:
     // Finishes once no lineage runs and no watchdog/expiry coroutine refers to a connection
     // (after on_finished the source may be destroyed).
     void maybe_finish() {
-        if (lineages_ != 0) return;
+        if (lineages_ != 0)
+            return;
         for (const auto& conn : graveyard_) {
-            if (conn->tasks > 0) return;
+            if (conn->tasks > 0)
+                return;
         }
         finish();
     }
 
     void fatal(const std::string& message) {
-        if (stopping_) return;
+        if (stopping_)
+            return;
         logger()->error("{}", message);
         observer_.on_fatal(message);
         halt();
     }
 
     void finish() {
-        if (finished_) return;
+        if (finished_)
+            return;
         finished_ = true;
         logger()->info("source stopped");
         observer_.on_finished();
     }
 
     asio::awaitable<bool> wait(std::int64_t delay_ms) {
-        if (stopping_) co_return false;
+        if (stopping_)
+            co_return false;
         asio::steady_timer timer(io_, milliseconds(std::max<std::int64_t>(0, delay_ms)));
         waits_.push_back(&timer);
         auto [ec] = co_await timer.async_wait(kTok);
@@ -239,10 +256,12 @@ private:
         int lines = 0;
         std::size_t rejected = 0;
         for (const auto& state : states) {
-            if (state.permitted) continue;
+            if (state.permitted)
+                continue;
             ++rejected;
             std::string detail = "rejected";
-            if (!state.rejection_reason.empty()) detail += ": " + state.rejection_reason;
+            if (!state.rejection_reason.empty())
+                detail += ": " + state.rejection_reason;
             if (!state.missing_permissions.empty()) {
                 detail += "; missing permission(s): " + join(state.missing_permissions);
             }
@@ -253,9 +272,10 @@ private:
             observer_.on_topic_rejected(state.topic, detail);
         }
         if (rejected > 0) {
-            logger()->warn("{} of {} topic(s) were rejected on channel_slot={}; grant the missing "
-                           "permissions or remove them from the configuration",
-                           rejected, slot.topics.size(), slot.index);
+            logger()->warn(
+                "{} of {} topic(s) were rejected on channel_slot={}; grant the missing "
+                "permissions or remove them from the configuration",
+                rejected, slot.topics.size(), slot.index);
         }
     }
 
@@ -272,7 +292,8 @@ private:
         begin_rollover(slot, slot.current, reason);
     }
 
-    void begin_rollover(Slot& slot, const std::shared_ptr<Connection>& conn,
+    void begin_rollover(Slot& slot,
+                        const std::shared_ptr<Connection>& conn,
                         std::string_view reason) {
         logger()->info("rolling notification channel over reason={} channel={} channel_slot={}",
                        reason, conn->tag(), slot.index);
@@ -283,7 +304,8 @@ private:
     }
 
     void rollover_settled() {
-        if (rollovers_in_flight_ > 0) --rollovers_in_flight_;
+        if (rollovers_in_flight_ > 0)
+            --rollovers_in_flight_;
         while (!pending_rollovers_.empty() && !stopping_) {
             auto next = std::move(pending_rollovers_.front());
             pending_rollovers_.pop_front();
@@ -297,28 +319,32 @@ private:
         }
     }
 
-    void on_message(Slot& slot, Connection* conn, std::string&& payload,
-                    std::int64_t received_ns) {
+    void on_message(Slot& slot, Connection* conn, std::string&& payload, std::int64_t received_ns) {
         conn->last_rx = Clock::now();
         conn->ping_outstanding = false;
         const std::string_view topic = notifications::peek_topic_name(payload);
         std::string system_topic;
-        if (topic.starts_with("v2.system.")) system_topic = std::string(topic);
+        if (topic.starts_with("v2.system."))
+            system_topic = std::string(topic);
         observer_.on_frame(Frame{std::move(payload), received_ns});
-        if (system_topic.empty() || stopping_) return;
+        if (system_topic.empty() || stopping_)
+            return;
         if (system_topic == "v2.system.socket_closing") {
             request_rollover(slot, conn, "socket_closing");
         } else if (system_topic.starts_with("v2.system.token_revoked")) {
-            if (conn->retiring || conn->retired) return;
+            if (conn->retiring || conn->retired)
+                return;
             logger()->warn("the token of notification channel {} was revoked; renewing it",
                            conn->tag());
             oauth_->invalidate();
             request_rollover(slot, conn, "token_revoked");
         } else if (system_topic.starts_with("v2.system.no_longer_subscribed")) {
-            if (conn->retiring || conn->retired) return;  // our own rollover resubscribed
-            logger()->warn("notification channel {} is no longer subscribed; resubscribing on a "
-                           "new channel",
-                           conn->tag());
+            if (conn->retiring || conn->retired)
+                return;  // our own rollover resubscribed
+            logger()->warn(
+                "notification channel {} is no longer subscribed; resubscribing on a "
+                "new channel",
+                conn->tag());
             request_rollover(slot, conn, "no_longer_subscribed");
         } else {
             logger()->info("unhandled system message topic={} channel={}", system_topic,
@@ -336,7 +362,8 @@ private:
         maybe_finish();
     }
     asio::awaitable<void> watch(Connection* conn) {
-        const auto quiet = milliseconds(std::max<std::int64_t>(1, options_.notifications.watchdog_ms));
+        const auto quiet =
+            milliseconds(std::max<std::int64_t>(1, options_.notifications.watchdog_ms));
         const auto pong =
             milliseconds(std::max<std::int64_t>(1, options_.notifications.pong_timeout_ms));
         while (!conn->ended && !stopping_) {
@@ -344,7 +371,8 @@ private:
                                                              : conn->last_rx + quiet);
             auto [ec] = co_await conn->watchdog.async_wait(kTok);
             (void)ec;
-            if (conn->ended || stopping_) co_return;
+            if (conn->ended || stopping_)
+                co_return;
             const auto now = Clock::now();
             if (conn->ping_outstanding && now >= conn->ping_at + pong) {
                 conn->session->drop(ConnectionError::kReadTimeout,
@@ -380,27 +408,31 @@ private:
             } else if (left > 0) {
                 deadline = now + milliseconds(left / 2);
             } else {
-                logger()->warn("notification channel {} expired before it was used (expires is "
-                               "in the past: check the clock)",
-                               conn->tag());
+                logger()->warn(
+                    "notification channel {} expired before it was used (expires is "
+                    "in the past: check the clock)",
+                    conn->tag());
             }
         }
         const auto token_deadline = oauth_->refresh_at();
         if (token_deadline > now && (!deadline || token_deadline < *deadline)) {
             deadline = token_deadline;
         }
-        if (!deadline) co_return;
+        if (!deadline)
+            co_return;
         conn->expiry.expires_at(*deadline);
         auto [ec] = co_await conn->expiry.async_wait(kTok);
-        if (ec || conn->ended || stopping_) co_return;
+        if (ec || conn->ended || stopping_)
+            co_return;
         request_rollover(slot, conn, "expiry");
     }
 
     // What one lineage knows about its channel.
     struct Lineage {
         Lineage(Slot& s, std::shared_ptr<Connection> p, const SourceOptions& o)
-            : slot(s), predecessor(std::move(p)),
-              backoff(o.reconnect_initial_ms, o.reconnect_max_ms) {}
+            : slot(s)
+            , predecessor(std::move(p))
+            , backoff(o.reconnect_initial_ms, o.reconnect_max_ms) {}
         Slot& slot;
         std::shared_ptr<Connection> predecessor;  // the connection a rollover replaces
         Backoff backoff;
@@ -434,7 +466,8 @@ private:
     }
 
     void settle(Lineage& l) {
-        if (!l.rollover_open) return;
+        if (!l.rollover_open)
+            return;
         l.rollover_open = false;
         rollover_settled();
     }
@@ -444,14 +477,16 @@ private:
     asio::awaitable<bool> on_unauthorized(Lineage& l) {
         oauth_->invalidate();
         l.channel.reset();
-        if (++l.unauthorized == 1) co_return true;
+        if (++l.unauthorized == 1)
+            co_return true;
         co_return co_await back_off(l.backoff, -1);
     }
 
     // A failed REST call: fatal when retrying cannot help (403 on the PUT, 400, ...), else back
     // off. Returns false when the lineage must end.
     asio::awaitable<bool> on_api_error(Lineage& l, const genesys::ApiError& error) {
-        if (error.http_status == 401) co_return co_await on_unauthorized(l);
+        if (error.http_status == 401)
+            co_return co_await on_unauthorized(l);
         if (!error.retryable && error.http_status != 404) {
             fatal(error.message);
             co_return false;
@@ -496,7 +531,8 @@ void NotificationsSource::on_connection_up(Lineage& l, Connection* conn) {
     conn->connected = true;
     conn->last_rx = Clock::now();
     for (const auto& live : live_) {
-        if (live.get() == conn) l.slot.current = live;
+        if (live.get() == conn)
+            l.slot.current = live;
     }
     logger()->info("connected to notification channel {} channel_slot={}", conn->tag(),
                    l.slot.index);
@@ -526,14 +562,16 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
 
     while (!stopping_) {
         auto token = co_await this->token();
-        if (stopping_) break;
+        if (stopping_)
+            break;
         if (!token) {
             if (!token.error().retryable) {
                 fatal(token.error().message);
                 break;
             }
             observer_.on_disconnected(ConnectionError::kOther, token.error().message);
-            if (!co_await back_off(l.backoff, token.error().retry_after_ms)) break;
+            if (!co_await back_off(l.backoff, token.error().retry_after_ms))
+                break;
             continue;
         }
         if (l.channel && l.generation != oauth_->fetch_count()) {
@@ -543,10 +581,12 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
         }
         if (l.channel && l.check_channel) {
             auto exists = co_await api_->channel_exists(*token, l.channel->id);
-            if (stopping_) break;
+            if (stopping_)
+                break;
             if (!exists) {
                 const genesys::ApiError error = exists.error();
-                if (!co_await on_api_error(l, error)) break;
+                if (!co_await on_api_error(l, error))
+                    break;
                 continue;
             }
             l.check_channel = false;
@@ -558,10 +598,12 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
         }
         if (!l.channel) {
             auto created = co_await api_->create_channel(*token);
-            if (stopping_) break;
+            if (stopping_)
+                break;
             if (!created) {
                 const genesys::ApiError error = created.error();
-                if (!co_await on_api_error(l, error)) break;
+                if (!co_await on_api_error(l, error))
+                    break;
                 continue;
             }
             l.channel = std::move(*created);
@@ -572,11 +614,14 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
         }
         if (!l.subscribed) {
             auto states = co_await api_->replace_subscriptions(*token, l.channel->id, slot.topics);
-            if (stopping_) break;
+            if (stopping_)
+                break;
             if (!states) {
-                if (states.error().http_status == 404) l.channel.reset();
+                if (states.error().http_status == 404)
+                    l.channel.reset();
                 const genesys::ApiError error = states.error();
-                if (!co_await on_api_error(l, error)) break;
+                if (!co_await on_api_error(l, error))
+                    break;
                 continue;
             }
             l.subscribed = true;
@@ -592,7 +637,8 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
         conn->session =
             std::make_unique<WebSocketSession>(io_, websocket_options(l.channel->connect_uri));
         live_.push_back(conn);
-        if (l.predecessor == nullptr) slot.current = conn;
+        if (l.predecessor == nullptr)
+            slot.current = conn;
         // Named handlers with trivial captures (GCC 12 may destroy temporaries of a co_await
         // full-expression twice); `conn` outlives run().
         Connection* raw = conn.get();
@@ -607,29 +653,37 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
         conn->expiry.cancel();
         live_.remove(conn);
         std::erase_if(graveyard_, [](const auto& c) { return c->tasks == 0; });
-        if (conn->tasks > 0) graveyard_.push_back(conn);
-        if (end.stopped || stopping_) break;
-        if (conn->retired) break;  // the successor lineage carries on
+        if (conn->tasks > 0)
+            graveyard_.push_back(conn);
+        if (end.stopped || stopping_)
+            break;
+        if (conn->retired)
+            break;  // the successor lineage carries on
         if (slot.rolling && slot.current == conn) {
-            logger()->info("notification channel {} ended during its rollover ({}); the new "
-                           "channel takes over",
-                           conn->tag(), end.detail);
+            logger()->info(
+                "notification channel {} ended during its rollover ({}); the new "
+                "channel takes over",
+                conn->tag(), end.detail);
             break;
         }
-        if (end.messages > 0) l.backoff.reset();
-        logger()->warn("notification connection ended reason={} detail=\"{}\" messages={} "
-                       "channel={}",
-                       to_string(end.error), end.detail, end.messages, conn->tag());
+        if (end.messages > 0)
+            l.backoff.reset();
+        logger()->warn(
+            "notification connection ended reason={} detail=\"{}\" messages={} "
+            "channel={}",
+            to_string(end.error), end.detail, end.messages, conn->tag());
         observer_.on_disconnected(end.error, end.detail);
         if (end.error == ConnectionError::kClosedByPeer && end.close_code == kCloseNormal &&
             options_.once) {
-            logger()->info("the server closed notification channel {} with 1000; once: not "
-                           "reconnecting",
-                           conn->tag());
+            logger()->info(
+                "the server closed notification channel {} with 1000; once: not "
+                "reconnecting",
+                conn->tag());
             break;
         }
         if (end.error == ConnectionError::kHttp401) {
-            if (!co_await on_unauthorized(l)) break;
+            if (!co_await on_unauthorized(l))
+                break;
             continue;
         }
         if (!end.connected && end.http_status != 0) {
@@ -637,7 +691,8 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
         } else {
             l.check_channel = true;
         }
-        if (!co_await back_off(l.backoff, end.retry_after_ms)) break;
+        if (!co_await back_off(l.backoff, end.retry_after_ms))
+            break;
     }
     if (l.predecessor != nullptr) {
         slot.rolling = false;
@@ -649,7 +704,8 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
 
 }  // namespace
 
-std::unique_ptr<Source> make_notifications_source(asio::io_context& io, SourceOptions options,
+std::unique_ptr<Source> make_notifications_source(asio::io_context& io,
+                                                  SourceOptions options,
                                                   SourceObserver& observer) {
     if (!options.stream_url.empty()) {
         return make_envelope_source(io, std::move(options), observer);

@@ -7,11 +7,13 @@
 namespace gstream::source::notifications {
 namespace {
 
-constexpr std::string_view kMedia[] = {"calls",   "callbacks",        "chats",
-                                       "emails",  "messages",         "cobrowseSessions",
+constexpr std::string_view kMedia[] = {"calls",        "callbacks",         "chats",
+                                       "emails",       "messages",          "cobrowseSessions",
                                        "screenshares", "socialexpressions", "videos"};
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 }  // namespace
 
@@ -25,17 +27,20 @@ std::vector<std::string> build_topics(const std::vector<std::string>& queues,
     std::vector<std::string> out;
     std::unordered_set<std::string> seen;
     auto add = [&](std::string topic) {
-        if (seen.insert(topic).second) out.push_back(std::move(topic));
+        if (seen.insert(topic).second)
+            out.push_back(std::move(topic));
     };
     for (const auto& queue : queues) {
         const std::string base = "v2.routing.queues." + queue + ".conversations";
         if (media.empty()) {
             add(base);
         } else {
-            for (const auto& m : media) add(base + "." + m);
+            for (const auto& m : media)
+                add(base + "." + m);
         }
     }
-    for (const auto& topic : extra) add(topic);
+    for (const auto& topic : extra)
+        add(topic);
     return out;
 }
 
@@ -51,9 +56,9 @@ std::vector<std::vector<std::string>> pack_topics(const std::vector<std::string>
     const std::size_t needed = (topics.size() + per_channel - 1) / per_channel;
     if (needed > max_channels) {
         throw std::invalid_argument(
-            std::to_string(topics.size()) + " notification topics need " +
-            std::to_string(needed) + " channels of at most " + std::to_string(per_channel) +
-            " topics, over the limit of " + std::to_string(max_channels) +
+            std::to_string(topics.size()) + " notification topics need " + std::to_string(needed) +
+            " channels of at most " + std::to_string(per_channel) + " topics, over the limit of " +
+            std::to_string(max_channels) +
             " (20 channels per OAuth client, one kept free for rollover; API-NOTES.md §3.3): "
             "subscribe fewer queues, media or topics (source.queues, "
             "source.notifications.media, source.notifications.topics) or split them across "
@@ -80,21 +85,30 @@ std::string_view peek_topic_name(std::string_view payload) {
         } else if (c == '"') {
             const std::size_t start = i + 1;
             std::size_t j = start;
-            while (j < payload.size() && payload[j] != '"') j += payload[j] == '\\' ? 2 : 1;
-            if (j >= payload.size()) return {};
+            while (j < payload.size() && payload[j] != '"')
+                j += payload[j] == '\\' ? 2 : 1;
+            if (j >= payload.size())
+                return {};
             const std::string_view key = payload.substr(start, j - start);
             i = j;
-            if (depth != 1 || key != "topicName") continue;
+            if (depth != 1 || key != "topicName")
+                continue;
             std::size_t k = j + 1;
-            while (k < payload.size() && is_space(payload[k])) ++k;
-            if (k >= payload.size() || payload[k] != ':') continue;  // a value, not a key
+            while (k < payload.size() && is_space(payload[k]))
+                ++k;
+            if (k >= payload.size() || payload[k] != ':')
+                continue;  // a value, not a key
             ++k;
-            while (k < payload.size() && is_space(payload[k])) ++k;
-            if (k >= payload.size() || payload[k] != '"') return {};
+            while (k < payload.size() && is_space(payload[k]))
+                ++k;
+            if (k >= payload.size() || payload[k] != '"')
+                return {};
             const std::size_t vstart = k + 1;
             std::size_t v = vstart;
-            while (v < payload.size() && payload[v] != '"') v += payload[v] == '\\' ? 2 : 1;
-            if (v >= payload.size()) return {};
+            while (v < payload.size() && payload[v] != '"')
+                v += payload[v] == '\\' ? 2 : 1;
+            if (v >= payload.size())
+                return {};
             return payload.substr(vstart, v - vstart);
         }
     }

@@ -9,7 +9,8 @@ namespace {
 
 std::vector<std::string> numbered(std::size_t n) {
     std::vector<std::string> topics;
-    for (std::size_t i = 0; i < n; ++i) topics.push_back("v2.routing.queues.q" + std::to_string(i) + ".conversations");
+    for (std::size_t i = 0; i < n; ++i)
+        topics.push_back("v2.routing.queues.q" + std::to_string(i) + ".conversations");
     return topics;
 }
 
@@ -18,9 +19,10 @@ TEST(TopicPlanTest, QueueTopicsWithAndWithoutMedia) {
               (std::vector<std::string>{"v2.routing.queues.q1.conversations",
                                         "v2.routing.queues.q2.conversations",
                                         "v2.analytics.queues.q1.observations"}));
-    EXPECT_EQ(build_topics({"q1"}, {"calls", "chats"}, {"v2.routing.queues.q1.conversations.calls"}),
-              (std::vector<std::string>{"v2.routing.queues.q1.conversations.calls",
-                                        "v2.routing.queues.q1.conversations.chats"}));
+    EXPECT_EQ(
+        build_topics({"q1"}, {"calls", "chats"}, {"v2.routing.queues.q1.conversations.calls"}),
+        (std::vector<std::string>{"v2.routing.queues.q1.conversations.calls",
+                                  "v2.routing.queues.q1.conversations.chats"}));
     EXPECT_TRUE(is_known_media("cobrowseSessions"));
     EXPECT_FALSE(is_known_media("call"));
 }
@@ -54,8 +56,10 @@ TEST(TopicPlanTest, RefusesMoreThanNineteenChannelsNamingTheCount) {
 TEST(TopicPlanTest, PeeksTheTopLevelTopicName) {
     EXPECT_EQ(peek_topic_name(R"({"topicName":"channel.metadata","eventBody":{"message":"pong"}})"),
               "channel.metadata");
-    EXPECT_EQ(peek_topic_name(R"({"eventBody":{"topicName":"inner"}, "topicName" : "v2.system.socket_closing"})"),
-              "v2.system.socket_closing");
+    EXPECT_EQ(
+        peek_topic_name(
+            R"({"eventBody":{"topicName":"inner"}, "topicName" : "v2.system.socket_closing"})"),
+        "v2.system.socket_closing");
     EXPECT_EQ(peek_topic_name(R"({"x":"topicName","y":1})"), "");
     EXPECT_EQ(peek_topic_name(R"({"topicName":12})"), "");
     EXPECT_EQ(peek_topic_name("not json"), "");
