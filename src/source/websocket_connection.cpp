@@ -177,7 +177,7 @@ asio::awaitable<SessionEnd> WebSocketSession::Impl::run(Ws& ws, const genesys::P
         end.stopped = stopping;
         return end;
     };
-    const std::string where = redacted(url);
+    const std::string where = options.display_url.empty() ? redacted(url) : options.display_url;
     beast::tcp_stream& tcp_stream = beast::get_lowest_layer(ws);
     lowest = &tcp_stream;
 

@@ -32,6 +32,9 @@ namespace gstream::source {
 
 struct WebSocketOptions {
     std::string url;  ///< ws:// or wss:// (contains the token: never log it)
+    /// Shown in SessionEnd::detail instead of the URL when set (e.g. with a channel id, which is
+    /// a capability, shortened); else the URL without its query.
+    std::string display_url;
     std::shared_ptr<boost::asio::ssl::context> tls_context;  ///< required for wss://
     bool tls_verify = true;  ///< host-name verification (chain verification is in the context)
     std::uint64_t max_message_bytes = 1 << 20;

@@ -304,6 +304,14 @@ TEST_F(NotificationsSourceTest, UpgradeRefusedWith401GetsANewTokenAndChannel) {
     EXPECT_EQ(server_.requests(kSubs2)[0].headers.at("authorization"), "Bearer token-2");
     EXPECT_EQ(observer_.frames(), (Events{event("e1")}));
     EXPECT_EQ(count(observer_.events(), "disconnected:http_401"), 1u);
+    // The channel id is a capability: details name it by its first 8 characters only.
+    ASSERT_FALSE(observer_.details().empty());
+    EXPECT_NE(observer_.details()[0].find("/channels/streamin\u2026 refused with HTTP 401"),
+              std::string::npos)
+        << observer_.details()[0];
+    for (const auto& d : observer_.details()) {
+        EXPECT_EQ(d.find("streaming-0-"), std::string::npos) << d;
+    }
 }
 
 TEST_F(NotificationsSourceTest, RateLimitedChannelCreationHonoursRetryAfter) {
@@ -387,6 +395,40 @@ TEST_F(NotificationsSourceTest, NoLongerSubscribedOnTheLiveChannelResubscribesOn
     ASSERT_TRUE(observer_.wait_for_frames(2));
     EXPECT_EQ(server_.channels().size(), 2u);
     EXPECT_EQ(server_.requests(kSubs2).size(), 1u);
+}
+
+TEST_F(NotificationsSourceTest, RollsOverExpiryMarginBeforeTheChannelExpires) {
+    // Channels live 1.5 s; the margin is 1 s: the first is replaced after ~0.5 s.
+    server_.set_channel_lifetime(1500ms);
+    server_.push_ws_script_for(kCh1, script({WsAction::text(event("a1"))}));
+    server_.push_ws_script_for(kCh2, script({WsAction::text(event("b1"))}));
+    SourceOptions o = options();
+    o.notifications.expiry_margin_ms = 1000;
+    const auto started = std::chrono::steady_clock::now();
+    start(o);
+    ASSERT_TRUE(observer_.wait_for_event("rollover:expiry"));
+    ASSERT_TRUE(server_.wait_for_log("close:" + kCh1 + ":1000", 5s));
+    ASSERT_EQ(channel_posts().size(), 2u);
+    EXPECT_GE(channel_posts()[1].at - started, 400ms);
+    EXPECT_EQ(server_.requests(kSubs2).size(), 1u);
+    const auto log = server_.log();
+    EXPECT_LT(index_of(log, "upgrade:" + kCh2), index_of(log, "close:" + kCh1 + ":1000"));
+    ASSERT_TRUE(observer_.wait_for_frames(2));
+    EXPECT_EQ(observer_.frames(), (Events{event("a1"), event("b1")}));
+}
+
+TEST_F(NotificationsSourceTest, TokenRevokedGetsANewTokenAndChannel) {
+    server_.push_ws_script_for(
+        kCh1, script({WsAction::text(R"({"topicName":"v2.system.token_revoked.x",)"
+                                     R"("eventBody":{"reason":"user_tokens_revoked"}})")}));
+    server_.push_ws_script_for(kCh2, script({WsAction::text(event("b1"))}));
+    start(options());
+    ASSERT_TRUE(observer_.wait_for_event("rollover:token_revoked"));
+    ASSERT_TRUE(observer_.wait_for_frames(2));
+    EXPECT_EQ(server_.requests(FakeGenesysServer::kTokenPath).size(), 2u);
+    ASSERT_EQ(server_.requests(kSubs2).size(), 1u);
+    EXPECT_EQ(server_.requests(kSubs2)[0].headers.at("authorization"), "Bearer token-2");
+    EXPECT_TRUE(server_.wait_for_log("close:" + kCh1 + ":1000", 5s));
 }
 
 }  // namespace

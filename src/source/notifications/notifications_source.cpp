@@ -634,8 +634,13 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
         oauth_->on_authorized();
 
         auto conn = std::make_shared<Connection>(io_, *l.channel, l.generation);
-        conn->session =
-            std::make_unique<WebSocketSession>(io_, websocket_options(l.channel->connect_uri));
+        WebSocketOptions ws = websocket_options(l.channel->connect_uri);
+        ws.display_url = l.channel->connect_uri;
+        if (const auto at = ws.display_url.find(l.channel->id); at != std::string::npos) {
+            ws.display_url.replace(at, l.channel->id.size(), conn->tag());
+        }
+        ws.display_url = ws.display_url.substr(0, ws.display_url.find('?'));
+        conn->session = std::make_unique<WebSocketSession>(io_, std::move(ws));
         live_.push_back(conn);
         if (l.predecessor == nullptr)
             slot.current = conn;

@@ -1,0 +1,69 @@
+// source.notifications keys: schema defaults, loading and rejection of unknown media.
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "config/config_loader.hpp"
+
+namespace gstream::config {
+namespace {
+
+const ConfigSchema& schema() {
+    static const ConfigSchema kSchema = ConfigSchema::load_file(default_schema_path());
+    return kSchema;
+}
+
+Config load(const std::string& yaml) {
+    return load_config_string(yaml, "t.yaml", schema(), env_from_map({}));
+}
+
+const std::string kBase =
+    "genesys:\n"
+    "  client_id: id\n"
+    "  client_secret: s3cret\n"
+    "sinks:\n"
+    "  - type: file\n"
+    "    path: out/a.jsonl\n";
+
+TEST(NotificationsConfigTest, DefaultsMatchTheStruct) {
+    const Config c = load(kBase);
+    EXPECT_TRUE(c.source.notifications.media.empty());
+    EXPECT_TRUE(c.source.notifications.topics.empty());
+    EXPECT_EQ(c.source.notifications.watchdog_ms, 65000);
+    EXPECT_EQ(c.source.notifications.pong_timeout_ms, 10000);
+    EXPECT_EQ(c.source.notifications.expiry_margin_ms, 600000);
+    const NotificationsConfig defaults;
+    EXPECT_EQ(c.source.notifications.watchdog_ms, defaults.watchdog_ms);
+    EXPECT_EQ(c.source.notifications.pong_timeout_ms, defaults.pong_timeout_ms);
+    EXPECT_EQ(c.source.notifications.expiry_margin_ms, defaults.expiry_margin_ms);
+}
+
+TEST(NotificationsConfigTest, LoadsEveryKey) {
+    const Config c = load(kBase +
+                          "source:\n"
+                          "  protocol: notifications\n"
+                          "  queues: [q1]\n"
+                          "  notifications:\n"
+                          "    media: [calls, chats]\n"
+                          "    topics: [v2.analytics.queues.q1.observations]\n"
+                          "    watchdog_ms: 200\n"
+                          "    pong_timeout_ms: 300\n"
+                          "    expiry_margin_ms: 0\n");
+    EXPECT_EQ(c.source.protocol, "notifications");
+    EXPECT_EQ(c.source.notifications.media, (std::vector<std::string>{"calls", "chats"}));
+    EXPECT_EQ(c.source.notifications.topics,
+              (std::vector<std::string>{"v2.analytics.queues.q1.observations"}));
+    EXPECT_EQ(c.source.notifications.watchdog_ms, 200);
+    EXPECT_EQ(c.source.notifications.pong_timeout_ms, 300);
+    EXPECT_EQ(c.source.notifications.expiry_margin_ms, 0);
+    EXPECT_NE(to_log_string(c).find("watchdog_ms: 200"), std::string::npos);
+}
+
+TEST(NotificationsConfigTest, RejectsUnknownMediaAndKeys) {
+    EXPECT_THROW(load(kBase + "source:\n  notifications:\n    media: [call]\n"), ConfigError);
+    EXPECT_THROW(load(kBase + "source:\n  notifications:\n    watchdog: 5\n"), ConfigError);
+    EXPECT_THROW(load(kBase + "source:\n  notifications:\n    watchdog_ms: 5\n"), ConfigError);
+}
+
+}  // namespace
+}  // namespace gstream::config
