@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -16,6 +17,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "genesys/region.hpp"
+#include "source/notifications/topic_plan.hpp"
 
 namespace gstream::config {
 namespace {
@@ -832,6 +834,30 @@ void check_cross_fields(const Value& root, Loader& loader) {
                              "genesys.client_secret, or source.url to read a WebSocket "
                              "directly)");
             }
+        }
+    }
+    const Value* protocol = s.find("protocol");
+    if (protocol != nullptr && protocol->s == "notifications" && s.find("url") == nullptr) {
+        // The topic budget (≤ 1,000 topics per channel, ≤ 19 channels) is a start-up error.
+        const Value& n = object_at(s, "notifications");
+        const auto strings = [](const Value* v) {
+            std::vector<std::string> out;
+            if (v != nullptr) {
+                for (const Value& item : v->items) {
+                    out.push_back(item.s);
+                }
+            }
+            return out;
+        };
+        try {
+            source::notifications::pack_topics(source::notifications::build_topics(
+                strings(s.find("queues")), strings(n.find("media")), strings(n.find("topics"))));
+        } catch (const std::invalid_argument& e) {
+            const Value* at = n.find("topics") != nullptr ? n.find("topics") : s.find("queues");
+            loader.error(at != nullptr ? at->pos : s.pos,
+                         at == n.find("topics") && at != nullptr ? "source.notifications.topics"
+                                                                 : "source.queues",
+                         e.what());
         }
     }
     const Value* initial = s.find("reconnect_initial_ms");

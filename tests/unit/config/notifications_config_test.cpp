@@ -65,5 +65,35 @@ TEST(NotificationsConfigTest, RejectsUnknownMediaAndKeys) {
     EXPECT_THROW(load(kBase + "source:\n  notifications:\n    watchdog_ms: 5\n"), ConfigError);
 }
 
+std::string error_of(const std::string& yaml) {
+    try {
+        load(yaml);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "<loaded>";
+}
+
+TEST(NotificationsConfigTest, TopicBudgetIsCheckedWithThePosition) {
+    std::string topics;
+    for (int i = 0; i < 19 * 1000 + 1; ++i) topics += "      - t" + std::to_string(i) + "\n";
+    const std::string error = error_of(kBase +
+                                       "source:\n"
+                                       "  protocol: notifications\n"
+                                       "  notifications:\n"
+                                       "    topics:\n" +
+                                       topics);
+    EXPECT_EQ(error.rfind("t.yaml:11:7: key 'source.notifications.topics': 19001 notification "
+                          "topics need 20 channels",
+                          0),
+              0u)
+        << error;
+    EXPECT_NE(error_of(kBase + "source:\n  protocol: notifications\n").find("no topic"),
+              std::string::npos);
+    // With source.url the WebSocket is read directly: no topic needed.
+    EXPECT_EQ(error_of(kBase + "source:\n  protocol: notifications\n  url: ws://127.0.0.1:1/x\n"),
+              "<loaded>");
+}
+
 }  // namespace
 }  // namespace gstream::config
