@@ -166,6 +166,12 @@ asio::awaitable<ApiResult<HttpResponse>> NotificationsApi::send(
     std::int64_t ceiling = std::max<std::int64_t>(1, options_.initial_backoff.count());
     const int max_attempts = std::max(1, options_.max_attempts);
     for (int attempt = 1;; ++attempt) {
+        if (cancelled_) {
+            ApiError error = transport_error(core::make_error_code(core::Errc::kTimeout), what);
+            error.retryable = false;
+            error.message = what + " was cancelled (shutting down)";
+            co_return error;
+        }
         HttpRequest request;
         request.method = method;
         request.url = options_.api_origin + path;
@@ -182,7 +188,7 @@ asio::awaitable<ApiResult<HttpResponse>> NotificationsApi::send(
             co_return std::move(*response);
         ++rate_limited_;
         ApiError error = error_from_response(*response, what);
-        if (attempt >= max_attempts) {
+        if (attempt >= max_attempts || cancelled_) {
             error.message += " (gave up after " + std::to_string(attempt) + " attempts)";
             co_return error;
         }
@@ -195,9 +201,17 @@ asio::awaitable<ApiResult<HttpResponse>> NotificationsApi::send(
                        what, delay, attempt, error.correlation_id);
         asio::steady_timer timer(co_await asio::this_coro::executor,
                                  std::chrono::milliseconds(delay));
+        waits_.push_back(&timer);
         auto [ec] = co_await timer.async_wait(kTok);
-        (void)ec;
+        (void)ec;  // cancel(): cancelled_ says so
+        std::erase(waits_, &timer);
     }
+}
+
+void NotificationsApi::cancel() {
+    cancelled_ = true;
+    for (auto* timer : waits_)
+        timer->cancel();
 }
 
 asio::awaitable<ApiResult<NotificationChannel>> NotificationsApi::create_channel(

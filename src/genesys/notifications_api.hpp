@@ -24,6 +24,7 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "genesys/genesys_error.hpp"
 
@@ -90,6 +91,10 @@ public:
     boost::asio::awaitable<ApiResult<std::vector<TopicState>>> replace_subscriptions(
         std::string token, std::string id, std::vector<std::string> topics);
 
+    /// Ends every pending 429 wait at once and makes later calls fail without a request
+    /// (kTimeout, not retryable): for shutdown.
+    void cancel();
+
     /// Calls made (attempts included), for tests and metrics.
     std::uint64_t calls() const { return calls_; }
     /// 429 answers seen.
@@ -105,6 +110,8 @@ private:
 
     HttpClient& http_;
     NotificationsApiOptions options_;
+    std::vector<boost::asio::steady_timer*> waits_;
+    bool cancelled_ = false;
     std::uint64_t calls_ = 0;
     std::uint64_t rate_limited_ = 0;
 };

@@ -331,6 +331,18 @@ TEST_F(NotificationsSourceTest, RateLimitedChannelCreationHonoursRetryAfter) {
     EXPECT_EQ(server_.channels().size(), 1u);
 }
 
+TEST_F(NotificationsSourceTest, StopEndsALongRetryAfterWaitAtOnce) {
+    server_.push_channel_response({429, {{"Retry-After", "100"}}, ""});
+    start(options());
+    ASSERT_TRUE(server_.wait_for_requests(FakeGenesysServer::kChannelsPath, 1, 5s));
+    const auto stopped_at = std::chrono::steady_clock::now();
+    source_->stop();
+    ASSERT_TRUE(observer_.wait_for_event("finished", 5s));
+    EXPECT_LT(std::chrono::steady_clock::now() - stopped_at, 2s);
+    EXPECT_EQ(channel_posts().size(), 1u);
+    EXPECT_EQ(count(observer_.events(), "finished"), 1u);
+}
+
 TEST_F(NotificationsSourceTest, ForbiddenSubscriptionIsFatalNamingThePermission) {
     server_.push_subscribe_response(
         {403,

@@ -169,6 +169,7 @@ private:
     void halt() {
         stopping_ = true;
         token_gate_.cancel();
+        api_->cancel();
         for (auto* timer : waits_)
             timer->cancel();
         for (auto& conn : live_) {

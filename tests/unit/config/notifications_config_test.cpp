@@ -76,7 +76,8 @@ std::string error_of(const std::string& yaml) {
 
 TEST(NotificationsConfigTest, TopicBudgetIsCheckedWithThePosition) {
     std::string topics;
-    for (int i = 0; i < 19 * 1000 + 1; ++i) topics += "      - t" + std::to_string(i) + "\n";
+    for (int i = 0; i < 19 * 1000 + 1; ++i)
+        topics += "      - t" + std::to_string(i) + "\n";
     const std::string error = error_of(kBase +
                                        "source:\n"
                                        "  protocol: notifications\n"
