@@ -260,6 +260,8 @@ source::SourceOptions source_options(const config::Config& c, bool once) {
     o.notifications.watchdog_ms = s.notifications.watchdog_ms;
     o.notifications.pong_timeout_ms = s.notifications.pong_timeout_ms;
     o.notifications.expiry_margin_ms = s.notifications.expiry_margin_ms;
+    o.notifications.detail_topics = s.notifications.detail_topics;
+    o.notifications.detail_linger_ms = s.notifications.detail_linger_ms;
     return o;
 }
 
@@ -314,7 +316,9 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
         // throws one line naming the counts (API-NOTES.md §3.3).
         const auto& n = config.source.notifications;
         const auto channels = source::notifications::pack_topics(
-            source::notifications::build_topics(config.source.queues, n.media, n.topics));
+            source::notifications::build_topics(config.source.queues, n.media, n.topics),
+            source::notifications::kMaxTopicsPerChannel,
+            source::notifications::kMaxPlannedChannels - (n.detail_topics ? 1 : 0));
         ops::logger("app")->info("notifications: {} channel(s) planned", channels.size());
     }
 

@@ -38,6 +38,8 @@ struct NotificationsConfig {
     std::int64_t watchdog_ms = 65000;
     std::int64_t pong_timeout_ms = 10000;
     std::int64_t expiry_margin_ms = 600000;
+    bool detail_topics = false;  ///< per-conversation v2.detail.events.conversation.{id}.* topics
+    std::int64_t detail_linger_ms = 300000;
 };
 
 struct SourceConfig {

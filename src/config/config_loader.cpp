@@ -775,6 +775,8 @@ Config to_config(const Value& root) {
     set(notifications, "watchdog_ms", c.source.notifications.watchdog_ms);
     set(notifications, "pong_timeout_ms", c.source.notifications.pong_timeout_ms);
     set(notifications, "expiry_margin_ms", c.source.notifications.expiry_margin_ms);
+    set(notifications, "detail_topics", c.source.notifications.detail_topics);
+    set(notifications, "detail_linger_ms", c.source.notifications.detail_linger_ms);
     set(s, "queue_capacity", c.source.queue_capacity);
 
     const Value& p = object_at(root, "pipeline");
@@ -850,8 +852,13 @@ void check_cross_fields(const Value& root, Loader& loader) {
             return out;
         };
         try {
-            source::notifications::pack_topics(source::notifications::build_topics(
-                strings(s.find("queues")), strings(n.find("media")), strings(n.find("topics"))));
+            const Value* detail = n.find("detail_topics");
+            source::notifications::pack_topics(
+                source::notifications::build_topics(strings(s.find("queues")),
+                                                    strings(n.find("media")),
+                                                    strings(n.find("topics"))),
+                source::notifications::kMaxTopicsPerChannel,
+                source::notifications::kMaxPlannedChannels - (detail && detail->b ? 1 : 0));
         } catch (const std::invalid_argument& e) {
             const Value* at = n.find("topics") != nullptr ? n.find("topics") : s.find("queues");
             loader.error(at != nullptr ? at->pos : s.pos,
@@ -1027,6 +1034,9 @@ std::string to_log_string(const Config& c) {
     out << YAML::Key << "pong_timeout_ms" << YAML::Value << c.source.notifications.pong_timeout_ms;
     out << YAML::Key << "expiry_margin_ms" << YAML::Value
         << c.source.notifications.expiry_margin_ms;
+    out << YAML::Key << "detail_topics" << YAML::Value << c.source.notifications.detail_topics;
+    out << YAML::Key << "detail_linger_ms" << YAML::Value
+        << c.source.notifications.detail_linger_ms;
     out << YAML::EndMap;
     out << YAML::Key << "queue_capacity" << YAML::Value << c.source.queue_capacity;
     out << YAML::EndMap;

@@ -88,6 +88,13 @@ struct NotificationsOptions {
     std::int64_t pong_timeout_ms = 10'000;  ///< no message this long after the ping -> reconnect
     std::int64_t expiry_margin_ms = 600'000;  ///< roll a channel over this long before `expires`
     std::int64_t max_topics_per_channel = 1000;  ///< API-NOTES.md §3.3 (lower only in tests)
+    /// Subscribe the 16 per-conversation detail topics (v2.detail.events.conversation.{id}.*) of
+    /// conversations learned from queue snapshots (eventBody.id), on one extra channel (so at most
+    /// 18 channels of queue topics), at most max_topics_per_channel / 16 conversations at once.
+    bool detail_topics = false;
+    /// Unsubscribe a conversation's detail topics this long after a snapshot shows every
+    /// participant ended (endTime set), so acw/wrapup events still arrive.
+    std::int64_t detail_linger_ms = 300'000;
 };
 
 /// Filled by the daemon from config.

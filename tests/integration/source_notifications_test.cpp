@@ -443,5 +443,41 @@ TEST_F(NotificationsSourceTest, TokenRevokedGetsANewTokenAndChannel) {
     EXPECT_TRUE(server_.wait_for_log("close:" + kCh1 + ":1000", 5s));
 }
 
+TEST_F(NotificationsSourceTest, DetailTopicsFollowConversationsOfQueueSnapshots) {
+    const std::string live =
+        R"({"topicName":"v2.routing.queues.q1.conversations","eventBody":{"id":"c1",)"
+        R"("participants":[{"id":"p1","purpose":"customer"},)"
+        R"({"id":"p2","purpose":"acd","endTime":"2026-04-01T09:14:31.020Z"}]}})";
+    const std::string ended =
+        R"({"topicName":"v2.routing.queues.q1.conversations","eventBody":{"id":"c1",)"
+        R"("participants":[{"id":"p1","endTime":"2026-04-01T09:20:00.000Z"},)"
+        R"({"id":"p2","endTime":"2026-04-01T09:14:31.020Z"}]}})";
+    // The queue channel sends a live snapshot, waits until the detail channel is subscribed and
+    // connected, then sends the ended snapshot.
+    server_.push_ws_script_for(
+        kCh1,
+        script({WsAction::text(live), WsAction::await_requests(kCh2, 1), WsAction::text(ended)}));
+    SourceOptions o = options();
+    o.notifications.detail_topics = true;
+    o.notifications.detail_linger_ms = 0;
+    start(o);
+    ASSERT_TRUE(server_.wait_for_requests(kSubs2, 2, 5s));
+    const auto puts = server_.requests(kSubs2);
+    std::string expected = "[";
+    for (const char* suffix :
+         {"customer.start", "customer.end", "acd.start", "acd.end", "user.start", "user.end", "acw",
+          "wrapup", "attributes", "outbound", "flow.start", "flow.end", "flow.outcome",
+          "voicemail.start", "voicemail.end", "contact"}) {
+        expected += std::string(expected.size() > 1 ? "," : "") +
+                    R"({"id":"v2.detail.events.conversation.c1.)" + suffix + R"("})";
+    }
+    expected += "]";
+    EXPECT_EQ(puts[0].body, expected);
+    EXPECT_EQ(puts[1].body, "[]");  // every participant ended, linger 0: unsubscribed
+    EXPECT_EQ(server_.channels().size(), 2u);
+    EXPECT_EQ(server_.requests(kSubs1).size(), 1u);
+    EXPECT_EQ(observer_.frames(), (Events{live, ended}));
+}
+
 }  // namespace
 }  // namespace gstream::source

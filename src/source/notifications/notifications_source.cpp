@@ -13,6 +13,7 @@
 #include <deque>
 #include <functional>
 #include <list>
+#include <map>
 #include <stdexcept>
 
 #include <boost/asio/as_tuple.hpp>
@@ -21,6 +22,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <spdlog/spdlog.h>
 
 #include "genesys/http_client.hpp"
@@ -41,7 +44,9 @@ using std::chrono::milliseconds;
 constexpr auto kTok = asio::as_tuple(asio::use_awaitable);
 constexpr int kCloseNormal = 1000;
 constexpr std::string_view kPing = R"({"message":"ping"})";
-constexpr int kMaxRejectionLines = 20;  // per subscription call; the rest are counted
+constexpr int kMaxRejectionLines = 20;
+constexpr std::int64_t kDetailSyncMs = 100;  // detail topic changes are batched this long  // per
+                                             // subscription call; the rest are counted
 
 std::shared_ptr<spdlog::logger> logger() {
     static const std::shared_ptr<spdlog::logger> log = [] {
@@ -101,6 +106,8 @@ struct Slot {
     std::vector<std::string> topics;
     std::shared_ptr<Connection> current;
     bool rolling = false;  // a successor lineage runs for `current`
+    bool detail = false;   // the channel of per-conversation detail topics
+    bool spawned = false;  // (detail slot) its first lineage was started
 };
 
 class NotificationsSource final : public Source {
@@ -116,11 +123,19 @@ public:
             notifications::build_topics(options_.queues, options_.notifications.media,
                                         options_.notifications.topics),
             static_cast<std::size_t>(
-                std::max<std::int64_t>(1, options_.notifications.max_topics_per_channel)));
+                std::max<std::int64_t>(1, options_.notifications.max_topics_per_channel)),
+            notifications::kMaxPlannedChannels - (options_.notifications.detail_topics ? 1 : 0));
         for (std::size_t i = 0; i < groups.size(); ++i) {
             auto slot = std::make_unique<Slot>();
             slot->index = i;
             slot->topics = groups[i];
+            slots_.push_back(std::move(slot));
+        }
+        if (options_.notifications.detail_topics) {
+            auto slot = std::make_unique<Slot>();
+            slot->index = groups.size();
+            slot->detail = true;
+            detail_slot_ = slot.get();
             slots_.push_back(std::move(slot));
         }
         genesys::HttpClientOptions http_options;
@@ -156,8 +171,14 @@ public:
                 topics += slot->topics.size();
             logger()->info("notifications source starting topics={} channels={}", topics,
                            slots_.size());
-            for (auto& slot : slots_)
-                spawn_lineage(*slot, nullptr);
+            for (auto& slot : slots_) {
+                if (!slot->detail)
+                    spawn_lineage(*slot, nullptr);
+            }
+            if (detail_slot_ != nullptr) {
+                ++lineages_;
+                asio::co_spawn(io_, detail_sync(), asio::detached);
+            }
         });
     }
 
@@ -186,12 +207,114 @@ private:
 
     void spawn_lineage(Slot& slot, std::shared_ptr<Connection> predecessor) {
         ++lineages_;
+        if (!slot.detail)
+            ++primary_lineages_;
         asio::co_spawn(io_, run_lineage(slot, std::move(predecessor)), asio::detached);
     }
 
-    void lineage_ended() {
+    void lineage_ended(const Slot* slot) {
         --lineages_;
+        if (slot != nullptr && !slot->detail && --primary_lineages_ == 0 &&
+            detail_slot_ != nullptr && !stopping_) {
+            // `once` ended every queue channel: the detail channel has nothing left to follow.
+            halt();
+        }
         maybe_finish();
+    }
+
+    // Learns conversation ids from a queue conversation snapshot (API-NOTES.md §4.3): a new id
+    // gets its detail topics; one whose participants all have endTime is unsubscribed after
+    // detail_linger_ms.
+    void learn_conversation(std::string_view payload) {
+        boost::system::error_code ec;
+        const boost::json::value v = boost::json::parse(payload, ec);
+        const boost::json::object* body = nullptr;
+        if (!ec && v.is_object()) {
+            if (const auto* b = v.get_object().if_contains("eventBody"); b && b->is_object())
+                body = &b->get_object();
+        }
+        const boost::json::value* id = body ? body->if_contains("id") : nullptr;
+        if (id == nullptr || !id->is_string() || id->get_string().empty())
+            return;
+        bool ended = false;
+        if (const auto* ps = body->if_contains("participants"); ps && ps->is_array()) {
+            ended = !ps->get_array().empty();
+            for (const auto& p : ps->get_array()) {
+                const auto* end = p.is_object() ? p.get_object().if_contains("endTime") : nullptr;
+                if (end == nullptr || !end->is_string() || end->get_string().empty())
+                    ended = false;
+            }
+        }
+        const std::string key(id->get_string());
+        auto it = conversations_.find(key);
+        if (it == conversations_.end()) {
+            if (ended)
+                return;
+            const auto per_channel = static_cast<std::size_t>(
+                std::max<std::int64_t>(1, options_.notifications.max_topics_per_channel));
+            if ((conversations_.size() + 1) * notifications::kDetailTopicsPerConversation >
+                per_channel) {
+                if (detail_skipped_++ % 100 == 0) {
+                    logger()->warn(
+                        "detail topics are full ({} conversations); conversation {} "
+                        "gets no detail topics skipped={}",
+                        conversations_.size(), key, detail_skipped_);
+                }
+                return;
+            }
+            conversations_.emplace(key, std::nullopt);
+            detail_dirty_ = true;
+        } else if (ended && !it->second) {
+            it->second = Clock::now();
+        } else if (!ended && it->second) {
+            it->second.reset();
+        }
+    }
+
+    // Keeps the detail channel's subscription equal to the tracked conversations.
+    asio::awaitable<void> detail_sync() {
+        const auto linger =
+            milliseconds(std::max<std::int64_t>(0, options_.notifications.detail_linger_ms));
+        while (!stopping_) {
+            if (!co_await wait(kDetailSyncMs))
+                break;
+            const auto now = Clock::now();
+            const auto before = conversations_.size();
+            std::erase_if(conversations_,
+                          [&](const auto& c) { return c.second && *c.second + linger <= now; });
+            detail_dirty_ = detail_dirty_ || conversations_.size() != before;
+            if (!detail_dirty_)
+                continue;
+            std::vector<std::string> topics;
+            for (const auto& [id, ended] : conversations_) {
+                for (auto& t : notifications::detail_topics_for(id))
+                    topics.push_back(std::move(t));
+            }
+            detail_slot_->topics = topics;
+            if (!detail_slot_->spawned) {
+                detail_slot_->spawned = true;
+                detail_dirty_ = false;
+                spawn_lineage(*detail_slot_, nullptr);  // subscribes detail_slot_->topics
+                continue;
+            }
+            const auto current = detail_slot_->current;
+            if (!current || !current->connected || current->ended)
+                continue;  // retried on the next tick
+            auto token = co_await this->token();
+            if (stopping_ || !token)
+                continue;
+            auto states = co_await api_->replace_subscriptions(*token, current->channel.id, topics);
+            if (stopping_)
+                break;
+            if (!states) {
+                const genesys::ApiError error = states.error();
+                logger()->warn("updating the detail topics failed (retried): {}", error.message);
+                continue;
+            }
+            detail_dirty_ = false;
+            report_rejections(*detail_slot_, *states);
+        }
+        lineage_ended(nullptr);
     }
 
     // Finishes once no lineage runs and no watchdog/expiry coroutine refers to a connection
@@ -327,6 +450,10 @@ private:
         std::string system_topic;
         if (topic.starts_with("v2.system."))
             system_topic = std::string(topic);
+        if (detail_slot_ != nullptr && topic.starts_with("v2.routing.queues.") &&
+            topic.find(".conversations") != std::string_view::npos) {
+            learn_conversation(payload);
+        }
         observer_.on_frame(Frame{std::move(payload), received_ns});
         if (system_topic.empty() || stopping_)
             return;
@@ -523,6 +650,11 @@ private:
     std::size_t spare_channels_ = 1;
     std::size_t rollovers_in_flight_ = 0;
     std::size_t lineages_ = 0;
+    std::size_t primary_lineages_ = 0;  // lineages of queue-topic slots
+    Slot* detail_slot_ = nullptr;
+    std::map<std::string, std::optional<Clock::time_point>> conversations_;  // id -> ended at
+    bool detail_dirty_ = false;
+    std::uint64_t detail_skipped_ = 0;
     bool started_ = false;
     bool stopping_ = false;
     bool finished_ = false;
@@ -705,7 +837,7 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
         l.predecessor->retiring = false;
     }
     settle(l);
-    lineage_ended();
+    lineage_ended(&slot);
 }
 
 }  // namespace

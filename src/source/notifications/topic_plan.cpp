@@ -73,6 +73,21 @@ std::vector<std::vector<std::string>> pack_topics(const std::vector<std::string>
     return groups;
 }
 
+std::vector<std::string> detail_topics_for(std::string_view conversation_id) {
+    static constexpr std::string_view kSuffixes[] = {
+        "customer.start", "customer.end",    "acd.start",     "acd.end",
+        "user.start",     "user.end",        "acw",           "wrapup",
+        "attributes",     "outbound",        "flow.start",    "flow.end",
+        "flow.outcome",   "voicemail.start", "voicemail.end", "contact"};
+    static_assert(std::size(kSuffixes) == kDetailTopicsPerConversation);
+    std::vector<std::string> out;
+    out.reserve(std::size(kSuffixes));
+    const std::string base = "v2.detail.events.conversation." + std::string(conversation_id) + ".";
+    for (const auto suffix : kSuffixes)
+        out.push_back(base + std::string(suffix));
+    return out;
+}
+
 std::string_view peek_topic_name(std::string_view payload) {
     // Only a top-level member counts: track the nesting depth and skip strings.
     int depth = 0;

@@ -32,6 +32,14 @@ std::vector<std::vector<std::string>> pack_topics(const std::vector<std::string>
                                                   std::size_t per_channel = kMaxTopicsPerChannel,
                                                   std::size_t max_channels = kMaxPlannedChannels);
 
+/// The per-conversation analytics detail event topics subscribed for one conversation (API-NOTES.md
+/// §4.1; no wildcard is allowed on WebSocket subscriptions, §3.3):
+/// v2.detail.events.conversation.{conversationId}.<suffix> for customer.start, customer.end,
+/// acd.start, acd.end, user.start, user.end, acw, wrapup, attributes, outbound, flow.start,
+/// flow.end, flow.outcome, voicemail.start, voicemail.end, contact (16 topics).
+std::vector<std::string> detail_topics_for(std::string_view conversation_id);
+inline constexpr std::size_t kDetailTopicsPerConversation = 16;
+
 /// The value of the top-level "topicName" member of a notification message, found by a cheap
 /// scan (no full parse; escapes are not decoded); empty when absent.
 std::string_view peek_topic_name(std::string_view payload);

@@ -53,6 +53,13 @@ TEST(TopicPlanTest, RefusesMoreThanNineteenChannelsNamingTheCount) {
     EXPECT_THROW(pack_topics({}), std::invalid_argument);
 }
 
+TEST(TopicPlanTest, DetailTopicsOfAConversation) {
+    const auto topics = detail_topics_for("c1");
+    ASSERT_EQ(topics.size(), kDetailTopicsPerConversation);
+    EXPECT_EQ(topics.front(), "v2.detail.events.conversation.c1.customer.start");
+    EXPECT_EQ(topics.back(), "v2.detail.events.conversation.c1.contact");
+}
+
 TEST(TopicPlanTest, PeeksTheTopLevelTopicName) {
     EXPECT_EQ(peek_topic_name(R"({"topicName":"channel.metadata","eventBody":{"message":"pong"}})"),
               "channel.metadata");
