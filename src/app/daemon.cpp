@@ -23,6 +23,7 @@
 #include "pipeline/schema/schema_registry.hpp"
 #include "pipeline/schema/schema_validator.hpp"
 #include "sink/file/file_sink.hpp"
+#include "source/notifications/topic_plan.hpp"
 #include "source/source.hpp"
 
 namespace gstream::app {
@@ -110,6 +111,15 @@ public:
                                                                             : spdlog::level::warn;
         log_->log(level, "stream disconnected reason={} detail=\"{}\"", source::to_string(reason),
                   detail);
+    }
+    void on_topic_rejected(std::string_view topic, std::string_view detail) override {
+        (void)topic;
+        (void)detail;  // the source logs both (rate-limited)
+        metrics_.topics_rejected().Increment();
+    }
+    void on_channel_rollover(std::string_view reason) override {
+        metrics_.channel_rollovers().Increment();
+        log_->info("notification channel rolled over reason={}", reason);
     }
     void on_reconnect_scheduled(std::int64_t delay_ms) override {
         metrics_.reconnects().Increment();
@@ -252,6 +262,13 @@ source::SourceOptions source_options(const config::Config& c, bool once) {
     o.tls_verify = s.tls.verify;
     o.ca_file = s.tls.ca_file;
     o.once = once;
+    o.notifications.media = s.notifications.media;
+    o.notifications.topics = s.notifications.topics;
+    o.notifications.watchdog_ms = s.notifications.watchdog_ms;
+    o.notifications.pong_timeout_ms = s.notifications.pong_timeout_ms;
+    o.notifications.expiry_margin_ms = s.notifications.expiry_margin_ms;
+    o.notifications.detail_topics = s.notifications.detail_topics;
+    o.notifications.detail_linger_ms = s.notifications.detail_linger_ms;
     return o;
 }
 
@@ -302,9 +319,14 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     ops::setup_logging(config.logging.level, config.logging.format);
     const bool notifications = config.source.protocol == "notifications";
     if (notifications && !config.source.url) {
-        throw std::runtime_error(
-            "source.protocol 'notifications' needs source.url for now (channels and topic "
-            "subscriptions are not built yet): set source.url or use protocol 'envelope'");
+        // The topic budget is checked before anything else (no network call, no file opened):
+        // throws one line naming the counts (API-NOTES.md §3.3).
+        const auto& n = config.source.notifications;
+        const auto channels = source::notifications::pack_topics(
+            source::notifications::build_topics(config.source.queues, n.media, n.topics),
+            source::notifications::kMaxTopicsPerChannel,
+            source::notifications::kMaxPlannedChannels - (n.detail_topics ? 1 : 0));
+        ops::logger("app")->info("notifications: {} channel(s) planned", channels.size());
     }
 
     // Start order (DESIGN.md §4): schemas and stores first, so a bad file fails fast.
@@ -395,7 +417,12 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
         std::fflush(stdout);
     }
 
-    auto source = source::make_envelope_source(io, source_options(config, options.once), observer);
+    // source.url reads that WebSocket directly whatever the protocol (the bench harness does).
+    auto source = notifications && !config.source.url
+                      ? source::make_notifications_source(io, source_options(config, options.once),
+                                                          observer)
+                      : source::make_envelope_source(io, source_options(config, options.once),
+                                                     observer);
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {
         if (ec) {

@@ -31,6 +31,17 @@ struct TlsConfig {
     std::optional<std::string> ca_file;
 };
 
+/// source.notifications (protocol notifications without source.url); docs/notifications.md.
+struct NotificationsConfig {
+    std::vector<std::string> media;   ///< "calls", "chats", ...; empty: all-media topic per queue
+    std::vector<std::string> topics;  ///< extra topics, as given
+    std::int64_t watchdog_ms = 65000;
+    std::int64_t pong_timeout_ms = 10000;
+    std::int64_t expiry_margin_ms = 600000;
+    bool detail_topics = false;  ///< per-conversation v2.detail.events.conversation.{id}.* topics
+    std::int64_t detail_linger_ms = 300000;
+};
+
 struct SourceConfig {
     std::string protocol = "envelope";  ///< "envelope" | "notifications"
     /// "ws://..." or "wss://...": read this WebSocket directly, no OAuth and no subscription.
@@ -45,6 +56,7 @@ struct SourceConfig {
     std::int64_t reconnect_max_ms = 30000;
     std::int64_t subscribe_max_attempts = 6;
     TlsConfig tls;
+    NotificationsConfig notifications;
     std::int64_t queue_capacity = 128;
 };
 

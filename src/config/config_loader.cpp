@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -16,6 +17,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "genesys/region.hpp"
+#include "source/notifications/topic_plan.hpp"
 
 namespace gstream::config {
 namespace {
@@ -767,6 +769,14 @@ Config to_config(const Value& root) {
     const Value& tls = object_at(s, "tls");
     set(tls, "verify", c.source.tls.verify);
     set(tls, "ca_file", c.source.tls.ca_file);
+    const Value& notifications = object_at(s, "notifications");
+    set(notifications, "media", c.source.notifications.media);
+    set(notifications, "topics", c.source.notifications.topics);
+    set(notifications, "watchdog_ms", c.source.notifications.watchdog_ms);
+    set(notifications, "pong_timeout_ms", c.source.notifications.pong_timeout_ms);
+    set(notifications, "expiry_margin_ms", c.source.notifications.expiry_margin_ms);
+    set(notifications, "detail_topics", c.source.notifications.detail_topics);
+    set(notifications, "detail_linger_ms", c.source.notifications.detail_linger_ms);
     set(s, "queue_capacity", c.source.queue_capacity);
 
     const Value& p = object_at(root, "pipeline");
@@ -831,6 +841,35 @@ void check_cross_fields(const Value& root, Loader& loader) {
                              "genesys.client_secret, or source.url to read a WebSocket "
                              "directly)");
             }
+        }
+    }
+    const Value* protocol = s.find("protocol");
+    if (protocol != nullptr && protocol->s == "notifications" && s.find("url") == nullptr) {
+        // The topic budget (≤ 1,000 topics per channel, ≤ 19 channels) is a start-up error.
+        const Value& n = object_at(s, "notifications");
+        const auto strings = [](const Value* v) {
+            std::vector<std::string> out;
+            if (v != nullptr) {
+                for (const Value& item : v->items) {
+                    out.push_back(item.s);
+                }
+            }
+            return out;
+        };
+        try {
+            const Value* detail = n.find("detail_topics");
+            source::notifications::pack_topics(
+                source::notifications::build_topics(strings(s.find("queues")),
+                                                    strings(n.find("media")),
+                                                    strings(n.find("topics"))),
+                source::notifications::kMaxTopicsPerChannel,
+                source::notifications::kMaxPlannedChannels - (detail && detail->b ? 1 : 0));
+        } catch (const std::invalid_argument& e) {
+            const Value* at = n.find("topics") != nullptr ? n.find("topics") : s.find("queues");
+            loader.error(at != nullptr ? at->pos : s.pos,
+                         at == n.find("topics") && at != nullptr ? "source.notifications.topics"
+                                                                 : "source.queues",
+                         e.what());
         }
     }
     const Value* initial = s.find("reconnect_initial_ms");
@@ -990,6 +1029,19 @@ std::string to_log_string(const Config& c) {
     out << YAML::Key << "verify" << YAML::Value << c.source.tls.verify;
     out << YAML::Key << "ca_file" << YAML::Value;
     opt(c.source.tls.ca_file);
+    out << YAML::EndMap;
+    out << YAML::Key << "notifications" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "media" << YAML::Value;
+    list(c.source.notifications.media);
+    out << YAML::Key << "topics" << YAML::Value;
+    list(c.source.notifications.topics);
+    out << YAML::Key << "watchdog_ms" << YAML::Value << c.source.notifications.watchdog_ms;
+    out << YAML::Key << "pong_timeout_ms" << YAML::Value << c.source.notifications.pong_timeout_ms;
+    out << YAML::Key << "expiry_margin_ms" << YAML::Value
+        << c.source.notifications.expiry_margin_ms;
+    out << YAML::Key << "detail_topics" << YAML::Value << c.source.notifications.detail_topics;
+    out << YAML::Key << "detail_linger_ms" << YAML::Value
+        << c.source.notifications.detail_linger_ms;
     out << YAML::EndMap;
     out << YAML::Key << "queue_capacity" << YAML::Value << c.source.queue_capacity;
     out << YAML::EndMap;

@@ -61,6 +61,11 @@ public:
     /// Called when a request with the current token succeeded: resets the 401 count.
     void on_authorized() { consecutive_unauthorized_ = 0; }
 
+    /// When the cached token stops being fresh (expiry minus the capped margin); the epoch when
+    /// there is no token. A notification channel is bound to its token (API-NOTES.md §1.5, §3.5):
+    /// the notifications source rolls its channels over before this instant.
+    Clock::time_point refresh_at() const { return valid_ ? refresh_at_ : Clock::time_point{}; }
+
     /// Number of tokens fetched so far (for tests and metrics).
     std::uint64_t fetch_count() const { return fetches_; }
 

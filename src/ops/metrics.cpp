@@ -87,6 +87,14 @@ Metrics::Metrics(std::string_view version)
     , reconnects_(&counter(registry_,
                            "reconnects_total",
                            "Times the source dialled the stream again after losing it."))
+    , topics_rejected_(&counter(registry_,
+                                "topics_rejected_total",
+                                "Notification topics the subscription call answered Rejected "
+                                "(a missing permission); counted per topic and call."))
+    , channel_rollovers_(&counter(registry_,
+                                  "channel_rollovers_total",
+                                  "Notification channels replaced make-before-break "
+                                  "(socket_closing, expiry, token renewal or revocation)."))
     , connected_(&gauge(registry_, "connected", "1 while the upstream stream is open, else 0."))
     , batch_size_(&prometheus::BuildHistogram()
                        .Name(name("batch_size_events"))

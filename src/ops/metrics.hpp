@@ -72,6 +72,10 @@ public:
         return *connection_errors_[static_cast<std::size_t>(error)];
     }
     prometheus::Counter& reconnects() noexcept { return *reconnects_; }
+    /// Notification topics answered "Rejected" (per topic and subscription call).
+    prometheus::Counter& topics_rejected() noexcept { return *topics_rejected_; }
+    /// Notification channels replaced make-before-break.
+    prometheus::Counter& channel_rollovers() noexcept { return *channel_rollovers_; }
     /// 1 while the source's stream is open, else 0.
     prometheus::Gauge& connected() noexcept { return *connected_; }
     prometheus::Counter& batch_flushes(SinkKind sink) noexcept {
@@ -104,6 +108,8 @@ private:
     prometheus::Gauge* snapshot_conversations_;
     std::array<prometheus::Counter*, kConnectionErrorCount> connection_errors_{};
     prometheus::Counter* reconnects_;
+    prometheus::Counter* topics_rejected_;
+    prometheus::Counter* channel_rollovers_;
     prometheus::Gauge* connected_;
     std::array<prometheus::Counter*, kSinkKindCount> batch_flushes_{};
     prometheus::Histogram* batch_size_;

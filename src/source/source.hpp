@@ -62,9 +62,39 @@ public:
     /// A start-up failure that retrying cannot fix (bad credentials, a missing scope, a 403 or
     /// 400 naming the queue). The source stops; on_finished follows.
     virtual void on_fatal(std::string_view message) { (void)message; }
+    /// A topic the Notifications API answered "Rejected" (API-NOTES.md §3.2): `topic`, and
+    /// `detail` naming the rejection reason and missing permissions. Not fatal; the other topics
+    /// of the channel stay subscribed. Called once per rejected topic per subscription call.
+    virtual void on_topic_rejected(std::string_view topic, std::string_view detail) {
+        (void)topic;
+        (void)detail;
+    }
+    /// A notification channel was replaced make-before-break (the new one is connected and the
+    /// old socket is being closed). `reason`: "socket_closing", "expiry", "token_revoked",
+    /// "no_longer_subscribed".
+    virtual void on_channel_rollover(std::string_view reason) { (void)reason; }
     /// The source has stopped for good: after stop(), after `once` completed, or after
     /// on_fatal. Called exactly once; the source makes no further call to the observer.
     virtual void on_finished() {}
+};
+
+/// The Notifications API source (source.notifications.*; API-NOTES.md §3, §4.1).
+struct NotificationsOptions {
+    /// Media suffixes: v2.routing.queues.{id}.conversations.<media> per queue; empty: the
+    /// all-media topic v2.routing.queues.{id}.conversations.
+    std::vector<std::string> media;
+    std::vector<std::string> topics;      ///< extra topics, subscribed as given
+    std::int64_t watchdog_ms = 65'000;    ///< no message for this long -> {"message":"ping"}
+    std::int64_t pong_timeout_ms = 10'000;  ///< no message this long after the ping -> reconnect
+    std::int64_t expiry_margin_ms = 600'000;  ///< roll a channel over this long before `expires`
+    std::int64_t max_topics_per_channel = 1000;  ///< API-NOTES.md §3.3 (lower only in tests)
+    /// Subscribe the 16 per-conversation detail topics (v2.detail.events.conversation.{id}.*) of
+    /// conversations learned from queue snapshots (eventBody.id), on one extra channel (so at most
+    /// 18 channels of queue topics), at most max_topics_per_channel / 16 conversations at once.
+    bool detail_topics = false;
+    /// Unsubscribe a conversation's detail topics this long after a snapshot shows every
+    /// participant ended (endTime set), so acw/wrapup events still arrive.
+    std::int64_t detail_linger_ms = 300'000;
 };
 
 /// Filled by the daemon from config.
@@ -85,6 +115,7 @@ struct SourceOptions {
     bool tls_verify = true;
     std::optional<std::string> ca_file;
     bool once = false;  ///< stop after the server closes the current connection with code 1000
+    NotificationsOptions notifications;  ///< protocol notifications only
 };
 
 class Source {
@@ -101,5 +132,17 @@ public:
 /// The batch-envelope protocol source (SEED-PROTOCOL.md). `observer` must outlive the source.
 std::unique_ptr<Source> make_envelope_source(boost::asio::io_context& io, SourceOptions options,
                                              SourceObserver& observer);
+
+/// The Genesys Notifications API source: OAuth token -> channels (topics packed at most
+/// max_topics_per_channel each, at most 19 channels) -> PUT subscriptions -> one WebSocket per
+/// channel at its connectUri, with the JSON health-check watchdog and make-before-break channel
+/// rollover (socket_closing, expiry, token renewal/revocation). Every message, control messages
+/// included, goes to observer.on_frame. With options.stream_url set it reads that URL directly
+/// (as make_envelope_source does). Throws std::invalid_argument at construction (a start-up
+/// error, before any network call) when there is no topic or more than 19 channels are needed.
+/// `observer` must outlive the source.
+std::unique_ptr<Source> make_notifications_source(boost::asio::io_context& io,
+                                                  SourceOptions options,
+                                                  SourceObserver& observer);
 
 }  // namespace gstream::source

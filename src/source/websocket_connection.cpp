@@ -9,7 +9,9 @@
 #include "source/websocket_connection.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <type_traits>
+#include <utility>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -94,6 +96,9 @@ struct WebSocketSession::Impl : std::enable_shared_from_this<WebSocketSession::I
     bool closing = false;
     bool timed_out = false;
     bool done = false;
+    bool writing = false;
+    std::string outgoing;  // the text message being written (one at a time)
+    std::optional<std::pair<ConnectionError, std::string>> dropped;
 
     template <class Ws>
     asio::awaitable<SessionEnd> run(Ws& ws, const genesys::ParsedUrl& url,
@@ -106,6 +111,8 @@ struct WebSocketSession::Impl : std::enable_shared_from_this<WebSocketSession::I
     template <class Ws>
     static asio::awaitable<void> close(std::shared_ptr<Impl> self, Ws& ws,
                                        websocket::close_code code);
+    template <class Ws>
+    static asio::awaitable<void> write_text(std::shared_ptr<Impl> self, Ws& ws);
     void abort_socket() {
         error_code ignored;
         if (lowest != nullptr) {
@@ -122,6 +129,15 @@ asio::awaitable<void> WebSocketSession::Impl::close(std::shared_ptr<Impl> self, 
     self->closing = true;
     auto [ec] = co_await ws.async_close(websocket::close_reason(code), kTok);
     if (ec) self->abort_socket();
+}
+
+template <class Ws>
+asio::awaitable<void> WebSocketSession::Impl::write_text(std::shared_ptr<Impl> self, Ws& ws) {
+    ws.text(true);
+    auto [ec, n] = co_await ws.async_write(asio::buffer(self->outgoing), kTok);
+    (void)ec;  // the read loop sees the same failure
+    (void)n;
+    self->writing = false;
 }
 
 template <class Ws>
@@ -161,7 +177,7 @@ asio::awaitable<SessionEnd> WebSocketSession::Impl::run(Ws& ws, const genesys::P
         end.stopped = stopping;
         return end;
     };
-    const std::string where = redacted(url);
+    const std::string where = options.display_url.empty() ? redacted(url) : options.display_url;
     beast::tcp_stream& tcp_stream = beast::get_lowest_layer(ws);
     lowest = &tcp_stream;
 
@@ -268,7 +284,10 @@ asio::awaitable<SessionEnd> WebSocketSession::Impl::run(Ws& ws, const genesys::P
         if (ec) {
             ConnectionError error = classify_read_error(ec);
             std::string detail;
-            if (timed_out) {
+            if (dropped) {
+                error = dropped->first;
+                detail = dropped->second;
+            } else if (timed_out) {
                 error = ConnectionError::kReadTimeout;
                 detail = "no data or pong from " + where + " for " +
                          std::to_string(options.idle_timeout.count()) + " ms";
@@ -364,6 +383,26 @@ void WebSocketSession::stop() {
         asio::co_spawn(impl.io, Impl::close(impl_, *impl.plain, websocket::close_code::normal),
                        asio::detached);
     }
+}
+
+bool WebSocketSession::send_text(std::string text) {
+    auto& impl = *impl_;
+    if (!impl.open || impl.done || impl.stopping || impl.closing || impl.writing) return false;
+    impl.writing = true;
+    impl.outgoing = std::move(text);
+    if (impl.secure) {
+        asio::co_spawn(impl.io, Impl::write_text(impl_, *impl.secure), asio::detached);
+    } else {
+        asio::co_spawn(impl.io, Impl::write_text(impl_, *impl.plain), asio::detached);
+    }
+    return true;
+}
+
+void WebSocketSession::drop(ConnectionError reason, std::string detail) {
+    auto& impl = *impl_;
+    if (impl.done || impl.stopping || impl.dropped) return;
+    impl.dropped.emplace(reason, std::move(detail));
+    impl.abort_socket();
 }
 
 }  // namespace gstream::source

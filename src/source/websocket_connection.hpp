@@ -32,6 +32,9 @@ namespace gstream::source {
 
 struct WebSocketOptions {
     std::string url;  ///< ws:// or wss:// (contains the token: never log it)
+    /// Shown in SessionEnd::detail instead of the URL when set (e.g. with a channel id, which is
+    /// a capability, shortened); else the URL without its query.
+    std::string display_url;
     std::shared_ptr<boost::asio::ssl::context> tls_context;  ///< required for wss://
     bool tls_verify = true;  ///< host-name verification (chain verification is in the context)
     std::uint64_t max_message_bytes = 1 << 20;
@@ -68,6 +71,15 @@ public:
 
     /// Ends the session: a graceful close (1000) when open, else aborts the dial. Idempotent.
     void stop();
+
+    /// Sends one text message (e.g. the Notifications API health check {"message":"ping"},
+    /// API-NOTES.md §3.4) when the connection is open and no other text write is in flight;
+    /// returns false (nothing sent) otherwise. Write errors surface in the read loop.
+    bool send_text(std::string text);
+
+    /// Ends the session at once without a closing handshake (the peer is presumed dead): run()
+    /// returns `reason` with `detail`. No effect after the session ended or while stopping.
+    void drop(ConnectionError reason, std::string detail);
 
 private:
     struct Impl;

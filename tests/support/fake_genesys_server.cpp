@@ -11,6 +11,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -27,6 +28,9 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <boost/json.hpp>
+
+#include "core/time.hpp"
 
 namespace gstream::testing {
 namespace {
@@ -62,6 +66,103 @@ struct FakeGenesysServer::Impl {
     std::vector<RecordedRequest> recorded;
     std::vector<int> close_codes;
     int tokens_issued = 0;
+    std::deque<ScriptedResponse> channel_responses, head_responses, subscribe_responses;
+    std::chrono::milliseconds channel_lifetime{3'600'000};
+    std::map<std::string, std::string> rejected_topics;  // topic -> permission
+    std::vector<std::string> created_channels;
+    std::set<std::string> expired_channels;
+    std::map<std::string, std::deque<WsScript>> path_scripts;
+    std::map<std::string, std::vector<std::string>> texts;
+    std::vector<std::string> events;
+
+    void log_event(std::string line) {
+        {
+            std::lock_guard lock(mutex);
+            events.push_back(std::move(line));
+        }
+        cv.notify_all();
+    }
+
+    std::size_t count_requests(const std::string& path) const {
+        std::size_t n = 0;
+        for (const auto& r : recorded) n += path_of(r.target) == path ? 1 : 0;
+        return n;
+    }
+
+    // Default Notifications API answers (called with the mutex held).
+    bool notifications_answer(const RecordedRequest& rec, const std::string& path,
+                              ScriptedResponse& answer) {
+        const std::string channels = kChannelsPath;
+        if (path == channels && rec.method == "POST") {
+            if (!channel_responses.empty()) {
+                answer = std::move(channel_responses.front());
+                channel_responses.pop_front();
+                return true;
+            }
+            const std::string id = "streaming-0-" + std::to_string(created_channels.size() + 1);
+            created_channels.push_back(id);
+            const auto expires = std::chrono::system_clock::now() + channel_lifetime;
+            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                expires.time_since_epoch())
+                                .count();
+            std::string uri = std::string(tls ? "wss" : "ws") + "://127.0.0.1:" +
+                              std::to_string(acceptor.local_endpoint().port()) + "/channels/" + id;
+            answer.body = R"({"connectUri":")" + uri + R"(","id":")" + id +
+                          R"(","expires":")" +
+                          core::format_rfc3339(*core::instant_from_epoch_ms(ms)) + R"("})";
+            return true;
+        }
+        if (!path.starts_with(channels + "/")) return false;
+        std::string rest = path.substr(channels.size() + 1);
+        const bool subscriptions = rest.ends_with("/subscriptions");
+        if (subscriptions) rest = rest.substr(0, rest.size() - std::string("/subscriptions").size());
+        const bool known = std::find(created_channels.begin(), created_channels.end(), rest) !=
+                               created_channels.end() &&
+                           expired_channels.count(rest) == 0;
+        if (!subscriptions && rec.method == "HEAD") {
+            if (!head_responses.empty()) {
+                answer = std::move(head_responses.front());
+                head_responses.pop_front();
+                return true;
+            }
+            answer.status = known ? 200 : 404;
+            return true;
+        }
+        if (subscriptions && rec.method == "PUT") {
+            if (!subscribe_responses.empty()) {
+                answer = std::move(subscribe_responses.front());
+                subscribe_responses.pop_front();
+                return true;
+            }
+            if (!known) {
+                answer.status = 404;
+                answer.body = R"({"message":"channel not found","code":"not.found","status":404})";
+                return true;
+            }
+            boost::system::error_code ec;
+            auto body = boost::json::parse(rec.body, ec);
+            boost::json::array entities;
+            if (!ec && body.is_array()) {
+                for (const auto& item : body.get_array()) {
+                    const auto* id = item.is_object() ? item.get_object().if_contains("id") : nullptr;
+                    if (id == nullptr || !id->is_string()) continue;
+                    const std::string topic(id->get_string());
+                    boost::json::object o{{"id", topic}};
+                    if (auto it = rejected_topics.find(topic); it != rejected_topics.end()) {
+                        o["state"] = "Rejected";
+                        o["rejectionReason"] = "missing permissions";
+                        o["missingPermissions"] = boost::json::array{boost::json::value(it->second)};
+                    } else {
+                        o["state"] = "Permitted";
+                    }
+                    entities.push_back(std::move(o));
+                }
+            }
+            answer.body = boost::json::serialize(boost::json::object{{"entities", entities}});
+            return true;
+        }
+        return false;
+    }
 
     asio::awaitable<void> accept_loop() {
         for (;;) {
@@ -108,9 +209,15 @@ struct FakeGenesysServer::Impl {
 
         if (websocket::is_upgrade(request)) {
             WsScript script;
+            const std::string ws_path = path_of(rec.target);
             {
                 std::lock_guard lock(mutex);
-                if (!ws_scripts.empty()) {
+                events.push_back("upgrade:" + ws_path);
+                if (auto it = path_scripts.find(ws_path);
+                    it != path_scripts.end() && !it->second.empty()) {
+                    script = std::move(it->second.front());
+                    it->second.pop_front();
+                } else if (!ws_scripts.empty()) {
                     script = std::move(ws_scripts.front());
                     ws_scripts.pop_front();
                 }
@@ -125,7 +232,9 @@ struct FakeGenesysServer::Impl {
                 co_await http::async_write(stream, response, kTok);
                 co_return;
             }
-            co_await serve_websocket(std::move(stream), std::move(request), std::move(script));
+            co_await serve_websocket(std::move(stream), std::move(request), std::move(script),
+                                     ws_path);
+            log_event("end:" + ws_path);
             co_return;
         }
 
@@ -142,6 +251,7 @@ struct FakeGenesysServer::Impl {
                     answer.body = R"({"access_token":"token-)" + std::to_string(tokens_issued) +
                                   R"(","token_type":"bearer","expires_in":3600})";
                 }
+            } else if (notifications_answer(rec, path, answer)) {
             } else if (path == kSubscriptionPath) {
                 if (!subscription_responses.empty()) {
                     answer = std::move(subscription_responses.front());
@@ -166,7 +276,7 @@ struct FakeGenesysServer::Impl {
 
     template <class Stream>
     asio::awaitable<void> serve_websocket(Stream stream, http::request<http::string_body> request,
-                                          WsScript script) {
+                                          WsScript script, std::string path) {
         websocket::stream<Stream> ws(std::move(stream));
         ws.read_message_max(64 << 20);
         auto [aec] = co_await ws.async_accept(request, kTok);
@@ -198,21 +308,52 @@ struct FakeGenesysServer::Impl {
                     co_await timer.async_wait(kTok);
                     break;
                 }
+                case WsAction::Kind::kAwaitRequests: {
+                    // Polls the recorded requests (this io thread also records them).
+                    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+                    for (;;) {
+                        {
+                            std::lock_guard lock(mutex);
+                            if (count_requests(action.payload) >=
+                                static_cast<std::size_t>(action.pause_ms)) {
+                                break;
+                            }
+                        }
+                        if (std::chrono::steady_clock::now() >= deadline) break;
+                        asio::steady_timer timer(io, std::chrono::milliseconds(5));
+                        co_await timer.async_wait(kTok);
+                    }
+                    break;
+                }
             }
         }
         beast::flat_buffer buffer;
         for (;;) {
             auto [rec, rn] = co_await ws.async_read(buffer, kTok);
             (void)rn;
+            const std::string text = beast::buffers_to_string(buffer.data());
             buffer.clear();
             if (rec == websocket::error::closed) {
                 {
                     std::lock_guard lock(mutex);
                     close_codes.push_back(ws.reason().code);
+                    events.push_back("close:" + path + ":" + std::to_string(ws.reason().code));
                 }
                 cv.notify_all();
             }
             if (rec) co_return;
+            {
+                std::lock_guard lock(mutex);
+                texts[path].push_back(text);
+            }
+            cv.notify_all();
+            if (script.answer_pings && text == R"({"message":"ping"})") {
+                ws.text(true);
+                const std::string pong = kPong;
+                auto [pec, pn] = co_await ws.async_write(asio::buffer(pong), kTok);
+                (void)pn;
+                if (pec) co_return;
+            }
         }
     }
 };
@@ -256,6 +397,65 @@ void FakeGenesysServer::push_subscription_response(ScriptedResponse response) {
 void FakeGenesysServer::push_ws_script(WsScript script) {
     std::lock_guard lock(impl_->mutex);
     impl_->ws_scripts.push_back(std::move(script));
+}
+
+void FakeGenesysServer::push_channel_response(ScriptedResponse response) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->channel_responses.push_back(std::move(response));
+}
+
+void FakeGenesysServer::push_head_response(ScriptedResponse response) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->head_responses.push_back(std::move(response));
+}
+
+void FakeGenesysServer::push_subscribe_response(ScriptedResponse response) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->subscribe_responses.push_back(std::move(response));
+}
+
+void FakeGenesysServer::set_channel_lifetime(std::chrono::milliseconds lifetime) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->channel_lifetime = lifetime;
+}
+
+void FakeGenesysServer::reject_topic(std::string topic, std::string permission) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->rejected_topics[std::move(topic)] = std::move(permission);
+}
+
+void FakeGenesysServer::expire_channel(const std::string& id) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->expired_channels.insert(id);
+}
+
+std::vector<std::string> FakeGenesysServer::channels() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->created_channels;
+}
+
+void FakeGenesysServer::push_ws_script_for(const std::string& path, WsScript script) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->path_scripts[path].push_back(std::move(script));
+}
+
+std::vector<std::string> FakeGenesysServer::client_texts(const std::string& path) const {
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->texts.find(path);
+    return it == impl_->texts.end() ? std::vector<std::string>{} : it->second;
+}
+
+std::vector<std::string> FakeGenesysServer::log() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->events;
+}
+
+bool FakeGenesysServer::wait_for_log(const std::string& line,
+                                     std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(impl_->mutex);
+    return impl_->cv.wait_for(lock, timeout, [&] {
+        return std::find(impl_->events.begin(), impl_->events.end(), line) != impl_->events.end();
+    });
 }
 
 std::vector<RecordedRequest> FakeGenesysServer::requests(const std::string& path) const {
@@ -354,6 +554,12 @@ void RecordingObserver::on_disconnected(source::ConnectionError reason, std::str
 void RecordingObserver::on_reconnect_scheduled(std::int64_t) { add("scheduled"); }
 void RecordingObserver::on_fatal(std::string_view message) { add("fatal:" + std::string(message)); }
 void RecordingObserver::on_finished() { add("finished"); }
+void RecordingObserver::on_topic_rejected(std::string_view topic, std::string_view detail) {
+    add("rejected:" + std::string(topic) + ": " + std::string(detail));
+}
+void RecordingObserver::on_channel_rollover(std::string_view reason) {
+    add("rollover:" + std::string(reason));
+}
 
 std::vector<std::string> RecordingObserver::events() const {
     std::lock_guard lock(mutex_);

@@ -36,17 +36,22 @@ struct ScriptedResponse {
 };
 
 struct WsAction {
-    enum class Kind { kText, kBinary, kClose, kDrop, kPause };
+    enum class Kind { kText, kBinary, kClose, kDrop, kPause, kAwaitRequests };
     Kind kind = Kind::kText;
-    std::string payload;
+    std::string payload;  ///< kAwaitRequests: the request path
     int close_code = 1000;
-    int pause_ms = 0;
+    int pause_ms = 0;     ///< kAwaitRequests: the count to wait for
     static WsAction text(std::string p) { return {Kind::kText, std::move(p)}; }
     static WsAction binary(std::string p) { return {Kind::kBinary, std::move(p)}; }
     static WsAction close(int code) { return {Kind::kClose, {}, code}; }
     static WsAction drop() { return {Kind::kDrop}; }
     /// Neither reads nor writes for `ms` (pings go unanswered).
     static WsAction pause(int ms) { return {Kind::kPause, {}, 1000, ms}; }
+    /// Waits (up to 10 s) until `count` requests on `path` were received (e.g. an upgrade of
+    /// another channel), then goes on.
+    static WsAction await_requests(std::string path, int count) {
+        return {Kind::kAwaitRequests, std::move(path), 1000, count};
+    }
 };
 
 /// What one WebSocket connection does. reject_status != 0 refuses the upgrade with that status.
@@ -56,6 +61,9 @@ struct WsScript {
     std::vector<std::pair<std::string, std::string>> reject_headers;
     std::string reject_body;
     std::vector<WsAction> actions;
+    /// Answer the Notifications API health check {"message":"ping"} with the pong message
+    /// (API-NOTES.md §3.4) while reading after the actions.
+    bool answer_pings = true;
 };
 
 struct FakeServerOptions {
@@ -69,6 +77,9 @@ public:
     static constexpr const char* kSubscriptionPath =
         "/api/v2/eventbridge/streams/interaction.lifecycle/subscriptions";
     static constexpr const char* kStreamPath = "/api/v2/eventbridge/interaction.lifecycle";
+    static constexpr const char* kChannelsPath = "/api/v2/notifications/channels";
+    static constexpr const char* kPong =
+        R"({"topicName":"channel.metadata","eventBody":{"message":"pong"}})";
 
     explicit FakeGenesysServer(FakeServerOptions options = {});
     ~FakeGenesysServer();
@@ -83,6 +94,32 @@ public:
     void push_token_response(ScriptedResponse response);
     void push_subscription_response(ScriptedResponse response);
     void push_ws_script(WsScript script);
+
+    /// Notifications API (API-NOTES.md §3.1). Scripted answers for POST /channels, HEAD
+    /// /channels/{id} and PUT /channels/{id}/subscriptions are consumed in order; without one,
+    /// POST creates "streaming-0-<n>" (n = 1, 2, ...; connectUri ws(s)://127.0.0.1:<port>/channels/
+    /// <id>, expires in channel_lifetime), HEAD answers 200 for a created, unexpired channel
+    /// and 404 otherwise, PUT answers every topic Permitted except those in reject_topic().
+    void push_channel_response(ScriptedResponse response);
+    void push_head_response(ScriptedResponse response);
+    void push_subscribe_response(ScriptedResponse response);
+    void set_channel_lifetime(std::chrono::milliseconds lifetime);
+    /// PUT answers this topic "Rejected" with missingPermissions [permission].
+    void reject_topic(std::string topic, std::string permission);
+    /// HEAD answers 404 for this channel from now on.
+    void expire_channel(const std::string& id);
+    /// Ids of the channels created by default answers, in order.
+    std::vector<std::string> channels() const;
+    /// "/channels/<id>" for a channel id.
+    static std::string channel_path(const std::string& id) { return "/channels/" + id; }
+    /// A WebSocket script for upgrades of `path` (consumed before the general queue).
+    void push_ws_script_for(const std::string& path, WsScript script);
+    /// Text messages clients sent on WebSocket connections of `path`.
+    std::vector<std::string> client_texts(const std::string& path) const;
+    /// Ordered server-side log: "upgrade:<path>", "close:<path>:<code>" (client close frame),
+    /// "end:<path>" (the connection ended).
+    std::vector<std::string> log() const;
+    bool wait_for_log(const std::string& line, std::chrono::milliseconds timeout) const;
 
     /// Requests received on `path` (the target up to '?'), upgrades included, in order.
     std::vector<RecordedRequest> requests(const std::string& path) const;
@@ -112,7 +149,8 @@ struct TestCerts {
 TestCerts make_test_certs();
 
 /// Records a source's callbacks as lines: "connected", "frame:<payload>",
-/// "disconnected:<reason>", "scheduled", "fatal:<message>", "finished".
+/// "disconnected:<reason>", "scheduled", "fatal:<message>", "finished", "rejected:<topic>: <detail>",
+/// "rollover:<reason>".
 class RecordingObserver : public source::SourceObserver {
 public:
     void on_frame(source::Frame&& frame) override;
@@ -121,6 +159,8 @@ public:
     void on_reconnect_scheduled(std::int64_t delay_ms) override;
     void on_fatal(std::string_view message) override;
     void on_finished() override;
+    void on_topic_rejected(std::string_view topic, std::string_view detail) override;
+    void on_channel_rollover(std::string_view reason) override;
 
     std::vector<std::string> events() const;
     std::vector<std::string> frames() const;
