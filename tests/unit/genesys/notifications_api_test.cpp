@@ -15,7 +15,7 @@ std::string fixture(const std::string& name) {
     return out.str();
 }
 
-TEST(NotificationsApiTest, ParsesARealChannel) {
+TEST(GenesysNotificationsApi, ParsesARealChannel) {
     const std::string body = fixture("channel-create-response-01.json");
     if (body.empty())
         GTEST_SKIP() << "no " << GSTREAM_SHARED_DIR << "/fixtures/genesys-real";
@@ -31,12 +31,12 @@ TEST(NotificationsApiTest, ParsesARealChannel) {
     EXPECT_EQ(bad.error().code, core::Errc::kBadResponse);
 }
 
-TEST(NotificationsApiTest, RedactsChannelIds) {
+TEST(GenesysNotificationsApi, RedactsChannelIds) {
     EXPECT_EQ(redact_channel_id("streaming-0-fmtdmf8cdis7jh14udg5p89t6z"), "streamin\u2026");
     EXPECT_EQ(redact_channel_id("abc"), "abc\u2026");
 }
 
-TEST(NotificationsApiTest, SubscriptionBodyAndTopicStates) {
+TEST(GenesysNotificationsApi, SubscriptionBodyAndTopicStates) {
     EXPECT_EQ(subscriptions_body({"a.b", "c\"d"}), R"([{"id":"a.b"},{"id":"c\"d"}])");
     auto states = parse_topic_states(
         R"({"entities":[{"id":"t1","state":"Permitted"},)"
@@ -51,7 +51,7 @@ TEST(NotificationsApiTest, SubscriptionBodyAndTopicStates) {
     EXPECT_FALSE(parse_topic_states("[]"));
 }
 
-TEST(NotificationsApiTest, NamesThePermissionsOfA403) {
+TEST(GenesysNotificationsApi, NamesThePermissionsOfA403) {
     EXPECT_EQ(
         permissions_named_by(
             R"({"message":"Missing permission: x:y:z","code":"missing.permissions",)"
