@@ -266,6 +266,7 @@ source::SourceOptions source_options(const config::Config& c, bool once) {
     o.notifications.topics = s.notifications.topics;
     o.notifications.watchdog_ms = s.notifications.watchdog_ms;
     o.notifications.pong_timeout_ms = s.notifications.pong_timeout_ms;
+    o.notifications.retire_grace_ms = s.notifications.retire_grace_ms;
     o.notifications.expiry_margin_ms = s.notifications.expiry_margin_ms;
     o.notifications.detail_topics = s.notifications.detail_topics;
     o.notifications.detail_linger_ms = s.notifications.detail_linger_ms;

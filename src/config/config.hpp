@@ -37,6 +37,7 @@ struct NotificationsConfig {
     std::vector<std::string> topics;  ///< extra topics, as given
     std::int64_t watchdog_ms = 65000;
     std::int64_t pong_timeout_ms = 10000;
+    std::int64_t retire_grace_ms = 90000;
     std::int64_t expiry_margin_ms = 600000;
     bool detail_topics = false;  ///< per-conversation v2.detail.events.conversation.{id}.* topics
     std::int64_t detail_linger_ms = 300000;

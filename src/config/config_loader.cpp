@@ -774,6 +774,7 @@ Config to_config(const Value& root) {
     set(notifications, "topics", c.source.notifications.topics);
     set(notifications, "watchdog_ms", c.source.notifications.watchdog_ms);
     set(notifications, "pong_timeout_ms", c.source.notifications.pong_timeout_ms);
+    set(notifications, "retire_grace_ms", c.source.notifications.retire_grace_ms);
     set(notifications, "expiry_margin_ms", c.source.notifications.expiry_margin_ms);
     set(notifications, "detail_topics", c.source.notifications.detail_topics);
     set(notifications, "detail_linger_ms", c.source.notifications.detail_linger_ms);
@@ -1037,6 +1038,7 @@ std::string to_log_string(const Config& c) {
     list(c.source.notifications.topics);
     out << YAML::Key << "watchdog_ms" << YAML::Value << c.source.notifications.watchdog_ms;
     out << YAML::Key << "pong_timeout_ms" << YAML::Value << c.source.notifications.pong_timeout_ms;
+    out << YAML::Key << "retire_grace_ms" << YAML::Value << c.source.notifications.retire_grace_ms;
     out << YAML::Key << "expiry_margin_ms" << YAML::Value
         << c.source.notifications.expiry_margin_ms;
     out << YAML::Key << "detail_topics" << YAML::Value << c.source.notifications.detail_topics;

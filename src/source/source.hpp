@@ -87,6 +87,9 @@ struct NotificationsOptions {
     std::int64_t watchdog_ms = 65'000;    ///< no message for this long -> {"message":"ping"}
     std::int64_t pong_timeout_ms = 10'000;  ///< no message this long after the ping -> reconnect
     std::int64_t expiry_margin_ms = 600'000;  ///< roll a channel over this long before `expires`
+    /// After a rollover's successor is connected, the old socket is read until the server closes
+    /// it, for at most this long (ms), then closed: what it still carries is delivered.
+    std::int64_t retire_grace_ms = 90'000;
     std::int64_t max_topics_per_channel = 1000;  ///< API-NOTES.md §3.3 (lower only in tests)
     /// Subscribe the 16 per-conversation detail topics (v2.detail.events.conversation.{id}.*) of
     /// conversations learned from queue snapshots (eventBody.id), on one extra channel (so at most

@@ -86,6 +86,8 @@ protected:
         o.token_refresh_margin_ms = 60000;
         o.notifications.watchdog_ms = 5000;
         o.notifications.pong_timeout_ms = 5000;
+        // These scripts never close a retired socket: the client closes it after this grace.
+        o.notifications.retire_grace_ms = 50;
         o.notifications.expiry_margin_ms = 60000;
         return o;
     }
@@ -227,6 +229,31 @@ TEST_F(NotificationsSourceTest, SocketClosingRollsOverMakeBeforeBreak) {
     for (const auto& e : events)
         EXPECT_FALSE(e.starts_with("disconnected")) << e;
     EXPECT_EQ(server_.requests(FakeGenesysServer::kTokenPath).size(), 1u);
+}
+
+TEST_F(NotificationsSourceTest, RetiredSocketIsReadUntilTheServerClosesIt) {
+    // After socket_closing the server keeps sending on the old socket for a while (messages in
+    // flight), then closes it 1001: those messages are delivered, and the client does not close
+    // the old socket itself within the grace.
+    server_.push_ws_script_for(
+        kCh1, script({WsAction::text(event("a1")), WsAction::text(kSocketClosing),
+                      WsAction::pause(300), WsAction::text(event("a2")),
+                      WsAction::text(event("a3")), WsAction::close(1001)}));
+    server_.push_ws_script_for(kCh2, script({WsAction::text(event("b1"))}));
+    SourceOptions o = options();
+    o.notifications.retire_grace_ms = 30000;
+    start(o);
+    ASSERT_TRUE(observer_.wait_for_frames(5));
+    ASSERT_TRUE(server_.wait_for_log("server-close:" + kCh1 + ":1001", 5s));
+    const auto log = server_.log();
+    EXPECT_LT(index_of(log, "upgrade:" + kCh2), index_of(log, "server-close:" + kCh1 + ":1001"));
+    EXPECT_EQ(index_of(log, "close:" + kCh1 + ":1000"), log.size());  // never closed by us
+    const Events frames = observer_.frames();
+    EXPECT_EQ(count(frames, event("a2")), 1u);
+    EXPECT_EQ(count(frames, event("a3")), 1u);
+    EXPECT_EQ(count(frames, event("b1")), 1u);
+    for (const auto& e : observer_.events())
+        EXPECT_FALSE(e.starts_with("disconnected")) << e;
 }
 
 TEST_F(NotificationsSourceTest, SilentStallIsNoticedWithinWatchdogPlusPongTimeout) {

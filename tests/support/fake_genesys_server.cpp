@@ -296,6 +296,12 @@ struct FakeGenesysServer::Impl {
                         websocket::close_reason(static_cast<std::uint16_t>(action.close_code)),
                         kTok);
                     (void)cec;
+                    {
+                        std::lock_guard lock(mutex);
+                        events.push_back("server-close:" + path + ":" +
+                                         std::to_string(action.close_code));
+                    }
+                    cv.notify_all();
                     co_return;
                 }
                 case WsAction::Kind::kDrop: {

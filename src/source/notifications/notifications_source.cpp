@@ -82,13 +82,15 @@ struct Connection {
         : channel(std::move(ch))
         , token_generation(generation)
         , watchdog(io)
-        , expiry(io) {}
+        , expiry(io)
+        , retire(io) {}
 
     genesys::NotificationChannel channel;
     std::uint64_t token_generation;  // OAuthClient::fetch_count() when the channel was made
     std::unique_ptr<WebSocketSession> session;
     asio::steady_timer watchdog;
     asio::steady_timer expiry;
+    asio::steady_timer retire;  // closes a retired socket the server has not closed in time
     Clock::time_point last_rx{};
     Clock::time_point ping_at{};
     bool ping_outstanding = false;
@@ -97,7 +99,7 @@ struct Connection {
     bool retiring = false;        // a successor is being prepared: no_longer_subscribed is expected
     bool retired = false;         // the successor is connected; this one's end is expected
     std::string rollover_reason;  // why retiring was set
-    int tasks = 0;                // watchdog/expiry coroutines still referring to it
+    int tasks = 0;                // watchdog/expiry/retire coroutines still referring to it
     std::string tag() const { return genesys::redact_channel_id(channel.id); }
 };
 
@@ -196,6 +198,7 @@ private:
         for (auto& conn : live_) {
             conn->watchdog.cancel();
             conn->expiry.cancel();
+            conn->retire.cancel();
             if (conn->session)
                 conn->session->stop();
         }
@@ -518,6 +521,20 @@ private:
         }
     }
 
+    // Closes a retired socket after retire_grace_ms unless the server closed it first.
+    asio::awaitable<void> retire_later(Connection* conn) {
+        conn->retire.expires_after(
+            milliseconds(std::max<std::int64_t>(0, options_.notifications.retire_grace_ms)));
+        auto [ec] = co_await conn->retire.async_wait(kTok);
+        if (!ec && !conn->ended && !stopping_) {
+            logger()->info("closing retired notification channel {} after {} ms of grace",
+                           conn->tag(), options_.notifications.retire_grace_ms);
+            conn->session->stop();
+        }
+        --conn->tasks;
+        maybe_finish();
+    }
+
     // Rolls the channel over `expiry_margin_ms` before it expires, and before the token that
     // made it is renewed (a new token means a new channel, API-NOTES.md §1.5).
     asio::awaitable<void> expiry(Slot* slot, Connection* conn) {
@@ -671,12 +688,15 @@ void NotificationsSource::on_connection_up(Lineage& l, Connection* conn) {
                    l.slot.index);
     observer_.on_connected();
     if (l.predecessor != nullptr) {
-        // Make-before-break: only now close the old socket (its remaining messages were
-        // delivered; its end is expected and not reported as a disconnection).
+        // Make-before-break: the old socket is retired, not closed: it is read until the server
+        // closes it (or retire_grace_ms passes), so what it still carries is delivered (closing
+        // it ourselves would discard the frames in flight); its end is expected and not reported
+        // as a disconnection.
         l.slot.rolling = false;
         if (!l.predecessor->ended) {
             l.predecessor->retired = true;
-            l.predecessor->session->stop();
+            l.predecessor->tasks += 1;
+            asio::co_spawn(io_, retire_later(l.predecessor.get()), asio::detached);
         }
         const std::string reason = l.predecessor->rollover_reason;
         l.predecessor.reset();
@@ -789,6 +809,7 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
         conn->ended = true;
         conn->watchdog.cancel();
         conn->expiry.cancel();
+        conn->retire.cancel();
         live_.remove(conn);
         std::erase_if(graveyard_, [](const auto& c) { return c->tasks == 0; });
         if (conn->tasks > 0)
