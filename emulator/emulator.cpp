@@ -98,7 +98,6 @@ struct Emulator::Impl {
     std::unique_ptr<ConversationGenerator> conversations;
     std::unique_ptr<FaultedStream> faulted;
     std::optional<std::string> pending;  // the data message at `next`, rendered
-    bool stalled = false;
     std::vector<std::pair<NotificationFault, int>> early_faults;  // before the stream exists
     std::string manifest_text;  // the expected part, written at stream start
 
@@ -201,6 +200,7 @@ struct Emulator::Impl::ChannelSocket {
     std::string close_reason;
     std::optional<std::chrono::steady_clock::time_point> closing_at;  // after socket_closing
     bool reader_done = false;
+    bool stalled = false;  // silent stall: this socket writes nothing and answers no ping
 };
 
 namespace {
@@ -250,8 +250,18 @@ void Emulator::Impl::apply_fault(NotificationFault fault, int count) {
     counters.faults_injected++;
     const auto now = std::chrono::steady_clock::now();
     switch (fault) {
-    case NotificationFault::kStall: stalled = true; break;
-    case NotificationFault::kResume: stalled = false; break;
+    // A half-open socket: the sockets connected now go silent; a new connection works.
+    case NotificationFault::kStall:
+        for (auto& [id, s] : sockets) {
+            s->stalled = true;
+        }
+        break;
+    case NotificationFault::kResume:
+        for (auto& [id, s] : sockets) {
+            s->stalled = false;
+            s->wake.cancel();
+        }
+        break;
     case NotificationFault::kClose1001:
         for (auto& [id, s] : sockets) {
             s->close_requested = true;
@@ -610,14 +620,15 @@ struct ChannelSession {
 
 // Answers {"message":"ping"} with the pong message (unless stalled); ends on close or error.
 template <class Stream>
-asio::awaitable<void> channel_read_loop(Impl& impl, std::shared_ptr<ChannelSession<Stream>> s) {
+asio::awaitable<void> channel_read_loop([[maybe_unused]] Impl& impl,
+                                        std::shared_ptr<ChannelSession<Stream>> s) {
     beast::flat_buffer buffer;
     for (;;) {
         auto [ec, n] = co_await s->ws.async_read(buffer, kUse);
         if (ec) {
             break;
         }
-        if (s->ws.got_text() && !impl.stalled) {
+        if (s->ws.got_text() && !s->state->stalled) {
             boost::system::error_code jec;
             const auto v = boost::json::parse(beast::buffers_to_string(buffer.data()), jec);
             const auto* obj = jec ? nullptr : v.if_object();
@@ -676,7 +687,7 @@ asio::awaitable<void> channel_write_loop(Impl& impl, std::shared_ptr<ChannelSess
             st.close_code = 1001;
             st.close_reason = "socket closing";
         }
-        if (!impl.stalled && !st.control.empty()) {
+        if (!st.stalled && !st.control.empty()) {
             const auto [kind, text] = st.control.front();
             st.control.pop_front();
             auto [ec, n] = co_await ws.async_write(asio::buffer(text), kUse);
@@ -695,7 +706,7 @@ asio::awaitable<void> channel_write_loop(Impl& impl, std::shared_ptr<ChannelSess
         if (st.closing_at) {
             deadline = *st.closing_at;
         }
-        if (impl.stalled) {
+        if (st.stalled) {
             // Silent stall: the TCP connection stays open, nothing is written.
             st.wake.expires_at(deadline);
             auto [wec] = co_await st.wake.async_wait(kUse);
@@ -730,7 +741,7 @@ asio::awaitable<void> channel_write_loop(Impl& impl, std::shared_ptr<ChannelSess
             }
             if (due) {
                 std::optional<std::string> message = impl.notification_current();
-                if (impl.stalled || st.close_requested || !st.control.empty()) {
+                if (st.stalled || st.close_requested || !st.control.empty()) {
                     continue;  // a planned fault became due: it goes first
                 }
                 if (!message) {
