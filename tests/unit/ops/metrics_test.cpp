@@ -59,7 +59,8 @@ TEST(MetricsTest, EveryNameFollowsTheSpec) {
         "genesys_stream_batch_flushes_total",        "genesys_stream_batch_size_events",
         "genesys_stream_end_to_end_latency_seconds", "genesys_stream_dead_letter_backlog",
         "genesys_stream_sink_writes_total",          "genesys_stream_build_info",
-        "genesys_stream_snapshots_total",            "genesys_stream_snapshot_conversations"};
+        "genesys_stream_snapshots_total",            "genesys_stream_snapshot_conversations",
+        "genesys_stream_wal_bytes",                  "genesys_stream_wal_corrupt_records_total"};
     EXPECT_EQ(names, expected);
 }
 
