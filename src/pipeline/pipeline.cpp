@@ -259,6 +259,11 @@ void Pipeline::flush_batch() {
             on_delivered_(batch);
         }
     }
+    if (report.abandoned && tracker_ != nullptr) {
+        // Shutdown past its deadline: the events stay held, so the write-ahead log keeps their
+        // messages for the next start (docs/recovery.md).
+        return;
+    }
     reject(report.rejections);
     if (tracker_ != nullptr) {
         for (const core::Event& e : batch) {

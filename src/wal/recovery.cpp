@@ -245,6 +245,9 @@ std::uint64_t Recovery::replay(std::int64_t now_ms, std::int64_t now_ns) {
                                              options_.wal.dir, ec.message()));
     }
     if (!corrupt.empty()) {
+        // Written here, not through the pipeline: count them under their reason too.
+        metrics_.dead_lettered(ops::DeadLetterReason::kWalCorrupt)
+            .Increment(static_cast<double>(corrupt.size()));
         dead_letters_->write(corrupt);
     }
     metrics_.wal_corrupt_records().Increment(

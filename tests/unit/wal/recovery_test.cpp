@@ -177,6 +177,52 @@ TEST(Recovery, CorruptRecordIsDeadLetteredAsWalCorrupt) {
     EXPECT_EQ(ids_in(sink_path), (std::map<std::string, int>{{"e2", 1}}));
     const std::string metrics = run.metrics.serialize();
     EXPECT_NE(metrics.find("genesys_stream_wal_corrupt_records_total 1"), std::string::npos);
+    EXPECT_NE(metrics.find(R"(genesys_stream_events_dead_lettered_total{reason="wal_corrupt"} 1)"),
+              std::string::npos);
+}
+
+class AlwaysRetrySink final : public sink::Sink {
+public:
+    std::string_view name() const override { return "retry"; }
+    sink::SinkResult write_batch(std::span<const core::Event>) override {
+        return sink::SinkResult::kRetry;
+    }
+};
+
+// SIGTERM past shutdown_timeout_ms with a failing sink: the batch is neither delivered nor
+// dead-lettered; it stays in the log and the next start delivers it.
+TEST(Recovery, EventsNotDeliveredBeforeShutdownStayInTheLog) {
+    TempDir dir;
+    const std::string wal_dir = dir.file("wal");
+    const std::string sink_path = dir.file("out.jsonl");
+    MemoryDeadLetters dead1;
+    {
+        ops::Metrics metrics("test");
+        Recovery recovery(DaemonRun::options(wal_dir), {}, metrics);
+        std::vector<std::unique_ptr<sink::Sink>> sinks;
+        sinks.push_back(std::make_unique<AlwaysRetrySink>());
+        pipeline::SinkDriver driver(std::move(sinks), {}, [] { return true; });
+        pipeline::PipelineOptions po;
+        po.batch.max_events = 1;
+        pipeline::Pipeline pipe(po, pipeline::Validator{}, pipeline::Filter({}, {}, {}), driver,
+                                dead1);
+        recovery.attach(pipe, {}, dead1, nullptr, 0);
+        std::vector<pipeline::ReceivedFrame> frames;
+        frames.push_back({envelope({ev("e1", 1)}), 0});
+        frames.push_back({"not json", 0});
+        recovery.on_frames(frames, [] { return 5; }, nullptr);
+        pipe.drain(10);
+        ASSERT_TRUE(recovery.checkpoint(10));
+        EXPECT_EQ(pipe.counts().delivered.load(), 0u);
+        EXPECT_EQ(pipe.counts().dead_lettered.load(), 1u);  // only the bad message
+    }
+    EXPECT_EQ(dead1.entries, std::vector<std::string>{"not_json not json"});
+    MemoryDeadLetters dead2;
+    DaemonRun run(wal_dir, sink_path, dead2);
+    EXPECT_EQ(run.recovery.loaded().next_sequence, 0u);
+    EXPECT_EQ(run.recovery.replay(100, 0), 2u);
+    run.pipe->drain(200);
+    EXPECT_EQ(ids_in(sink_path), (std::map<std::string, int>{{"e1", 1}}));
 }
 
 }  // namespace
