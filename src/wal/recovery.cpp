@@ -273,8 +273,8 @@ void Recovery::on_frames(std::vector<pipeline::ReceivedFrame>& frames,
         if (!ec) {
             break;
         }
-        const bool stop = give_up && give_up();
         healthy_.store(false, std::memory_order_relaxed);
+        const bool stop = give_up && give_up();
         ops::logger("wal")->error(
             "write-ahead log write failed dir=\"{}\" messages={} error=\"{}\"{}", options_.wal.dir,
             frames.size(), ec.message(),

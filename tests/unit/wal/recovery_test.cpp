@@ -1,6 +1,11 @@
 #include "wal/recovery.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <filesystem>
 #include <fstream>
@@ -223,6 +228,51 @@ TEST(Recovery, EventsNotDeliveredBeforeShutdownStayInTheLog) {
     EXPECT_EQ(run.recovery.replay(100, 0), 2u);
     run.pipe->drain(200);
     EXPECT_EQ(ids_in(sink_path), (std::map<std::string, int>{{"e1", 1}}));
+}
+
+// A full disk (RLIMIT_FSIZE in a child process; write(2) fails with EFBIG): healthy() turns false
+// (the /readyz failure) while the log cannot be written, the error is logged, and the messages
+// wait in memory: once the limit is lifted they are logged and delivered.
+TEST(Recovery, FullDiskIsUnhealthyAndLosesNothing) {
+    TempDir dir;
+    const std::string wal_dir = dir.file("wal");
+    const std::string sink_path = dir.file("out.jsonl");
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        std::signal(SIGXFSZ, SIG_IGN);
+        MemoryDeadLetters dead;
+        DaemonRun run(wal_dir, sink_path, dead);
+        rlimit lim{};
+        ::getrlimit(RLIMIT_FSIZE, &lim);
+        rlimit small = lim;
+        small.rlim_cur = 50;
+        ::setrlimit(RLIMIT_FSIZE, &small);
+        int calls = 0;
+        bool unhealthy_seen = false;
+        std::vector<pipeline::ReceivedFrame> frames;
+        frames.push_back({envelope({ev("e1", 1)}), 0});
+        run.recovery.on_frames(frames, [] { return 5; }, [&] {
+            unhealthy_seen = unhealthy_seen || !run.recovery.healthy();
+            if (++calls == 2) {
+                ::setrlimit(RLIMIT_FSIZE, &lim);  // space again
+            }
+            return false;
+        });
+        run.pipe->drain(5000);
+        const bool delivered = ids_in(sink_path) == std::map<std::string, int>{{"e1", 1}};
+        ::_exit(!unhealthy_seen ? 10 : calls != 2 ? 11 : !run.recovery.healthy() ? 12
+                                  : !delivered    ? 13
+                                                  : 0);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    // What was logged after the disk came back is complete: a restart replays exactly it.
+    MemoryDeadLetters dead;
+    DaemonRun run(wal_dir, sink_path, dead);
+    EXPECT_EQ(run.recovery.replay(100, 0), 1u);
 }
 
 }  // namespace
