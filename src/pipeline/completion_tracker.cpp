@@ -22,8 +22,7 @@ void CompletionTracker::on_done(const core::Event& event) {
     if (const auto it = held_.find(seq); it != held_.end() && --it->second == 0) {
         held_.erase(it);
     }
-    if (const auto it = held_ids_.find(std::string(event.id.get_string()));
-        it != held_ids_.end()) {
+    if (const auto it = held_ids_.find(std::string(event.id.get_string())); it != held_ids_.end()) {
         --held_ids_total_;
         if (--it->second == 0) {
             held_ids_.erase(it);

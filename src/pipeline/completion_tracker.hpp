@@ -44,8 +44,8 @@ public:
     std::size_t held_events() const noexcept { return held_ids_total_; }
 
 private:
-    std::uint64_t next_;                                // last message seen + 1
-    std::map<std::uint64_t, std::uint32_t> held_;       // message sequence -> held events
+    std::uint64_t next_;                           // last message seen + 1
+    std::map<std::uint64_t, std::uint32_t> held_;  // message sequence -> held events
     std::unordered_map<std::string, std::uint32_t> held_ids_;
     std::size_t held_ids_total_ = 0;
 };

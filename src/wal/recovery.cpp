@@ -1,8 +1,5 @@
 #include "wal/recovery.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -13,7 +10,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "ops/logging.hpp"
 #include "ops/metrics.hpp"
@@ -41,7 +40,9 @@ std::pair<std::string_view, std::string_view> split(std::string_view line) {
     return {line.substr(0, sp), line.substr(sp + 1)};
 }
 
-bool write_file_durably(const std::string& dir, const std::string& name, const std::string& data,
+bool write_file_durably(const std::string& dir,
+                        const std::string& name,
+                        const std::string& data,
                         std::string& error) {
     const std::string tmp = (fs::path(dir) / (name + ".tmp")).string();
     const std::string path = (fs::path(dir) / name).string();
@@ -150,7 +151,8 @@ bool parse_checkpoint(std::string_view text, Checkpoint& out) {
     return have_next;
 }
 
-Recovery::Recovery(RecoveryOptions options, const std::vector<std::string>& file_sink_paths,
+Recovery::Recovery(RecoveryOptions options,
+                   const std::vector<std::string>& file_sink_paths,
                    ops::Metrics& metrics)
     : options_(std::move(options))
     , metrics_(metrics) {
@@ -183,17 +185,18 @@ Recovery::Recovery(RecoveryOptions options, const std::vector<std::string>& file
             std::int64_t cut = 0;
             if (const auto tec =
                     sink::file::FileSink::truncate_to_commit_point(sink_path, p.size, cut)) {
-                throw std::runtime_error(fmt::format(
-                    "file sink: cannot cut '{}' back to its commit point {}: {}", sink_path,
-                    p.size, tec.message()));
+                throw std::runtime_error(
+                    fmt::format("file sink: cannot cut '{}' back to its commit point {}: {}",
+                                sink_path, p.size, tec.message()));
             }
             if (cut > 0) {
                 log->info("file sink cut back to its commit point path=\"{}\" size={} cut_bytes={}",
                           sink_path, p.size, cut);
             } else if (cut < 0) {
-                log->warn("file sink is shorter than its commit point (replaced or cut by hand?) "
-                          "path=\"{}\" commit_point={}",
-                          sink_path, p.size);
+                log->warn(
+                    "file sink is shorter than its commit point (replaced or cut by hand?) "
+                    "path=\"{}\" commit_point={}",
+                    sink_path, p.size);
             }
         }
     }
@@ -202,9 +205,11 @@ Recovery::Recovery(RecoveryOptions options, const std::vector<std::string>& file
               options_.wal.dir, log_->segments(), log_->next_sequence(), loaded_.next_sequence);
 }
 
-void Recovery::attach(pipeline::Pipeline& pipeline, std::vector<sink::file::FileSink*> file_sinks,
+void Recovery::attach(pipeline::Pipeline& pipeline,
+                      std::vector<sink::file::FileSink*> file_sinks,
                       pipeline::DeadLetterWriter& dead_letters,
-                      std::function<bool()> dead_letters_ok, std::int64_t now_ms) {
+                      std::function<bool()> dead_letters_ok,
+                      std::int64_t now_ms) {
     pipeline_ = &pipeline;
     file_sinks_ = std::move(file_sinks);
     dead_letters_ = &dead_letters;
@@ -232,8 +237,8 @@ std::uint64_t Recovery::replay(std::int64_t now_ms, std::int64_t now_ns) {
         if (r.corrupt) {
             ops::logger("wal")->error("write-ahead log record skipped: {}", r.detail);
             if (!r.payload.empty()) {
-                corrupt.push_back({core::Errc::kWalCorrupt, "wal", r.detail,
-                                   std::string(r.payload), std::nullopt});
+                corrupt.push_back({core::Errc::kWalCorrupt, "wal", r.detail, std::string(r.payload),
+                                   std::nullopt});
             }
             return;
         }
@@ -309,14 +314,23 @@ bool Recovery::checkpoint(std::int64_t now_ms) {
     }
     Checkpoint c;
     for (sink::file::FileSink* s : file_sinks_) {
-        if (options_.wal.fsync != FsyncPolicy::kNever &&
-            s->sync() != sink::SinkResult::kOk) {
+        if (options_.wal.fsync != FsyncPolicy::kNever && s->sync() != sink::SinkResult::kOk) {
             log->warn("checkpoint skipped: {}", s->last_error());
             return false;
         }
         c.sinks.push_back({s->path(), s->size()});
     }
     c.next_sequence = tracker_.next_incomplete();
+    // Nothing new since the last checkpoint (an idle stream): no I/O.
+    std::vector<std::int64_t> signature{
+        static_cast<std::int64_t>(c.next_sequence),
+        static_cast<std::int64_t>(pipeline_->counts().messages.load())};
+    for (const Checkpoint::SinkPosition& p : c.sinks) {
+        signature.push_back(p.size);
+    }
+    if (signature == last_signature_) {
+        return true;
+    }
     pipeline_->deduplicator().for_each([&](std::string_view id, std::int64_t seen_ms) {
         if (!tracker_.held(id)) {
             c.seen.push_back({std::string(id), now_ms - seen_ms});
@@ -328,6 +342,7 @@ bool Recovery::checkpoint(std::int64_t now_ms) {
         log->error("checkpoint failed: {}", error);
         return false;
     }
+    last_signature_ = std::move(signature);
     if (c.next_sequence > 0) {
         if (const auto ec = log_->release_through(c.next_sequence - 1)) {
             log->warn("write-ahead log segment not deleted: {}", ec.message());

@@ -65,14 +65,17 @@ public:
     /// Opens the log in options.wal.dir and reads its checkpoint; cuts the files of
     /// `file_sink_paths` back to their recorded sizes. Throws std::runtime_error (start-up) when
     /// the log cannot be opened or the checkpoint is damaged.
-    Recovery(RecoveryOptions options, const std::vector<std::string>& file_sink_paths,
+    Recovery(RecoveryOptions options,
+             const std::vector<std::string>& file_sink_paths,
              ops::Metrics& metrics);
 
     /// `file_sinks`: the file sinks (owned by the driver); `dead_letters_ok`: false while the
     /// dead-letter queue fails (no checkpoint then covers the rejections). Without a checkpoint
     /// yet (first start), writes one: the sinks' sizes now. Throws when it cannot.
-    void attach(pipeline::Pipeline& pipeline, std::vector<sink::file::FileSink*> file_sinks,
-                pipeline::DeadLetterWriter& dead_letters, std::function<bool()> dead_letters_ok,
+    void attach(pipeline::Pipeline& pipeline,
+                std::vector<sink::file::FileSink*> file_sinks,
+                pipeline::DeadLetterWriter& dead_letters,
+                std::function<bool()> dead_letters_ok,
                 std::int64_t now_ms);
     /// Replays the records at and after the checkpoint. Returns the number replayed.
     std::uint64_t replay(std::int64_t now_ms, std::int64_t now_ns);
@@ -106,6 +109,7 @@ private:
     std::vector<sink::file::FileSink*> file_sinks_;
     std::int64_t last_checkpoint_ms_ = 0;
     std::uint64_t last_corrupt_ = 0;
+    std::vector<std::int64_t> last_signature_;  // of the last checkpoint written
     std::atomic<bool> healthy_{true};
 };
 

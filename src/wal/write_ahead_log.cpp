@@ -1,9 +1,5 @@
 #include "wal/write_ahead_log.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -12,7 +8,10 @@
 #include <filesystem>
 #include <optional>
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace gstream::wal {
 namespace {
@@ -127,7 +126,9 @@ struct ScanItem {
 // Scans one segment's bytes. Calls `on_item` for every good and corrupt record; returns the
 // offset where a torn tail starts (data.size() when there is none).
 template <class F>
-std::size_t scan(std::string_view data, const std::string& name, std::uint64_t first_sequence,
+std::size_t scan(std::string_view data,
+                 const std::string& name,
+                 std::uint64_t first_sequence,
                  F&& on_item) {
     std::size_t pos = 0;
     std::uint64_t expected = first_sequence;
@@ -226,8 +227,9 @@ std::unique_ptr<WriteAheadLog> WriteAheadLog::open(WalOptions options, error_cod
         ec = errno_code(sec.value());
         return nullptr;
     }
-    std::sort(log->segments_.begin(), log->segments_.end(),
-              [](const Segment& a, const Segment& b) { return a.first_sequence < b.first_sequence; });
+    std::sort(log->segments_.begin(), log->segments_.end(), [](const Segment& a, const Segment& b) {
+        return a.first_sequence < b.first_sequence;
+    });
     if (log->segments_.empty()) {
         ec = log->open_active(0);
         return ec ? nullptr : std::move(log);
@@ -240,16 +242,14 @@ std::unique_ptr<WriteAheadLog> WriteAheadLog::open(WalOptions options, error_cod
     }
     std::uint64_t next = last.first_sequence;
     const std::string name = fs::path(last.path).filename().string();
-    const std::size_t keep = scan(data, name, last.first_sequence,
-                                  [&](const WalRecord& r, bool torn) {
-                                      if (!r.corrupt) {
-                                          next = r.sequence + 1;
-                                      } else if (torn) {
-                                          log->torn_.push_back({r.sequence,
-                                                                std::string(r.payload),
-                                                                r.detail});
-                                      }
-                                  });
+    const std::size_t keep =
+        scan(data, name, last.first_sequence, [&](const WalRecord& r, bool torn) {
+            if (!r.corrupt) {
+                next = r.sequence + 1;
+            } else if (torn) {
+                log->torn_.push_back({r.sequence, std::string(r.payload), r.detail});
+            }
+        });
     if (keep < data.size()) {
         if (::truncate(last.path.c_str(), static_cast<off_t>(keep)) != 0) {
             ec = errno_code(errno);
@@ -333,7 +333,8 @@ error_code WriteAheadLog::replay(std::uint64_t from_sequence,
     return {};
 }
 
-std::uint64_t WriteAheadLog::append(std::string_view payload, std::int64_t received_wall_ms,
+std::uint64_t WriteAheadLog::append(std::string_view payload,
+                                    std::int64_t received_wall_ms,
                                     std::int64_t now_steady_ms) {
     if (buffer_.empty()) {
         buffer_first_sequence_ = next_sequence_;
@@ -352,7 +353,8 @@ std::uint64_t WriteAheadLog::append(std::string_view payload, std::int64_t recei
         active_opened_ms_ = now_steady_ms;
     }
     if (options_.fsync == FsyncPolicy::kAlways) {
-        (void)sync(now_steady_ms);  // an error stays visible: the buffer is kept and the next sync() fails too
+        (void)sync(now_steady_ms);  // an error stays visible: the buffer is kept and the next
+                                    // sync() fails too
     }
     return sequence;
 }

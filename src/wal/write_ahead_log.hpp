@@ -36,9 +36,9 @@ enum class FsyncPolicy {
 };
 
 struct WalOptions {
-    std::string dir;                           ///< created with its parents when missing
+    std::string dir;                            ///< created with its parents when missing
     std::uint64_t segment_bytes = 64ULL << 20;  ///< a segment is closed once this big
-    std::int64_t segment_age_ms = 600'000;     ///< ... or once this old (steady clock)
+    std::int64_t segment_age_ms = 600'000;      ///< ... or once this old (steady clock)
     FsyncPolicy fsync = FsyncPolicy::kBatch;
 };
 
@@ -51,7 +51,7 @@ struct WalRecord {
     /// when they are recoverable (the header's length was sane and the bytes are all there),
     /// else it is empty; `sequence` is then the last good sequence before it + 1 (a guess).
     bool corrupt = false;
-    std::string detail;        ///< why it is corrupt: "checksum mismatch in wal-....log at 1234"
+    std::string detail;  ///< why it is corrupt: "checksum mismatch in wal-....log at 1234"
 };
 
 /// CRC-32C (Castagnoli), table-driven. Exposed for tests.
@@ -81,7 +81,8 @@ public:
 
     /// Buffers one record and returns its sequence. With FsyncPolicy::kAlways it is written and
     /// synced at once. Not durable before sync() otherwise. `now_steady_ms` drives age rotation.
-    std::uint64_t append(std::string_view payload, std::int64_t received_wall_ms,
+    std::uint64_t append(std::string_view payload,
+                         std::int64_t received_wall_ms,
                          std::int64_t now_steady_ms = 0);
     /// Writes the buffered records and, unless FsyncPolicy::kNever, fdatasyncs them (one sync
     /// for all: group commit). On error (ENOSPC, EIO) nothing written is acknowledged: the
@@ -117,10 +118,10 @@ private:
     int fd_ = -1;                    // the active segment, O_APPEND
     std::int64_t active_opened_ms_ = 0;
     std::uint64_t next_sequence_ = 0;
-    std::uint64_t bytes_ = 0;        // sum of segment sizes on disk
+    std::uint64_t bytes_ = 0;  // sum of segment sizes on disk
     std::uint64_t corrupt_records_ = 0;
-    bool unsynced_ = false;          // written, not yet fdatasynced
-    std::string buffer_;             // records appended, not yet written
+    bool unsynced_ = false;  // written, not yet fdatasynced
+    std::string buffer_;     // records appended, not yet written
     std::uint64_t buffer_first_sequence_ = 0;
     struct Torn {
         std::uint64_t sequence;

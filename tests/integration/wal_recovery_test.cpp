@@ -1,8 +1,6 @@
 // Crash recovery end to end (docs/recovery.md): the consumer with a write-ahead log is killed
 // with SIGKILL mid-stream, restarted on a stream that has only new traffic, and every valid event
 // it had received is in the file sink exactly once, every bad message in the dead-letter queue.
-#include <gtest/gtest.h>
-
 #include <csignal>
 #include <filesystem>
 #include <map>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "dlq/dead_letter_queue.hpp"
 #include "support/integration.hpp"
@@ -41,16 +40,20 @@ std::string envelope(const std::vector<std::string>& events) {
 
 std::string write_config(const TempDir& dir, const std::string& base_url) {
     const std::string path = dir.file("config.yaml");
-    write_file(path, "genesys:\n  base_url: " + base_url +
-                         "\n  client_id: demo\n  client_secret: demo\n"
-                         "source:\n  protocol: envelope\n  reconnect_initial_ms: 50\n"
-                         "pipeline:\n  batch: { max_events: 10, max_bytes: 1048576, max_age_ms: 20 }\n"
-                         "  allowed_lateness_ms: 100\n"
-                         "sinks:\n  - { type: file, path: " + dir.file("events.jsonl") +
-                         ", fsync: never }\n"
-                         "dead_letter:\n  path: " + dir.file("dlq.sqlite3") + "\n"
-                         "wal:\n  dir: " + dir.file("wal") +
-                         "\n  fsync: batch\n  checkpoint_interval_ms: 20\n");
+    write_file(path,
+               "genesys:\n  base_url: " + base_url +
+                   "\n  client_id: demo\n  client_secret: demo\n"
+                   "source:\n  protocol: envelope\n  reconnect_initial_ms: 50\n"
+                   "pipeline:\n  batch: { max_events: 10, max_bytes: 1048576, max_age_ms: 20 }\n"
+                   "  allowed_lateness_ms: 100\n"
+                   "sinks:\n  - { type: file, path: " +
+                   dir.file("events.jsonl") +
+                   ", fsync: never }\n"
+                   "dead_letter:\n  path: " +
+                   dir.file("dlq.sqlite3") +
+                   "\n"
+                   "wal:\n  dir: " +
+                   dir.file("wal") + "\n  fsync: batch\n  checkpoint_interval_ms: 20\n");
     return path;
 }
 
@@ -74,7 +77,9 @@ TEST(WalRecovery, KillNineMidStreamThenRestartDeliversEveryReceivedEventExactlyO
             replay += fmt::format("not json {}\n", i);
         } else if (i % 11 == 3 && valid(i - 1)) {
             // A duplicate of the previous message's event rides along.
-            replay += envelope({ev(fmt::format("m{}", i), i), ev(fmt::format("m{}", i - 1), i - 1)}) + "\n";
+            replay +=
+                envelope({ev(fmt::format("m{}", i), i), ev(fmt::format("m{}", i - 1), i - 1)}) +
+                "\n";
         } else {
             replay += envelope({ev(fmt::format("m{}", i), i)}) + "\n";
         }
@@ -84,9 +89,9 @@ TEST(WalRecovery, KillNineMidStreamThenRestartDeliversEveryReceivedEventExactlyO
         auto emulator = start_emulator(
             {"--protocol", "envelope", "--replay", dir.file("replay1.jsonl"), "--rate", "3000"},
             dir.file("emulator1.log"));
-        ChildProcess consumer({GSTREAM_BINARY, "run", "--config",
-                               write_config(dir, emulator.origin()), "--once"},
-                              {}, dir.file("consumer1.log"));
+        ChildProcess consumer(
+            {GSTREAM_BINARY, "run", "--config", write_config(dir, emulator.origin()), "--once"}, {},
+            dir.file("consumer1.log"));
         // Wait (bounded) for the sink to hold kKillAfterLines lines, then SIGKILL.
         const auto deadline = std::chrono::steady_clock::now() + 60s;
         while (read_lines(dir.file("events.jsonl")).size() < kKillAfterLines &&
@@ -105,8 +110,9 @@ TEST(WalRecovery, KillNineMidStreamThenRestartDeliversEveryReceivedEventExactlyO
         fresh += envelope({ev(fmt::format("n{}", i), kMessages + i)}) + "\n";
     }
     write_file(dir.file("replay2.jsonl"), fresh);
-    auto emulator = start_emulator({"--protocol", "envelope", "--replay", dir.file("replay2.jsonl")},
-                                   dir.file("emulator2.log"));
+    auto emulator =
+        start_emulator({"--protocol", "envelope", "--replay", dir.file("replay2.jsonl")},
+                       dir.file("emulator2.log"));
     const auto r = run_consumer(write_config(dir, emulator.origin()), dir.file("consumer2.log"));
     ASSERT_EQ(r.exit_code, 0) << r.log;
     EXPECT_NE(r.log.find("write-ahead log replayed"), std::string::npos) << r.log;

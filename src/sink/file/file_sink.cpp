@@ -86,16 +86,7 @@ SinkResult FileSink::write_batch(std::span<const core::Event> events) {
 }
 
 SinkResult FileSink::flush() {
-    if (!dirty_ || config_.fsync == FsyncPolicy::kNever) {
-        return SinkResult::kOk;
-    }
-    if (::fdatasync(fd_) != 0) {
-        last_error_ = fmt::format("fdatasync of '{}' failed: {}", config_.path, std::strerror(errno));
-        return SinkResult::kRetry;
-    }
-    dirty_ = false;
-    last_sync_ms_ = steady_ms();
-    return SinkResult::kOk;
+    return config_.fsync == FsyncPolicy::kNever ? SinkResult::kOk : sync();
 }
 
 SinkResult FileSink::sync() {
@@ -103,7 +94,8 @@ SinkResult FileSink::sync() {
         return SinkResult::kOk;
     }
     if (::fdatasync(fd_) != 0) {
-        last_error_ = fmt::format("fdatasync of '{}' failed: {}", config_.path, std::strerror(errno));
+        last_error_ =
+            fmt::format("fdatasync of '{}' failed: {}", config_.path, std::strerror(errno));
         return SinkResult::kRetry;
     }
     dirty_ = false;

@@ -1,9 +1,9 @@
 #include "pipeline/completion_tracker.hpp"
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace gstream::pipeline {
 namespace {

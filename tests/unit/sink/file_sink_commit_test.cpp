@@ -1,11 +1,10 @@
-#include "sink/file/file_sink.hpp"
-
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 
+#include <gtest/gtest.h>
+
 #include "../../support/child_process.hpp"
+#include "sink/file/file_sink.hpp"
 
 namespace gstream::sink::file {
 namespace {

@@ -1,18 +1,17 @@
 #include "wal/recovery.hpp"
 
-#include <gtest/gtest.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <csignal>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../../support/child_process.hpp"
 #include "ops/metrics.hpp"
@@ -54,9 +53,8 @@ struct DaemonRun {
         file = s.get();
         std::vector<std::unique_ptr<sink::Sink>> sinks;
         sinks.push_back(std::move(s));
-        driver = std::make_unique<pipeline::SinkDriver>(std::move(sinks),
-                                                        pipeline::SinkDriverOptions{},
-                                                        [] { return true; });
+        driver = std::make_unique<pipeline::SinkDriver>(
+            std::move(sinks), pipeline::SinkDriverOptions{}, [] { return true; });
         pipeline::PipelineOptions po;
         po.allowed_lateness_ms = 1000;
         po.batch.max_events = 1;
@@ -75,7 +73,8 @@ struct DaemonRun {
         for (std::string& p : payloads) {
             frames.push_back({std::move(p), 0});
         }
-        recovery.on_frames(frames, [now_ms] { return now_ms; }, nullptr);
+        recovery.on_frames(
+            frames, [now_ms] { return now_ms; }, nullptr);
     }
 
     ops::Metrics metrics{"test"};
@@ -178,7 +177,8 @@ TEST(Recovery, CorruptRecordIsDeadLetteredAsWalCorrupt) {
     EXPECT_EQ(run.recovery.replay(100, 0), 1u);
     run.pipe->drain(200);
     ASSERT_EQ(dead2.entries.size(), 1u);
-    EXPECT_TRUE(dead2.entries[0].starts_with("wal_corrupt {\"subscrip#ionId\"")) << dead2.entries[0];
+    EXPECT_TRUE(dead2.entries[0].starts_with("wal_corrupt {\"subscrip#ionId\""))
+        << dead2.entries[0];
     EXPECT_EQ(ids_in(sink_path), (std::map<std::string, int>{{"e2", 1}}));
     const std::string metrics = run.metrics.serialize();
     EXPECT_NE(metrics.find("genesys_stream_wal_corrupt_records_total 1"), std::string::npos);
@@ -215,7 +215,8 @@ TEST(Recovery, EventsNotDeliveredBeforeShutdownStayInTheLog) {
         std::vector<pipeline::ReceivedFrame> frames;
         frames.push_back({envelope({ev("e1", 1)}), 0});
         frames.push_back({"not json", 0});
-        recovery.on_frames(frames, [] { return 5; }, nullptr);
+        recovery.on_frames(
+            frames, [] { return 5; }, nullptr);
         pipe.drain(10);
         ASSERT_TRUE(recovery.checkpoint(10));
         EXPECT_EQ(pipe.counts().delivered.load(), 0u);
@@ -252,18 +253,22 @@ TEST(Recovery, FullDiskIsUnhealthyAndLosesNothing) {
         bool unhealthy_seen = false;
         std::vector<pipeline::ReceivedFrame> frames;
         frames.push_back({envelope({ev("e1", 1)}), 0});
-        run.recovery.on_frames(frames, [] { return 5; }, [&] {
-            unhealthy_seen = unhealthy_seen || !run.recovery.healthy();
-            if (++calls == 2) {
-                ::setrlimit(RLIMIT_FSIZE, &lim);  // space again
-            }
-            return false;
-        });
+        run.recovery.on_frames(
+            frames, [] { return 5; },
+            [&] {
+                unhealthy_seen = unhealthy_seen || !run.recovery.healthy();
+                if (++calls == 2) {
+                    ::setrlimit(RLIMIT_FSIZE, &lim);  // space again
+                }
+                return false;
+            });
         run.pipe->drain(5000);
         const bool delivered = ids_in(sink_path) == std::map<std::string, int>{{"e1", 1}};
-        ::_exit(!unhealthy_seen ? 10 : calls != 2 ? 11 : !run.recovery.healthy() ? 12
-                                  : !delivered    ? 13
-                                                  : 0);
+        ::_exit(!unhealthy_seen           ? 10
+                : calls != 2              ? 11
+                : !run.recovery.healthy() ? 12
+                : !delivered              ? 13
+                                          : 0);
     }
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);

@@ -1,16 +1,16 @@
 #include "wal/write_ahead_log.hpp"
 
-#include <gtest/gtest.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../../support/child_process.hpp"
 
@@ -36,7 +36,8 @@ std::vector<Seen> replay_all(WriteAheadLog& log, std::uint64_t from = 0) {
     return out;
 }
 
-std::unique_ptr<WriteAheadLog> open_log(const std::string& dir, std::uint64_t segment_bytes = 1 << 20) {
+std::unique_ptr<WriteAheadLog> open_log(const std::string& dir,
+                                        std::uint64_t segment_bytes = 1 << 20) {
     boost::system::error_code ec;
     WalOptions o;
     o.dir = dir;
@@ -180,19 +181,18 @@ TEST(WriteAheadLog, RotationAndReleaseDeleteOnlyFullyReleasedSegments) {
         log->append(payload, i);
         ASSERT_FALSE(log->sync());  // one record per sync: a segment closes after 3 records
     }
-    EXPECT_EQ(segment_files(dir.path()),
-              (std::vector<std::string>{"wal-00000000000000000000.log",
-                                        "wal-00000000000000000003.log",
-                                        "wal-00000000000000000006.log"}));
+    EXPECT_EQ(
+        segment_files(dir.path()),
+        (std::vector<std::string>{"wal-00000000000000000000.log", "wal-00000000000000000003.log",
+                                  "wal-00000000000000000006.log"}));
     ASSERT_FALSE(log->release_through(1));  // segment 0 still holds record 2
     EXPECT_EQ(segment_files(dir.path()).size(), 3u);
     ASSERT_FALSE(log->release_through(2));
-    EXPECT_EQ(segment_files(dir.path()),
-              (std::vector<std::string>{"wal-00000000000000000003.log",
-                                        "wal-00000000000000000006.log"}));
+    EXPECT_EQ(
+        segment_files(dir.path()),
+        (std::vector<std::string>{"wal-00000000000000000003.log", "wal-00000000000000000006.log"}));
     ASSERT_FALSE(log->release_through(100));  // the active segment stays
-    EXPECT_EQ(segment_files(dir.path()),
-              std::vector<std::string>{"wal-00000000000000000006.log"});
+    EXPECT_EQ(segment_files(dir.path()), std::vector<std::string>{"wal-00000000000000000006.log"});
     EXPECT_EQ(log->bytes(), kHeaderBytes + 1500);
     log.reset();
     auto again = open_log(dir.path(), 4096);
@@ -210,8 +210,7 @@ TEST(WriteAheadLog, EmptyActiveSegmentKeepsTheSequence) {
         ASSERT_FALSE(log->sync());  // closes segment 0, opens an empty segment 1
         ASSERT_FALSE(log->release_through(0));
     }
-    EXPECT_EQ(segment_files(dir.path()),
-              std::vector<std::string>{"wal-00000000000000000001.log"});
+    EXPECT_EQ(segment_files(dir.path()), std::vector<std::string>{"wal-00000000000000000001.log"});
     auto log = open_log(dir.path(), 4096);
     EXPECT_EQ(log->next_sequence(), 1u);
 }
