@@ -25,6 +25,7 @@
 #include "sink/file/file_sink.hpp"
 #include "source/notifications/topic_plan.hpp"
 #include "source/source.hpp"
+#include "wal/recovery.hpp"
 
 namespace gstream::app {
 namespace {
@@ -314,6 +315,26 @@ sink::file::FsyncPolicy fsync_policy(const std::string& s) {
     return s == "never" ? sink::file::FsyncPolicy::kNever : sink::file::FsyncPolicy::kInterval;
 }
 
+// The write-ahead log (docs/recovery.md), or nothing when wal.dir is absent. Opening it cuts the
+// file sinks back to their commit point, so it comes before the sinks open their files.
+std::unique_ptr<wal::Recovery> make_recovery(const config::Config& c, ops::Metrics& metrics) {
+    if (!c.wal.dir) {
+        return nullptr;
+    }
+    wal::RecoveryOptions o;
+    o.wal.dir = *c.wal.dir;
+    o.wal.segment_bytes = static_cast<std::uint64_t>(c.wal.segment_bytes);
+    o.wal.fsync = c.wal.fsync == "always"  ? wal::FsyncPolicy::kAlways
+                  : c.wal.fsync == "never" ? wal::FsyncPolicy::kNever
+                                           : wal::FsyncPolicy::kBatch;
+    o.checkpoint_interval_ms = c.wal.checkpoint_interval_ms;
+    std::vector<std::string> paths;
+    for (const config::SinkConfig& s : c.sinks) {
+        paths.push_back(s.path);
+    }
+    return std::make_unique<wal::Recovery>(std::move(o), paths, metrics);
+}
+
 }  // namespace
 
 int run_daemon(const config::Config& config, const RunOptions& options) {
@@ -344,10 +365,14 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
         [&metrics](std::int64_t n) { metrics.dead_letter_backlog().Set(static_cast<double>(n)); });
     DlqWriter dlq_writer(dead_letter_queue, config.source.protocol);
 
+    std::unique_ptr<wal::Recovery> recovery = make_recovery(config, metrics);
     std::vector<std::unique_ptr<sink::Sink>> sinks;
+    std::vector<sink::file::FileSink*> file_sinks;
     for (const config::SinkConfig& s : config.sinks) {
-        sinks.push_back(std::make_unique<sink::file::FileSink>(sink::file::FileSinkConfig{
-            s.path, fsync_policy(s.fsync), s.fsync_interval_ms}));
+        auto file_sink = std::make_unique<sink::file::FileSink>(sink::file::FileSinkConfig{
+            s.path, fsync_policy(s.fsync), s.fsync_interval_ms});
+        file_sinks.push_back(file_sink.get());
+        sinks.push_back(std::move(file_sink));
     }
 
     std::atomic<bool> stopping{false};
@@ -380,6 +405,12 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
         }
     });
     MetricsSync metrics_sync(pipe.counts(), metrics);
+    if (recovery) {
+        // Unacknowledged messages of the last run go through before any new traffic.
+        recovery->attach(pipe, file_sinks, dlq_writer, [&] { return dlq_writer.healthy(); },
+                         steady_ms());
+        recovery->replay(steady_ms(), steady_ns());
+    }
 
     pipeline::FrameQueue queue(static_cast<std::size_t>(config.source.queue_capacity));
     Observer observer(queue, metrics);
@@ -406,6 +437,9 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
                 }
                 if (!dlq_writer.healthy()) {
                     state.reasons.emplace_back("dead-letter queue write failed");
+                }
+                if (recovery && !recovery->healthy()) {
+                    state.reasons.emplace_back("write-ahead log write failed");
                 }
                 state.ready = state.reasons.empty();
                 return state;
@@ -446,7 +480,11 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
             std::chrono::steady_clock::now() +
             std::chrono::milliseconds(deadline ? std::max<std::int64_t>(0, *deadline - steady_ms())
                                                : 1000);
-        if (queue.pop_all_until(wait_until, frames) > 0) {
+        if (queue.pop_all_until(wait_until, frames) > 0 && recovery) {
+            recovery->on_frames(frames, steady_ms, [&] {
+                return stopping.load() && steady_ms() >= stop_deadline_ms.load();
+            });
+        } else if (!frames.empty()) {
             for (pipeline::ReceivedFrame& frame : frames) {
                 pipe.on_message(std::move(frame.payload), frame.received_ns, steady_ms());
             }
@@ -455,8 +493,14 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
         } else {
             pipe.tick(steady_ms());
         }
+        if (recovery) {
+            recovery->maybe_checkpoint(steady_ms());
+        }
     }
     pipe.drain(steady_ms());
+    if (recovery) {
+        recovery->checkpoint(steady_ms());
+    }
 
     signals.cancel();
     io.stop();

@@ -119,6 +119,14 @@ struct LoggingConfig {
     std::string format = "text";  ///< "text" | "json"
 };
 
+/// Write-ahead log and crash recovery (docs/recovery.md).
+struct WalConfig {
+    std::optional<std::string> dir;  ///< absent = no write-ahead log
+    std::int64_t segment_bytes = 67108864;
+    std::string fsync = "batch";  ///< "always" | "batch" | "never"
+    std::int64_t checkpoint_interval_ms = 1000;
+};
+
 struct Config {
     GenesysConfig genesys;
     SourceConfig source;
@@ -128,6 +136,7 @@ struct Config {
     MetricsConfig metrics;
     LoggingConfig logging;
     std::int64_t shutdown_timeout_ms = 10000;
+    WalConfig wal;
 };
 
 }  // namespace gstream::config

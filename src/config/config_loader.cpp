@@ -825,6 +825,11 @@ Config to_config(const Value& root) {
     set(logging, "level", c.logging.level);
     set(logging, "format", c.logging.format);
     set(root, "shutdown_timeout_ms", c.shutdown_timeout_ms);
+    const Value& wal = object_at(root, "wal");
+    set(wal, "dir", c.wal.dir);
+    set(wal, "segment_bytes", c.wal.segment_bytes);
+    set(wal, "fsync", c.wal.fsync);
+    set(wal, "checkpoint_interval_ms", c.wal.checkpoint_interval_ms);
     return c;
 }
 
@@ -1099,6 +1104,13 @@ std::string to_log_string(const Config& c) {
     out << YAML::Key << "format" << YAML::Value << c.logging.format;
     out << YAML::EndMap;
     out << YAML::Key << "shutdown_timeout_ms" << YAML::Value << c.shutdown_timeout_ms;
+    out << YAML::Key << "wal" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "dir" << YAML::Value;
+    opt(c.wal.dir);
+    out << YAML::Key << "segment_bytes" << YAML::Value << c.wal.segment_bytes;
+    out << YAML::Key << "fsync" << YAML::Value << c.wal.fsync;
+    out << YAML::Key << "checkpoint_interval_ms" << YAML::Value << c.wal.checkpoint_interval_ms;
+    out << YAML::EndMap;
     out << YAML::EndMap;
     return std::string(out.c_str()) + "\n";
 }

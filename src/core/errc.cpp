@@ -44,6 +44,7 @@ std::string_view reason_name(Errc e) noexcept {
         case Errc::kTimeout: return "timeout";
         case Errc::kConfig: return "config";
         case Errc::kIo: return "io";
+        case Errc::kWalCorrupt: return "wal_corrupt";
     }
     return "unknown";
 }

@@ -37,6 +37,8 @@ enum class Errc {
     // Configuration and storage.
     kConfig,             ///< configuration error (start-up only)
     kIo,                 ///< file or database error
+    // Recovery (appended last so that the codes above keep their values).
+    kWalCorrupt,         ///< a write-ahead log record failed its checksum (docs/recovery.md)
 };
 
 /// The "gstream" error category. Thread-safe (a function-local static).

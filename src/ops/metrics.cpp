@@ -108,7 +108,12 @@ Metrics::Metrics(std::string_view version)
                                .Register(registry_)
                                .Add({}, latency_buckets()))
     , dead_letter_backlog_(&gauge(
-          registry_, "dead_letter_backlog", "Entries stored in the dead-letter queue now.")) {
+          registry_, "dead_letter_backlog", "Entries stored in the dead-letter queue now."))
+    , wal_bytes_(&gauge(registry_, "wal_bytes", "Bytes in the write-ahead log's segments now."))
+    , wal_corrupt_records_(&counter(registry_,
+                                    "wal_corrupt_records_total",
+                                    "Write-ahead log records found torn or corrupt (checksum "
+                                    "mismatch) at start-up; skipped.")) {
     counters_by<DeadLetterReason>(registry_, "events_dead_lettered_total",
                                   "Events written to the dead-letter queue, by reason.", "reason",
                                   dead_lettered_);

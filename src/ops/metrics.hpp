@@ -87,6 +87,10 @@ public:
     prometheus::Histogram& end_to_end_latency() noexcept { return *end_to_end_latency_; }
     /// Set to DeadLetterQueue::backlog() (use it as the queue's backlog observer).
     prometheus::Gauge& dead_letter_backlog() noexcept { return *dead_letter_backlog_; }
+    /// Bytes in the write-ahead log's segment files now (docs/recovery.md).
+    prometheus::Gauge& wal_bytes() noexcept { return *wal_bytes_; }
+    /// Write-ahead log records found torn or corrupt (checksum mismatch) at start-up.
+    prometheus::Counter& wal_corrupt_records() noexcept { return *wal_corrupt_records_; }
     prometheus::Counter& sink_writes(SinkKind sink, SinkResult result) noexcept {
         return *sink_writes_[static_cast<std::size_t>(sink)][static_cast<std::size_t>(result)];
     }
@@ -115,6 +119,8 @@ private:
     prometheus::Histogram* batch_size_;
     prometheus::Histogram* end_to_end_latency_;
     prometheus::Gauge* dead_letter_backlog_;
+    prometheus::Gauge* wal_bytes_;
+    prometheus::Counter* wal_corrupt_records_;
     std::array<std::array<prometheus::Counter*, kSinkResultCount>, kSinkKindCount> sink_writes_{};
 };
 

@@ -29,4 +29,18 @@ bool Deduplicator::seen(std::string_view id, std::int64_t now_ms) {
     return false;
 }
 
+void Deduplicator::remember(std::string_view id, std::int64_t seen_ms) {
+    if (window_events_ == 0) {
+        return;
+    }
+    std::string key(id);
+    if (ids_.insert(key).second) {
+        order_.emplace_back(seen_ms, std::move(key));
+    }
+    while (order_.size() > window_events_) {
+        ids_.erase(order_.front().second);
+        order_.pop_front();
+    }
+}
+
 }  // namespace gstream::pipeline

@@ -21,6 +21,17 @@ public:
 
     std::size_t size() const noexcept { return order_.size(); }
 
+    /// Visits every remembered id with the time it was seen (`now_ms` clock), oldest first
+    /// (persisted with write-ahead log checkpoints, docs/recovery.md).
+    template <class F>
+    void for_each(F&& visit) const {
+        for (const auto& [at_ms, id] : order_) {
+            visit(std::string_view(id), at_ms);
+        }
+    }
+    /// Remembers `id` as seen at `seen_ms` (restoring a persisted window; call oldest first).
+    void remember(std::string_view id, std::int64_t seen_ms);
+
 private:
     void expire(std::int64_t now_ms);
 

@@ -82,11 +82,16 @@ void Pipeline::reject(std::vector<Rejection>& rejections) {
     rejections.clear();
 }
 
-void Pipeline::on_message(std::string payload, std::int64_t received_ns, std::int64_t now_ms) {
+void Pipeline::on_message(std::string payload, std::int64_t received_ns, std::int64_t now_ms,
+                          std::optional<std::uint64_t> sequence) {
     auto message = std::make_shared<core::Message>();
     message->payload = std::move(payload);
     message->received_ns = received_ns;
-    message->sequence = message_sequence_++;
+    message->sequence = sequence ? *sequence : message_sequence_;
+    message_sequence_ = message->sequence + 1;
+    if (tracker_ != nullptr) {
+        tracker_->on_message(message->sequence);
+    }
     counts_.messages.fetch_add(1, std::memory_order_relaxed);
 
     decoded_.events.clear();
@@ -214,6 +219,9 @@ void Pipeline::route(core::Event&& event, std::int64_t now_ms) {
         counts_.duplicates.fetch_add(1, std::memory_order_relaxed);
         return;
     }
+    if (tracker_ != nullptr) {
+        tracker_->on_held(event);
+    }
     orderer_.push(std::move(event), now_ms, released_);
 }
 
@@ -222,6 +230,9 @@ void Pipeline::emit(std::int64_t now_ms) {
         if (e.late) {
             counts_.late.fetch_add(1, std::memory_order_relaxed);
             if (options_.late_policy == LatePolicy::kDeadLetter) {
+                if (tracker_ != nullptr) {
+                    tracker_->on_done(e);
+                }
                 reject_one({core::Errc::kLate, "order", "behind the watermark",
                             std::string(e.raw()), std::nullopt});
                 continue;
@@ -248,7 +259,17 @@ void Pipeline::flush_batch() {
             on_delivered_(batch);
         }
     }
+    if (report.abandoned && tracker_ != nullptr) {
+        // Shutdown past its deadline: the events stay held, so the write-ahead log keeps their
+        // messages for the next start (docs/recovery.md).
+        return;
+    }
     reject(report.rejections);
+    if (tracker_ != nullptr) {
+        for (const core::Event& e : batch) {
+            tracker_->on_done(e);
+        }
+    }
 }
 
 void Pipeline::flush_rejections() {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pipeline/batcher.hpp"
+#include "pipeline/completion_tracker.hpp"
 #include "pipeline/decoder.hpp"
 #include "pipeline/deduplicator.hpp"
 #include "pipeline/filter.hpp"
@@ -94,8 +95,10 @@ public:
     Pipeline(PipelineOptions options, Validator validator, Filter filter, SinkDriver& sinks,
              DeadLetterWriter& dead_letters);
 
-    /// Processes one received text message.
-    void on_message(std::string payload, std::int64_t received_ns, std::int64_t now_ms);
+    /// Processes one received text message. `sequence`: its write-ahead log sequence (must
+    /// increase); empty = the next of the pipeline's own count.
+    void on_message(std::string payload, std::int64_t received_ns, std::int64_t now_ms,
+                    std::optional<std::uint64_t> sequence = std::nullopt);
     /// Releases what is due by processing time (orderer hold, batch age, pending dead letters).
     void tick(std::int64_t now_ms);
     /// The next time tick() has work; nullopt when nothing is pending.
@@ -106,6 +109,13 @@ public:
     const PipelineCounts& counts() const noexcept { return counts_; }
     /// The snapshot deriver (tracked conversations, evictions). Pipeline thread only.
     const SnapshotDeriver& deriver() const noexcept { return deriver_; }
+    /// Reports held and terminal events to `tracker` (write-ahead log commit point,
+    /// docs/recovery.md). Optional; set before the first message.
+    void set_completion_tracker(CompletionTracker* tracker) noexcept { tracker_ = tracker; }
+    /// Writes the pending dead letters now (before a checkpoint that covers them).
+    void flush_dead_letters() { flush_rejections(); }
+    /// The de-duplication window (persisted with checkpoints). Pipeline thread only.
+    Deduplicator& deduplicator() noexcept { return dedup_; }
     /// Called with each delivered batch (latency metrics). Optional.
     void set_delivery_observer(std::function<void(std::span<const core::Event>)> observer) {
         on_delivered_ = std::move(observer);
@@ -136,6 +146,7 @@ private:
     DeadLetterWriter& dead_letters_;
     PipelineCounts counts_;
     std::function<void(std::span<const core::Event>)> on_delivered_;
+    CompletionTracker* tracker_ = nullptr;
     std::uint64_t message_sequence_ = 0;
     std::uint64_t event_sequence_ = 0;
     std::vector<Transition> transitions_;

@@ -48,6 +48,7 @@ DeliveryReport SinkDriver::deliver(std::span<const core::Event> events) {
         return report;
     }
     bool all_ok = true;
+    bool rejected = false;
     std::string detail;
     for (std::size_t i = 0; i < sinks_.size(); ++i) {
         const sink::SinkResult r =
@@ -57,6 +58,7 @@ DeliveryReport SinkDriver::deliver(std::span<const core::Event> events) {
             continue;
         }
         all_ok = false;
+        rejected = rejected || r == sink::SinkResult::kReject;
         counts_[i].rejects.fetch_add(1, std::memory_order_relaxed);
         detail = r == sink::SinkResult::kReject
                      ? fmt::format("sink {} rejected the batch: {}", sinks_[i]->name(),
@@ -68,6 +70,7 @@ DeliveryReport SinkDriver::deliver(std::span<const core::Event> events) {
         report.delivered = events.size();
         return report;
     }
+    report.abandoned = !rejected;
     for (const core::Event& e : events) {
         report.rejections.push_back(
             {core::Errc::kSinkRejected, "sink", detail, std::string(e.raw()), std::nullopt});

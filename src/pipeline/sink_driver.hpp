@@ -23,6 +23,10 @@ struct SinkDriverOptions {
 struct DeliveryReport {
     std::size_t delivered = 0;           ///< events acknowledged by every sink
     std::vector<Rejection> rejections;   ///< events some sink rejected (reason sink_rejected)
+    /// Not delivered only because give_up() answered true (shutdown past its deadline), no sink
+    /// rejected them: with a write-ahead log the caller keeps them there for the next start
+    /// instead of dead-lettering `rejections` (docs/recovery.md).
+    bool abandoned = false;
 };
 
 /// Writes a batch to every sink in turn. kRetry is retried with capped exponential backoff and

@@ -86,16 +86,47 @@ SinkResult FileSink::write_batch(std::span<const core::Event> events) {
 }
 
 SinkResult FileSink::flush() {
-    if (!dirty_ || config_.fsync == FsyncPolicy::kNever) {
+    return config_.fsync == FsyncPolicy::kNever ? SinkResult::kOk : sync();
+}
+
+SinkResult FileSink::sync() {
+    if (!dirty_) {
         return SinkResult::kOk;
     }
     if (::fdatasync(fd_) != 0) {
-        last_error_ = fmt::format("fdatasync of '{}' failed: {}", config_.path, std::strerror(errno));
+        last_error_ =
+            fmt::format("fdatasync of '{}' failed: {}", config_.path, std::strerror(errno));
         return SinkResult::kRetry;
     }
     dirty_ = false;
     last_sync_ms_ = steady_ms();
     return SinkResult::kOk;
+}
+
+boost::system::error_code FileSink::truncate_to_commit_point(const std::string& path,
+                                                             std::int64_t size,
+                                                             std::int64_t& cut) {
+    cut = 0;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno == ENOENT ? boost::system::error_code{}
+                               : boost::system::error_code(errno, boost::system::system_category());
+    }
+    boost::system::error_code ec;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        ec.assign(errno, boost::system::system_category());
+    } else if (st.st_size < size) {
+        cut = -1;
+    } else if (st.st_size > size) {
+        if (::ftruncate(fd, static_cast<off_t>(size)) != 0 || ::fdatasync(fd) != 0) {
+            ec.assign(errno, boost::system::system_category());
+        } else {
+            cut = st.st_size - size;
+        }
+    }
+    ::close(fd);
+    return ec;
 }
 
 }  // namespace gstream::sink::file

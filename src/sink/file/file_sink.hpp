@@ -7,9 +7,15 @@
 // close; "never" leaves it to the kernel. A failed or short write (disk full, I/O error) answers
 // kRetry; the partial tail is cut off again (ftruncate to the last acknowledged size) so a retried
 // batch is never written twice.
+//
+// Commit point (docs/recovery.md): with a write-ahead log, the daemon records size() after sync()
+// in its checkpoint; on start, truncate_to_commit_point() cuts the lines written after the last
+// checkpoint, and the log replays them.
 
 #include <cstdint>
 #include <string>
+
+#include <boost/system/error_code.hpp>
 
 #include "sink/sink.hpp"
 
@@ -36,6 +42,21 @@ public:
     SinkResult write_batch(std::span<const core::Event> events) override;
     SinkResult flush() override;
     std::string last_error() const override { return last_error_; }
+
+    /// Bytes acknowledged so far (the file's size as this sink wrote it).
+    std::int64_t size() const noexcept { return size_; }
+    const std::string& path() const noexcept { return config_.path; }
+    /// fdatasync(2) of everything acknowledged, whatever the fsync policy (a checkpoint's
+    /// durability). kRetry with last_error() on failure.
+    SinkResult sync();
+
+    /// Start-up recovery: when the file at `path` is longer than `size` bytes, cuts it to `size`
+    /// and fdatasyncs it. `cut` receives the bytes removed (0 when none; -1 when the file is
+    /// shorter than `size`, which is left alone: a file replaced or cut by hand). A missing file
+    /// is not an error.
+    static boost::system::error_code truncate_to_commit_point(const std::string& path,
+                                                              std::int64_t size,
+                                                              std::int64_t& cut);
 
 private:
     FileSinkConfig config_;

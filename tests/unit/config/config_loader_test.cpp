@@ -168,7 +168,7 @@ TEST(ConfigLoaderTest, EveryKeySet) {
 TEST(ConfigLoaderTest, UnknownTopLevelKey) {
     EXPECT_EQ(error_of(kBase + "loging:\n  level: info\n"),
               "t.yaml:7:1: key 'loging': unknown key (did you mean 'logging'?); allowed keys here: "
-              "genesys, source, pipeline, sinks, dead_letter, metrics, logging, "
+              "genesys, source, pipeline, sinks, dead_letter, metrics, logging, wal, "
               "shutdown_timeout_ms");
 }
 

@@ -60,7 +60,8 @@ TEST(MetricsTest, EveryNameFollowsTheSpec) {
         "genesys_stream_end_to_end_latency_seconds", "genesys_stream_dead_letter_backlog",
         "genesys_stream_sink_writes_total",          "genesys_stream_build_info",
         "genesys_stream_snapshots_total",            "genesys_stream_snapshot_conversations",
-        "genesys_stream_topics_rejected_total",      "genesys_stream_channel_rollovers_total"};
+        "genesys_stream_topics_rejected_total",      "genesys_stream_channel_rollovers_total",
+        "genesys_stream_wal_bytes",                  "genesys_stream_wal_corrupt_records_total"};
     EXPECT_EQ(names, expected);
 }
 

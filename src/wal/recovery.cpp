@@ -1,0 +1,355 @@
+#include "wal/recovery.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "ops/logging.hpp"
+#include "ops/metrics.hpp"
+
+namespace gstream::wal {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kHeader = "gstream-checkpoint 1\n";
+constexpr const char* kFileName = "checkpoint";
+
+template <class T>
+bool parse_number(std::string_view s, T& out) {
+    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+// Splits "a b rest of line" into its first word and the rest.
+std::pair<std::string_view, std::string_view> split(std::string_view line) {
+    const std::size_t sp = line.find(' ');
+    if (sp == std::string_view::npos) {
+        return {line, {}};
+    }
+    return {line.substr(0, sp), line.substr(sp + 1)};
+}
+
+bool write_file_durably(const std::string& dir,
+                        const std::string& name,
+                        const std::string& data,
+                        std::string& error) {
+    const std::string tmp = (fs::path(dir) / (name + ".tmp")).string();
+    const std::string path = (fs::path(dir) / name).string();
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        error = fmt::format("cannot create '{}': {}", tmp, std::strerror(errno));
+        return false;
+    }
+    std::size_t done = 0;
+    while (done < data.size()) {
+        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            error = fmt::format("cannot write '{}': {}", tmp,
+                                n < 0 ? std::strerror(errno) : "no progress");
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            return false;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fdatasync(fd) != 0) {
+        error = fmt::format("cannot sync '{}': {}", tmp, std::strerror(errno));
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return false;
+    }
+    ::close(fd);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        error = fmt::format("cannot rename '{}': {}", tmp, std::strerror(errno));
+        return false;
+    }
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+    return true;
+}
+
+std::int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+std::string format_checkpoint(const Checkpoint& c) {
+    std::string out(kHeader);
+    out += fmt::format("next_sequence {}\n", c.next_sequence);
+    for (const Checkpoint::SinkPosition& s : c.sinks) {
+        out += fmt::format("sink {} {}\n", s.size, s.path);
+    }
+    for (const Checkpoint::Seen& s : c.seen) {
+        out += fmt::format("seen {} {}\n", s.age_ms, s.id);
+    }
+    out += fmt::format("end {:08x}\n", crc32c(0, out.data(), out.size()));
+    return out;
+}
+
+bool parse_checkpoint(std::string_view text, Checkpoint& out) {
+    out = {};
+    if (!text.starts_with(kHeader) || !text.ends_with("\n")) {
+        return false;
+    }
+    const std::size_t end = text.rfind("end ");
+    if (end == std::string_view::npos || (end > 0 && text[end - 1] != '\n')) {
+        return false;
+    }
+    std::uint32_t crc = 0;
+    const std::string_view hex = text.substr(end + 4, text.size() - end - 5);
+    const auto [ptr, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), crc, 16);
+    if (ec != std::errc() || ptr != hex.data() + hex.size() || crc32c(0, text.data(), end) != crc) {
+        return false;
+    }
+    std::string_view body = text.substr(kHeader.size(), end - kHeader.size());
+    bool have_next = false;
+    while (!body.empty()) {
+        const std::size_t nl = body.find('\n');
+        const std::string_view line = body.substr(0, nl);
+        body.remove_prefix(nl + 1);
+        const auto [key, rest] = split(line);
+        if (key == "next_sequence") {
+            have_next = parse_number(rest, out.next_sequence);
+            if (!have_next) {
+                return false;
+            }
+        } else if (key == "sink" || key == "seen") {
+            const auto [number, tail] = split(rest);
+            std::int64_t v = 0;
+            if (!parse_number(number, v)) {
+                return false;
+            }
+            if (key == "sink") {
+                out.sinks.push_back({std::string(tail), v});
+            } else {
+                out.seen.push_back({std::string(tail), v});
+            }
+        } else {
+            return false;
+        }
+    }
+    return have_next;
+}
+
+Recovery::Recovery(RecoveryOptions options,
+                   const std::vector<std::string>& file_sink_paths,
+                   ops::Metrics& metrics)
+    : options_(std::move(options))
+    , metrics_(metrics) {
+    auto log = ops::logger("wal");
+    boost::system::error_code ec;
+    log_ = WriteAheadLog::open(options_.wal, ec);
+    if (!log_) {
+        throw std::runtime_error(fmt::format("write-ahead log: cannot open '{}': {} (wal.dir)",
+                                             options_.wal.dir, ec.message()));
+    }
+    const std::string path = (fs::path(options_.wal.dir) / kFileName).string();
+    std::ifstream in(path, std::ios::binary);
+    if (in) {
+        std::ostringstream text;
+        text << in.rdbuf();
+        have_checkpoint_ = true;
+        if (!parse_checkpoint(text.str(), loaded_)) {
+            throw std::runtime_error(fmt::format(
+                "write-ahead log: checkpoint '{}' is damaged; move it away to replay the whole "
+                "log (events since the oldest segment may then be delivered twice)",
+                path));
+        }
+    }
+    tracker_ = pipeline::CompletionTracker(loaded_.next_sequence);
+    for (const std::string& sink_path : file_sink_paths) {
+        for (const Checkpoint::SinkPosition& p : loaded_.sinks) {
+            if (p.path != sink_path) {
+                continue;
+            }
+            std::int64_t cut = 0;
+            if (const auto tec =
+                    sink::file::FileSink::truncate_to_commit_point(sink_path, p.size, cut)) {
+                throw std::runtime_error(
+                    fmt::format("file sink: cannot cut '{}' back to its commit point {}: {}",
+                                sink_path, p.size, tec.message()));
+            }
+            if (cut > 0) {
+                log->info("file sink cut back to its commit point path=\"{}\" size={} cut_bytes={}",
+                          sink_path, p.size, cut);
+            } else if (cut < 0) {
+                log->warn(
+                    "file sink is shorter than its commit point (replaced or cut by hand?) "
+                    "path=\"{}\" commit_point={}",
+                    sink_path, p.size);
+            }
+        }
+    }
+    metrics_.wal_bytes().Set(static_cast<double>(log_->bytes()));
+    log->info("write-ahead log open dir=\"{}\" segments={} next_sequence={} replay_from={}",
+              options_.wal.dir, log_->segments(), log_->next_sequence(), loaded_.next_sequence);
+}
+
+void Recovery::attach(pipeline::Pipeline& pipeline,
+                      std::vector<sink::file::FileSink*> file_sinks,
+                      pipeline::DeadLetterWriter& dead_letters,
+                      std::function<bool()> dead_letters_ok,
+                      std::int64_t now_ms) {
+    pipeline_ = &pipeline;
+    file_sinks_ = std::move(file_sinks);
+    dead_letters_ = &dead_letters;
+    dead_letters_ok_ = std::move(dead_letters_ok);
+    pipeline.set_completion_tracker(&tracker_);
+    pipeline::Deduplicator& dedup = pipeline.deduplicator();
+    for (const Checkpoint::Seen& s : loaded_.seen) {
+        dedup.remember(s.id, now_ms - s.age_ms);
+    }
+    last_checkpoint_ms_ = now_ms;
+    if (!have_checkpoint_) {
+        // The first start with a log: the sinks' current sizes are the commit point, so that a
+        // crash before the first periodic checkpoint does not replay onto lines already there.
+        if (!checkpoint(now_ms)) {
+            throw std::runtime_error(fmt::format(
+                "write-ahead log: cannot write the first checkpoint in '{}'", options_.wal.dir));
+        }
+    }
+}
+
+std::uint64_t Recovery::replay(std::int64_t now_ms, std::int64_t now_ns) {
+    std::uint64_t replayed = 0;
+    std::vector<pipeline::Rejection> corrupt;
+    const auto ec = log_->replay(loaded_.next_sequence, [&](const WalRecord& r) {
+        if (r.corrupt) {
+            ops::logger("wal")->error("write-ahead log record skipped: {}", r.detail);
+            if (!r.payload.empty()) {
+                corrupt.push_back({core::Errc::kWalCorrupt, "wal", r.detail, std::string(r.payload),
+                                   std::nullopt});
+            }
+            return;
+        }
+        ++replayed;
+        pipeline_->on_message(std::string(r.payload), now_ns, now_ms, r.sequence);
+    });
+    if (ec) {
+        throw std::runtime_error(fmt::format("write-ahead log: replay failed in '{}': {}",
+                                             options_.wal.dir, ec.message()));
+    }
+    if (!corrupt.empty()) {
+        // Written here, not through the pipeline: count them under their reason too.
+        metrics_.dead_lettered(ops::DeadLetterReason::kWalCorrupt)
+            .Increment(static_cast<double>(corrupt.size()));
+        dead_letters_->write(corrupt);
+    }
+    metrics_.wal_corrupt_records().Increment(
+        static_cast<double>(log_->corrupt_records() - last_corrupt_));
+    last_corrupt_ = log_->corrupt_records();
+    ops::logger("wal")->info("write-ahead log replayed records={} corrupt={}", replayed,
+                             log_->corrupt_records());
+    return replayed;
+}
+
+void Recovery::on_frames(std::vector<pipeline::ReceivedFrame>& frames,
+                         const std::function<std::int64_t()>& now_ms,
+                         const std::function<bool()>& give_up) {
+    const std::int64_t received_wall = wall_ms();
+    const std::int64_t start_ms = now_ms();
+    const std::uint64_t first = log_->next_sequence();
+    for (const pipeline::ReceivedFrame& f : frames) {
+        log_->append(f.payload, received_wall, start_ms);
+    }
+    std::int64_t backoff_ms = 50;
+    for (;;) {
+        const boost::system::error_code ec = log_->sync(start_ms);
+        if (!ec) {
+            break;
+        }
+        healthy_.store(false, std::memory_order_relaxed);
+        const bool stop = give_up && give_up();
+        ops::logger("wal")->error(
+            "write-ahead log write failed dir=\"{}\" messages={} error=\"{}\"{}", options_.wal.dir,
+            frames.size(), ec.message(),
+            stop ? " (shutting down: processing them unlogged)" : "; retrying");
+        if (stop) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+        backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 1000);
+    }
+    healthy_.store(true, std::memory_order_relaxed);
+    metrics_.wal_bytes().Set(static_cast<double>(log_->bytes()));
+    std::uint64_t seq = first;
+    for (pipeline::ReceivedFrame& f : frames) {
+        pipeline_->on_message(std::move(f.payload), f.received_ns, now_ms(), seq++);
+    }
+}
+
+void Recovery::maybe_checkpoint(std::int64_t now_ms) {
+    if (now_ms - last_checkpoint_ms_ >= options_.checkpoint_interval_ms) {
+        checkpoint(now_ms);
+    }
+}
+
+bool Recovery::checkpoint(std::int64_t now_ms) {
+    last_checkpoint_ms_ = now_ms;
+    auto log = ops::logger("wal");
+    pipeline_->flush_dead_letters();
+    if (dead_letters_ok_ && !dead_letters_ok_()) {
+        log->warn("checkpoint skipped: the dead-letter queue is failing");
+        return false;
+    }
+    Checkpoint c;
+    for (sink::file::FileSink* s : file_sinks_) {
+        if (options_.wal.fsync != FsyncPolicy::kNever && s->sync() != sink::SinkResult::kOk) {
+            log->warn("checkpoint skipped: {}", s->last_error());
+            return false;
+        }
+        c.sinks.push_back({s->path(), s->size()});
+    }
+    c.next_sequence = tracker_.next_incomplete();
+    // Nothing new since the last checkpoint (an idle stream): no I/O.
+    std::vector<std::int64_t> signature{
+        static_cast<std::int64_t>(c.next_sequence),
+        static_cast<std::int64_t>(pipeline_->counts().messages.load())};
+    for (const Checkpoint::SinkPosition& p : c.sinks) {
+        signature.push_back(p.size);
+    }
+    if (signature == last_signature_) {
+        return true;
+    }
+    pipeline_->deduplicator().for_each([&](std::string_view id, std::int64_t seen_ms) {
+        if (!tracker_.held(id)) {
+            c.seen.push_back({std::string(id), now_ms - seen_ms});
+        }
+    });
+    std::string error;
+    if (!write_file_durably(options_.wal.dir, kFileName, format_checkpoint(c), error)) {
+        healthy_.store(false, std::memory_order_relaxed);
+        log->error("checkpoint failed: {}", error);
+        return false;
+    }
+    last_signature_ = std::move(signature);
+    if (c.next_sequence > 0) {
+        if (const auto ec = log_->release_through(c.next_sequence - 1)) {
+            log->warn("write-ahead log segment not deleted: {}", ec.message());
+        }
+    }
+    metrics_.wal_bytes().Set(static_cast<double>(log_->bytes()));
+    return true;
+}
+
+}  // namespace gstream::wal

@@ -1,0 +1,421 @@
+#include "wal/write_ahead_log.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace gstream::wal {
+namespace {
+
+namespace fs = std::filesystem;
+using boost::system::error_code;
+
+error_code errno_code(int e) {
+    return {e, boost::system::system_category()};
+}
+
+constexpr std::array<std::uint32_t, 256> make_crc_table() {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+        std::uint32_t c = i;
+        for (int k = 0; k < 8; ++k) {
+            c = (c & 1U) != 0 ? (c >> 1) ^ 0x82F63B78U : c >> 1;  // Castagnoli, reflected
+        }
+        t[i] = c;
+    }
+    return t;
+}
+constexpr std::array<std::uint32_t, 256> kCrcTable = make_crc_table();
+
+template <class T>
+T load(const char* p) {
+    T v;
+    std::memcpy(&v, p, sizeof(T));
+    return v;
+}
+
+template <class T>
+void store(std::string& out, T v) {
+    char b[sizeof(T)];
+    std::memcpy(b, &v, sizeof(T));
+    out.append(b, sizeof(T));
+}
+
+std::optional<std::uint64_t> parse_segment_name(const std::string& name) {
+    // wal-<20 digits>.log
+    if (name.size() != 28 || !name.starts_with("wal-") || !name.ends_with(".log")) {
+        return std::nullopt;
+    }
+    std::uint64_t v = 0;
+    const char* first = name.data() + 4;
+    const char* last = first + 20;
+    const auto [ptr, err] = std::from_chars(first, last, v);
+    if (err != std::errc() || ptr != last) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+error_code read_file(const std::string& path, std::string& out) {
+    out.clear();
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno_code(errno);
+    }
+    char buf[1 << 16];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            const int e = errno;
+            ::close(fd);
+            return errno_code(e);
+        }
+        if (n == 0) {
+            break;
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return {};
+}
+
+error_code sync_dir(const std::string& dir) {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno_code(errno);
+    }
+    const int rc = ::fsync(fd);
+    const int e = errno;
+    ::close(fd);
+    return rc == 0 ? error_code{} : errno_code(e);
+}
+
+// A record starting at `pos` that is whole and passes its checksum.
+bool valid_at(std::string_view data, std::size_t pos) {
+    if (data.size() - pos < kHeaderBytes) {
+        return false;
+    }
+    const char* p = data.data() + pos;
+    if (load<std::uint32_t>(p) != kRecordMagic) {
+        return false;
+    }
+    const std::uint32_t len = load<std::uint32_t>(p + 4);
+    if (len > kMaxRecordPayload || data.size() - pos - kHeaderBytes < len) {
+        return false;
+    }
+    return crc32c(0, p + 12, 16 + len) == load<std::uint32_t>(p + 8);
+}
+
+struct ScanItem {
+    WalRecord record;
+    std::size_t end = 0;  // offset after the item
+};
+
+// Scans one segment's bytes. Calls `on_item` for every good and corrupt record; returns the
+// offset where a torn tail starts (data.size() when there is none).
+template <class F>
+std::size_t scan(std::string_view data,
+                 const std::string& name,
+                 std::uint64_t first_sequence,
+                 F&& on_item) {
+    std::size_t pos = 0;
+    std::uint64_t expected = first_sequence;
+    while (pos < data.size()) {
+        if (valid_at(data, pos)) {
+            const char* p = data.data() + pos;
+            const std::uint32_t len = load<std::uint32_t>(p + 4);
+            WalRecord r;
+            r.sequence = load<std::uint64_t>(p + 12);
+            r.received_wall_ms = load<std::int64_t>(p + 20);
+            r.payload = data.substr(pos + kHeaderBytes, len);
+            expected = r.sequence + 1;
+            pos += kHeaderBytes + len;
+            on_item(r, false);
+            continue;
+        }
+        // Resynchronise at the next magic that starts a valid record.
+        std::size_t next = data.size();
+        for (std::size_t q = pos + 1; q + kHeaderBytes <= data.size(); ++q) {
+            if (static_cast<unsigned char>(data[q]) == (kRecordMagic & 0xFFU) &&
+                valid_at(data, q)) {
+                next = q;
+                break;
+            }
+        }
+        WalRecord r;
+        r.corrupt = true;
+        r.sequence = expected;
+        const char* p = data.data() + pos;
+        const bool torn = next == data.size();
+        if (data.size() - pos >= kHeaderBytes && load<std::uint32_t>(p) == kRecordMagic) {
+            const std::uint32_t len = load<std::uint32_t>(p + 4);
+            if (len <= kMaxRecordPayload && kHeaderBytes + len <= next - pos) {
+                r.payload = data.substr(pos + kHeaderBytes, len);
+                r.sequence = load<std::uint64_t>(p + 12);  // unverified: only a hint
+            }
+        }
+        r.detail = fmt::format("{} in {} at offset {} ({} bytes{})",
+                               torn ? "torn or corrupt tail" : "checksum mismatch", name, pos,
+                               next - pos, r.payload.empty() ? ", unrecoverable" : "");
+        r.sequence = expected;  // the hint is not trusted for ordering
+        ++expected;
+        on_item(r, torn);
+        if (torn) {
+            return pos;
+        }
+        pos = next;
+    }
+    return data.size();
+}
+
+}  // namespace
+
+std::uint32_t crc32c(std::uint32_t crc, const void* data, std::size_t size) noexcept {
+    const auto* p = static_cast<const unsigned char*>(data);
+    crc = ~crc;
+    for (std::size_t i = 0; i < size; ++i) {
+        crc = kCrcTable[(crc ^ p[i]) & 0xFFU] ^ (crc >> 8);
+    }
+    return ~crc;
+}
+
+std::string segment_name(std::uint64_t first_sequence) {
+    return fmt::format("wal-{:020}.log", first_sequence);
+}
+
+WriteAheadLog::WriteAheadLog(WalOptions options)
+    : options_(std::move(options)) {}
+
+WriteAheadLog::~WriteAheadLog() {
+    if (fd_ >= 0) {
+        (void)write_buffer();
+        if (unsynced_ && options_.fsync != FsyncPolicy::kNever) {
+            ::fdatasync(fd_);
+        }
+        ::close(fd_);
+    }
+}
+
+std::unique_ptr<WriteAheadLog> WriteAheadLog::open(WalOptions options, error_code& ec) {
+    ec.clear();
+    std::unique_ptr<WriteAheadLog> log(new WriteAheadLog(std::move(options)));
+    std::error_code sec;
+    fs::create_directories(log->options_.dir, sec);
+    if (sec) {
+        ec = errno_code(sec.value());
+        return nullptr;
+    }
+    for (const fs::directory_entry& entry : fs::directory_iterator(log->options_.dir, sec)) {
+        const auto first = parse_segment_name(entry.path().filename().string());
+        if (first && entry.is_regular_file()) {
+            log->segments_.push_back({*first, entry.path().string(), entry.file_size()});
+        }
+    }
+    if (sec) {
+        ec = errno_code(sec.value());
+        return nullptr;
+    }
+    std::sort(log->segments_.begin(), log->segments_.end(), [](const Segment& a, const Segment& b) {
+        return a.first_sequence < b.first_sequence;
+    });
+    if (log->segments_.empty()) {
+        ec = log->open_active(0);
+        return ec ? nullptr : std::move(log);
+    }
+    // Scan the active segment: its last good record gives the next sequence; a torn tail is cut.
+    Segment& last = log->segments_.back();
+    std::string data;
+    if ((ec = read_file(last.path, data))) {
+        return nullptr;
+    }
+    std::uint64_t next = last.first_sequence;
+    const std::string name = fs::path(last.path).filename().string();
+    const std::size_t keep =
+        scan(data, name, last.first_sequence, [&](const WalRecord& r, bool torn) {
+            if (!r.corrupt) {
+                next = r.sequence + 1;
+            } else if (torn) {
+                log->torn_.push_back({r.sequence, std::string(r.payload), r.detail});
+            }
+        });
+    if (keep < data.size()) {
+        if (::truncate(last.path.c_str(), static_cast<off_t>(keep)) != 0) {
+            ec = errno_code(errno);
+            return nullptr;
+        }
+    }
+    for (std::size_t i = 0; i + 1 < log->segments_.size(); ++i) {
+        log->bytes_ += log->segments_[i].size;
+    }
+    last.size = keep;
+    log->bytes_ += keep;
+    log->next_sequence_ = next;
+    log->fd_ = ::open(last.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (log->fd_ < 0) {
+        ec = errno_code(errno);
+        return nullptr;
+    }
+    if (keep < data.size() && ::fdatasync(log->fd_) != 0) {
+        ec = errno_code(errno);
+        return nullptr;
+    }
+    return log;
+}
+
+error_code WriteAheadLog::open_active(std::uint64_t first_sequence) {
+    const std::string path = (fs::path(options_.dir) / segment_name(first_sequence)).string();
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return errno_code(errno);
+    }
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+    fd_ = fd;
+    segments_.push_back({first_sequence, path, 0});
+    next_sequence_ = first_sequence;
+    if (options_.fsync != FsyncPolicy::kNever) {
+        if (const error_code ec = sync_dir(options_.dir)) {
+            return ec;
+        }
+    }
+    return {};
+}
+
+error_code WriteAheadLog::replay(std::uint64_t from_sequence,
+                                 const std::function<void(const WalRecord&)>& visitor) {
+    std::string data;
+    for (std::size_t i = 0; i < segments_.size(); ++i) {
+        const Segment& s = segments_[i];
+        if (i + 1 < segments_.size() && segments_[i + 1].first_sequence <= from_sequence) {
+            continue;  // every record of this one is below from_sequence
+        }
+        if (const error_code ec = read_file(s.path, data)) {
+            return ec;
+        }
+        data.resize(std::min<std::size_t>(data.size(), s.size));
+        const std::string name = fs::path(s.path).filename().string();
+        scan(data, name, s.first_sequence, [&](const WalRecord& r, bool /*torn*/) {
+            if (r.corrupt) {
+                if (r.sequence >= from_sequence) {
+                    ++corrupt_records_;
+                    visitor(r);
+                }
+            } else if (r.sequence >= from_sequence) {
+                visitor(r);
+            }
+        });
+    }
+    for (const Torn& t : torn_) {
+        if (t.sequence >= from_sequence) {
+            WalRecord r;
+            r.corrupt = true;
+            r.sequence = t.sequence;
+            r.payload = t.payload;
+            r.detail = t.detail;
+            ++corrupt_records_;
+            visitor(r);
+        }
+    }
+    torn_.clear();
+    return {};
+}
+
+std::uint64_t WriteAheadLog::append(std::string_view payload,
+                                    std::int64_t received_wall_ms,
+                                    std::int64_t now_steady_ms) {
+    if (buffer_.empty()) {
+        buffer_first_sequence_ = next_sequence_;
+    }
+    const std::uint64_t sequence = next_sequence_++;
+    const std::size_t start = buffer_.size();
+    store(buffer_, kRecordMagic);
+    store(buffer_, static_cast<std::uint32_t>(payload.size()));
+    store(buffer_, std::uint32_t{0});
+    store(buffer_, sequence);
+    store(buffer_, received_wall_ms);
+    buffer_.append(payload);
+    const std::uint32_t crc = crc32c(0, buffer_.data() + start + 12, 16 + payload.size());
+    std::memcpy(buffer_.data() + start + 8, &crc, sizeof crc);
+    if (active_opened_ms_ == 0) {
+        active_opened_ms_ = now_steady_ms;
+    }
+    if (options_.fsync == FsyncPolicy::kAlways) {
+        (void)sync(now_steady_ms);  // an error stays visible: the buffer is kept and the next
+                                    // sync() fails too
+    }
+    return sequence;
+}
+
+error_code WriteAheadLog::write_buffer() {
+    if (buffer_.empty()) {
+        return {};
+    }
+    Segment& active = segments_.back();
+    std::size_t done = 0;
+    while (done < buffer_.size()) {
+        const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            const error_code ec = errno_code(n < 0 ? errno : ENOSPC);
+            // Nothing of this buffer counts: cut what was written, keep the buffer to retry.
+            if (done > 0) {
+                (void)::ftruncate(fd_, static_cast<off_t>(active.size));
+            }
+            return ec;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    active.size += buffer_.size();
+    bytes_ += buffer_.size();
+    buffer_.clear();
+    unsynced_ = true;
+    return {};
+}
+
+error_code WriteAheadLog::sync(std::int64_t now_steady_ms) {
+    if (error_code ec = write_buffer()) {
+        return ec;
+    }
+    if (unsynced_ && options_.fsync != FsyncPolicy::kNever) {
+        if (::fdatasync(fd_) != 0) {
+            return errno_code(errno);  // written; the next sync() tries the fdatasync again
+        }
+    }
+    unsynced_ = false;
+    const Segment& active = segments_.back();
+    const bool old = now_steady_ms > 0 && active_opened_ms_ > 0 &&
+                     now_steady_ms - active_opened_ms_ >= options_.segment_age_ms;
+    if (active.size > 0 && (active.size >= options_.segment_bytes || old)) {
+        active_opened_ms_ = now_steady_ms;
+        return open_active(next_sequence_);
+    }
+    return {};
+}
+
+error_code WriteAheadLog::release_through(std::uint64_t sequence) {
+    while (segments_.size() > 1 && segments_[1].first_sequence <= sequence + 1) {
+        if (::unlink(segments_.front().path.c_str()) != 0 && errno != ENOENT) {
+            return errno_code(errno);
+        }
+        bytes_ -= segments_.front().size;
+        segments_.erase(segments_.begin());
+    }
+    return {};
+}
+
+}  // namespace gstream::wal

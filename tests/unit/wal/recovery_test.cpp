@@ -1,0 +1,284 @@
+#include "wal/recovery.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../support/child_process.hpp"
+#include "ops/metrics.hpp"
+
+namespace gstream::wal {
+namespace {
+
+using gstream::testing::TempDir;
+
+class MemoryDeadLetters final : public pipeline::DeadLetterWriter {
+public:
+    void write(std::vector<pipeline::Rejection>& rejections) override {
+        for (auto& r : rejections) {
+            entries.push_back(std::string(core::reason_name(r.reason)) + " " + r.raw);
+        }
+    }
+    std::vector<std::string> entries;
+};
+
+std::string ev(const std::string& id, int second) {
+    return R"({"id":")" + id + R"(","timestamp":"2024-05-01T10:00:0)" + std::to_string(second) +
+           R"(Z","eventType":"acd.start","data":{"conversationId":"c","queueId":"q"}})";
+}
+
+std::string envelope(const std::vector<std::string>& events) {
+    std::string s = R"({"subscriptionId":"s","events":[)";
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        s += (i ? "," : "") + events[i];
+    }
+    return s + "]}";
+}
+
+// One daemon run: WAL + checkpoint + a pipeline writing to a real file sink.
+struct DaemonRun {
+    DaemonRun(const std::string& wal_dir, const std::string& sink_path, MemoryDeadLetters& dead)
+        : recovery(options(wal_dir), {sink_path}, metrics) {
+        auto s = std::make_unique<sink::file::FileSink>(
+            sink::file::FileSinkConfig{sink_path, sink::file::FsyncPolicy::kNever, 1000});
+        file = s.get();
+        std::vector<std::unique_ptr<sink::Sink>> sinks;
+        sinks.push_back(std::move(s));
+        driver = std::make_unique<pipeline::SinkDriver>(
+            std::move(sinks), pipeline::SinkDriverOptions{}, [] { return true; });
+        pipeline::PipelineOptions po;
+        po.allowed_lateness_ms = 1000;
+        po.batch.max_events = 1;
+        pipe = std::make_unique<pipeline::Pipeline>(po, pipeline::Validator{},
+                                                    pipeline::Filter({}, {}, {}), *driver, dead);
+        recovery.attach(*pipe, {file}, dead, nullptr, 0);
+    }
+    static RecoveryOptions options(const std::string& dir) {
+        RecoveryOptions o;
+        o.wal.dir = dir;
+        o.checkpoint_interval_ms = 1'000'000;
+        return o;
+    }
+    void receive(std::vector<std::string> payloads, std::int64_t now_ms) {
+        std::vector<pipeline::ReceivedFrame> frames;
+        for (std::string& p : payloads) {
+            frames.push_back({std::move(p), 0});
+        }
+        recovery.on_frames(
+            frames, [now_ms] { return now_ms; }, nullptr);
+    }
+
+    ops::Metrics metrics{"test"};
+    Recovery recovery;
+    sink::file::FileSink* file = nullptr;
+    std::unique_ptr<pipeline::SinkDriver> driver;
+    std::unique_ptr<pipeline::Pipeline> pipe;
+};
+
+std::map<std::string, int> ids_in(const std::string& path) {
+    std::map<std::string, int> ids;
+    for (const std::string& line : gstream::testing::read_lines(path)) {
+        const auto start = line.find("\"id\":\"") + 6;
+        ids[line.substr(start, line.find('"', start) - start)]++;
+    }
+    return ids;
+}
+
+TEST(CheckpointFormat, RoundTripAndDamageDetected) {
+    Checkpoint c;
+    c.next_sequence = 17;
+    c.sinks.push_back({"out/with space.jsonl", 1234});
+    c.seen.push_back({"id-1", 50});
+    c.seen.push_back({"", 0});
+    const std::string text = format_checkpoint(c);
+    Checkpoint back;
+    ASSERT_TRUE(parse_checkpoint(text, back));
+    EXPECT_EQ(back.next_sequence, 17u);
+    ASSERT_EQ(back.sinks.size(), 1u);
+    EXPECT_EQ(back.sinks[0].path, "out/with space.jsonl");
+    EXPECT_EQ(back.sinks[0].size, 1234);
+    ASSERT_EQ(back.seen.size(), 2u);
+    EXPECT_EQ(back.seen[0].id, "id-1");
+    EXPECT_EQ(back.seen[0].age_ms, 50);
+    EXPECT_EQ(back.seen[1].id, "");
+    std::string damaged = text;
+    damaged[text.find("17")] = '9';
+    EXPECT_FALSE(parse_checkpoint(damaged, back));
+    EXPECT_FALSE(parse_checkpoint(text.substr(0, text.size() - 3), back));
+}
+
+// A crash after a checkpoint: lines written after it are cut, the log replays the rest, and
+// every valid event ends in the sink exactly once; the bad message is dead-lettered again.
+TEST(Recovery, CrashAfterCheckpointDeliversEveryEventExactlyOnce) {
+    TempDir dir;
+    const std::string wal_dir = dir.file("wal");
+    const std::string sink_path = dir.file("out.jsonl");
+    MemoryDeadLetters dead1;
+    {
+        DaemonRun run(wal_dir, sink_path, dead1);
+        run.receive({envelope({ev("e1", 1), ev("e2", 2)}), envelope({ev("e3", 5)})}, 10);
+        run.receive({"not json", envelope({ev("e1", 1), ev("e4", 5)})}, 20);
+        // e1, e2 delivered (below the watermark 5s - 1s); e3, e4 held in the orderer.
+        EXPECT_EQ(ids_in(sink_path), (std::map<std::string, int>{{"e1", 1}, {"e2", 1}}));
+        ASSERT_TRUE(run.recovery.checkpoint(30));
+        EXPECT_EQ(dead1.entries, std::vector<std::string>{"not_json not json"});
+        // After the checkpoint: e5 arrives, e3 is released by processing time and written,
+        // then the process dies (no drain, no checkpoint).
+        run.receive({envelope({ev("e5", 7)})}, 1100);
+        EXPECT_EQ(ids_in(sink_path)["e3"], 1);
+    }
+    {
+        // The commit point: message 1 (e3) is the first incomplete one.
+        std::ifstream in(wal_dir + "/checkpoint");
+        std::string header, next;
+        std::getline(in, header);
+        std::getline(in, next);
+        EXPECT_EQ(next, "next_sequence 1");
+    }
+    MemoryDeadLetters dead2;
+    DaemonRun run(wal_dir, sink_path, dead2);
+    // The stray e3 line (written after the checkpoint) is gone before replay.
+    EXPECT_EQ(ids_in(sink_path), (std::map<std::string, int>{{"e1", 1}, {"e2", 1}}));
+    EXPECT_EQ(run.recovery.replay(2000, 0), 4u);  // messages 1..4
+    run.pipe->drain(3000);
+    ASSERT_TRUE(run.recovery.checkpoint(3000));
+    EXPECT_EQ(ids_in(sink_path),
+              (std::map<std::string, int>{{"e1", 1}, {"e2", 1}, {"e3", 1}, {"e4", 1}, {"e5", 1}}));
+    EXPECT_EQ(dead2.entries, std::vector<std::string>{"not_json not json"});
+    EXPECT_EQ(run.pipe->counts().duplicates.load(), 1u);  // the second e1, remembered
+}
+
+TEST(Recovery, CorruptRecordIsDeadLetteredAsWalCorrupt) {
+    TempDir dir;
+    const std::string wal_dir = dir.file("wal");
+    const std::string sink_path = dir.file("out.jsonl");
+    MemoryDeadLetters dead1;
+    {
+        DaemonRun run(wal_dir, sink_path, dead1);
+        run.receive({envelope({ev("e1", 1)}), envelope({ev("e2", 2)})}, 10);
+    }
+    {
+        std::fstream f(wal_dir + "/wal-00000000000000000000.log",
+                       std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(static_cast<std::streamoff>(kHeaderBytes + 10));
+        f.put('#');  // inside e1's payload
+    }
+    MemoryDeadLetters dead2;
+    DaemonRun run(wal_dir, sink_path, dead2);
+    EXPECT_EQ(run.recovery.replay(100, 0), 1u);
+    run.pipe->drain(200);
+    ASSERT_EQ(dead2.entries.size(), 1u);
+    EXPECT_TRUE(dead2.entries[0].starts_with("wal_corrupt {\"subscrip#ionId\""))
+        << dead2.entries[0];
+    EXPECT_EQ(ids_in(sink_path), (std::map<std::string, int>{{"e2", 1}}));
+    const std::string metrics = run.metrics.serialize();
+    EXPECT_NE(metrics.find("genesys_stream_wal_corrupt_records_total 1"), std::string::npos);
+    EXPECT_NE(metrics.find(R"(genesys_stream_events_dead_lettered_total{reason="wal_corrupt"} 1)"),
+              std::string::npos);
+}
+
+class AlwaysRetrySink final : public sink::Sink {
+public:
+    std::string_view name() const override { return "retry"; }
+    sink::SinkResult write_batch(std::span<const core::Event>) override {
+        return sink::SinkResult::kRetry;
+    }
+};
+
+// SIGTERM past shutdown_timeout_ms with a failing sink: the batch is neither delivered nor
+// dead-lettered; it stays in the log and the next start delivers it.
+TEST(Recovery, EventsNotDeliveredBeforeShutdownStayInTheLog) {
+    TempDir dir;
+    const std::string wal_dir = dir.file("wal");
+    const std::string sink_path = dir.file("out.jsonl");
+    MemoryDeadLetters dead1;
+    {
+        ops::Metrics metrics("test");
+        Recovery recovery(DaemonRun::options(wal_dir), {}, metrics);
+        std::vector<std::unique_ptr<sink::Sink>> sinks;
+        sinks.push_back(std::make_unique<AlwaysRetrySink>());
+        pipeline::SinkDriver driver(std::move(sinks), {}, [] { return true; });
+        pipeline::PipelineOptions po;
+        po.batch.max_events = 1;
+        pipeline::Pipeline pipe(po, pipeline::Validator{}, pipeline::Filter({}, {}, {}), driver,
+                                dead1);
+        recovery.attach(pipe, {}, dead1, nullptr, 0);
+        std::vector<pipeline::ReceivedFrame> frames;
+        frames.push_back({envelope({ev("e1", 1)}), 0});
+        frames.push_back({"not json", 0});
+        recovery.on_frames(
+            frames, [] { return 5; }, nullptr);
+        pipe.drain(10);
+        ASSERT_TRUE(recovery.checkpoint(10));
+        EXPECT_EQ(pipe.counts().delivered.load(), 0u);
+        EXPECT_EQ(pipe.counts().dead_lettered.load(), 1u);  // only the bad message
+    }
+    EXPECT_EQ(dead1.entries, std::vector<std::string>{"not_json not json"});
+    MemoryDeadLetters dead2;
+    DaemonRun run(wal_dir, sink_path, dead2);
+    EXPECT_EQ(run.recovery.loaded().next_sequence, 0u);
+    EXPECT_EQ(run.recovery.replay(100, 0), 2u);
+    run.pipe->drain(200);
+    EXPECT_EQ(ids_in(sink_path), (std::map<std::string, int>{{"e1", 1}}));
+}
+
+// A full disk (RLIMIT_FSIZE in a child process; write(2) fails with EFBIG): healthy() turns false
+// (the /readyz failure) while the log cannot be written, the error is logged, and the messages
+// wait in memory: once the limit is lifted they are logged and delivered.
+TEST(Recovery, FullDiskIsUnhealthyAndLosesNothing) {
+    TempDir dir;
+    const std::string wal_dir = dir.file("wal");
+    const std::string sink_path = dir.file("out.jsonl");
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        std::signal(SIGXFSZ, SIG_IGN);
+        MemoryDeadLetters dead;
+        DaemonRun run(wal_dir, sink_path, dead);
+        rlimit lim{};
+        ::getrlimit(RLIMIT_FSIZE, &lim);
+        rlimit small = lim;
+        small.rlim_cur = 50;
+        ::setrlimit(RLIMIT_FSIZE, &small);
+        int calls = 0;
+        bool unhealthy_seen = false;
+        std::vector<pipeline::ReceivedFrame> frames;
+        frames.push_back({envelope({ev("e1", 1)}), 0});
+        run.recovery.on_frames(
+            frames, [] { return 5; },
+            [&] {
+                unhealthy_seen = unhealthy_seen || !run.recovery.healthy();
+                if (++calls == 2) {
+                    ::setrlimit(RLIMIT_FSIZE, &lim);  // space again
+                }
+                return false;
+            });
+        run.pipe->drain(5000);
+        const bool delivered = ids_in(sink_path) == std::map<std::string, int>{{"e1", 1}};
+        ::_exit(!unhealthy_seen           ? 10
+                : calls != 2              ? 11
+                : !run.recovery.healthy() ? 12
+                : !delivered              ? 13
+                                          : 0);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    // What was logged after the disk came back is complete: a restart replays exactly it.
+    MemoryDeadLetters dead;
+    DaemonRun run(wal_dir, sink_path, dead);
+    EXPECT_EQ(run.recovery.replay(100, 0), 1u);
+}
+
+}  // namespace
+}  // namespace gstream::wal
