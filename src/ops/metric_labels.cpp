@@ -137,6 +137,12 @@ std::optional<DeadLetterReason> dead_letter_reason(core::Errc code) noexcept {
             return DeadLetterReason::kBadTimestamp;
         case core::Errc::kSchema:
             return DeadLetterReason::kSchema;
+        case core::Errc::kLate:
+            return DeadLetterReason::kLate;
+        case core::Errc::kSinkRejected:
+            return DeadLetterReason::kSinkRejected;
+        case core::Errc::kWalCorrupt:
+            return DeadLetterReason::kWalCorrupt;
         default:
             return std::nullopt;
     }

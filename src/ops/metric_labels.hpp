@@ -69,7 +69,7 @@ std::optional<DeadLetterReason> parse_dead_letter_reason(std::string_view name) 
 /// The sink kind for a config `type` value ("file", "kafka", "nats", "http"); nullopt if unknown.
 std::optional<SinkKind> parse_sink_kind(std::string_view name) noexcept;
 
-/// The dead-letter reason of a decode/validate error code; nullopt for codes that are not
+/// The dead-letter reason of an error code a rejection carries; nullopt for codes that are not
 /// event-level (transport, config, I/O). core::Errc::kNotObject counts as kNotJson, as
 /// SEED-PROTOCOL.md §3 treats "not an object" like "not JSON".
 std::optional<DeadLetterReason> dead_letter_reason(core::Errc code) noexcept;

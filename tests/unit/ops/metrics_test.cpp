@@ -128,6 +128,9 @@ TEST(MetricLabelsTest, NamesRoundTrip) {
     EXPECT_EQ(parse_sink_kind("stdout"), std::nullopt);
     EXPECT_EQ(dead_letter_reason(core::Errc::kNotObject), DeadLetterReason::kNotJson);
     EXPECT_EQ(dead_letter_reason(core::Errc::kSchema), DeadLetterReason::kSchema);
+    EXPECT_EQ(dead_letter_reason(core::Errc::kLate), DeadLetterReason::kLate);  // late policy
+    EXPECT_EQ(dead_letter_reason(core::Errc::kSinkRejected), DeadLetterReason::kSinkRejected);
+    EXPECT_EQ(dead_letter_reason(core::Errc::kWalCorrupt), DeadLetterReason::kWalCorrupt);
     EXPECT_EQ(dead_letter_reason(core::Errc::kTimeout), std::nullopt);
     // Error code names and label names agree where they overlap.
     EXPECT_EQ(to_string(DeadLetterReason::kBadTimestamp),
