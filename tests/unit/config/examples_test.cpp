@@ -18,12 +18,24 @@ TEST(ExamplesTest, DemoLoadsWithItsDefaults) {
     EXPECT_EQ(c.genesys.base_url, "http://127.0.0.1:18080");
     EXPECT_EQ(c.genesys.client_id, "demo");
     EXPECT_EQ(c.genesys.client_secret, "demo");
-    EXPECT_EQ(c.source.protocol, "envelope");
+    EXPECT_EQ(c.source.protocol, "notifications");
+    EXPECT_EQ(c.source.queues.size(), 3u);
+    EXPECT_EQ(c.source.notifications.watchdog_ms, 3000);
+    ASSERT_TRUE(c.wal.dir.has_value());
+    EXPECT_EQ(*c.wal.dir, "out/demo/wal");
     ASSERT_EQ(c.sinks.size(), 1u);
     EXPECT_EQ(c.sinks[0].path, "out/demo/events.jsonl");
     EXPECT_EQ(c.dead_letter.path, "out/demo/dead-letter.sqlite3");
     EXPECT_EQ(c.metrics.listen, "127.0.0.1:0");
     EXPECT_EQ(c.logging.level, "info");
+}
+
+TEST(ExamplesTest, EnvelopeDemoLoadsWithItsDefaults) {
+    const Config c = load_config_file(example("demo-envelope.yaml"), default_schema_path(),
+                                      env_from_map({}));
+    EXPECT_EQ(c.source.protocol, "envelope");
+    EXPECT_EQ(c.sinks.at(0).path, "out/demo/events.jsonl");
+    EXPECT_FALSE(c.wal.dir.has_value());
 }
 
 TEST(ExamplesTest, DemoTakesTheEnvironment) {
