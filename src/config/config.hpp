@@ -93,6 +93,7 @@ struct SnapshotsConfig {
 struct PipelineConfig {
     BatchConfig batch;
     std::int64_t allowed_lateness_ms = 2000;
+    std::string late_policy = "deliver";  ///< "deliver" | "dead_letter"
     DedupConfig dedup;
     std::vector<FieldFilter> filters;
     std::optional<std::string> schemas_dir;  ///< absent = the built-in schemas directory

@@ -786,6 +786,7 @@ Config to_config(const Value& root) {
     set(batch, "max_bytes", c.pipeline.batch.max_bytes);
     set(batch, "max_age_ms", c.pipeline.batch.max_age_ms);
     set(p, "allowed_lateness_ms", c.pipeline.allowed_lateness_ms);
+    set(p, "late_policy", c.pipeline.late_policy);
     const Value& dedup = object_at(p, "dedup");
     set(dedup, "window_events", c.pipeline.dedup.window_events);
     set(dedup, "window_ms", c.pipeline.dedup.window_ms);
@@ -1060,6 +1061,7 @@ std::string to_log_string(const Config& c) {
     out << YAML::Key << "max_age_ms" << YAML::Value << c.pipeline.batch.max_age_ms;
     out << YAML::EndMap;
     out << YAML::Key << "allowed_lateness_ms" << YAML::Value << c.pipeline.allowed_lateness_ms;
+    out << YAML::Key << "late_policy" << YAML::Value << c.pipeline.late_policy;
     out << YAML::Key << "dedup" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "window_events" << YAML::Value << c.pipeline.dedup.window_events;
     out << YAML::Key << "window_ms" << YAML::Value << c.pipeline.dedup.window_ms;

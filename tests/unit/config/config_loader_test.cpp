@@ -112,6 +112,7 @@ TEST(ConfigLoaderTest, EveryKeySet) {
         "pipeline:\n"
         "  batch: {max_events: 5, max_bytes: 4096, max_age_ms: 50}\n"
         "  allowed_lateness_ms: 0\n"
+        "  late_policy: dead_letter\n"
         "  dedup: {window_events: 7, window_ms: 8}\n"
         "  filters:\n"
         "    - {pointer: /data/mediaType, in: [voice]}\n"
@@ -146,6 +147,7 @@ TEST(ConfigLoaderTest, EveryKeySet) {
     EXPECT_EQ(c.pipeline.batch.max_bytes, 4096);
     EXPECT_EQ(c.pipeline.batch.max_age_ms, 50);
     EXPECT_EQ(c.pipeline.allowed_lateness_ms, 0);
+    EXPECT_EQ(c.pipeline.late_policy, "dead_letter");
     EXPECT_EQ(c.pipeline.dedup.window_events, 7);
     EXPECT_EQ(c.pipeline.dedup.window_ms, 8);
     ASSERT_EQ(c.pipeline.filters.size(), 2u);

@@ -150,5 +150,19 @@ TEST(Pipeline, FlagsLateEventsAndReleasesAQuietStream) {
     EXPECT_EQ(h.pipeline.counts().late.load(), 1U);
 }
 
+TEST(Pipeline, DeadLetterLatePolicyDeadLettersAndCountsLateEvents) {
+    PipelineOptions options;
+    options.allowed_lateness_ms = 2000;
+    options.late_policy = LatePolicy::kDeadLetter;
+    Harness h(options);
+    h.pipeline.on_message(envelope({ev("a", "2026-11-30T09:00:10Z")}), 0, 1000);
+    h.pipeline.on_message(envelope({ev("late", "2026-11-30T09:00:07Z")}), 0, 1001);
+    h.pipeline.drain(1001);
+    EXPECT_EQ(h.delivered(), (std::vector<std::string>{"a"}));
+    EXPECT_EQ(h.dead.reasons, (std::vector<std::string>{"late"}));
+    EXPECT_EQ(h.pipeline.counts().late.load(), 1U);
+    EXPECT_EQ(h.pipeline.counts().dead_lettered.load(), 1U);
+}
+
 }  // namespace
 }  // namespace gstream::pipeline
