@@ -11,58 +11,11 @@
 
 #include "core/time.hpp"
 #include "emulator/emulator.hpp"
+#include "emulator/rng.hpp"
 
 namespace gstream::emulator {
 namespace {
 
-// xoshiro256** seeded through splitmix64: fully specified, so output does not depend on the
-// standard library's distributions.
-std::uint64_t splitmix64(std::uint64_t& x) {
-    std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-class Rng {
-public:
-    explicit Rng(std::uint64_t seed) {
-        for (auto& word : s_) {
-            word = splitmix64(seed);
-        }
-    }
-    std::uint64_t next() {
-        const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-        const std::uint64_t t = s_[1] << 17;
-        s_[2] ^= s_[0];
-        s_[3] ^= s_[1];
-        s_[1] ^= s_[2];
-        s_[0] ^= s_[3];
-        s_[2] ^= t;
-        s_[3] = rotl(s_[3], 45);
-        return result;
-    }
-    /// Uniform in [0, 1).
-    double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-    /// Uniform integer in [lo, hi].
-    std::int64_t range(std::int64_t lo, std::int64_t hi) {
-        return lo + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(hi - lo + 1));
-    }
-    bool chance(double p) { return p > 0 && uniform() < p; }
-
-private:
-    static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-    std::array<std::uint64_t, 4> s_{};
-};
-
-std::string make_uuid(Rng& rng) {
-    std::uint64_t hi = rng.next();
-    std::uint64_t lo = rng.next();
-    hi = (hi & ~0xF000ULL) | 0x4000ULL;                                // version 4
-    lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;         // RFC 4122 variant
-    return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF,
-                       hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFULL);
-}
 
 // Stable ids derived from the seed, one family per salt.
 std::vector<std::string> stable_ids(std::uint64_t seed, std::uint64_t salt, std::uint32_t count) {
@@ -70,7 +23,7 @@ std::vector<std::string> stable_ids(std::uint64_t seed, std::uint64_t salt, std:
     std::vector<std::string> ids;
     ids.reserve(count);
     for (std::uint32_t i = 0; i < count; ++i) {
-        ids.push_back(make_uuid(rng));
+        ids.push_back(rng.uuid());
     }
     return ids;
 }
@@ -353,10 +306,10 @@ struct Generator::State {
     void create_conversation() {
         auto conv = std::make_shared<Conversation>();
         Rng& r = conv_rng;
-        conv->conversation_id = make_uuid(r);
+        conv->conversation_id = r.uuid();
         for (std::size_t i = 0; i < 3; ++i) {
-            conv->participant_ids[i] = make_uuid(r);
-            conv->session_ids[i] = make_uuid(r);
+            conv->participant_ids[i] = r.uuid();
+            conv->session_ids[i] = r.uuid();
         }
         const auto m = r.range(0, 99);
         conv->media = m < 70 ? 0 : m < 80 ? 1 : m < 90 ? 2 : m < 95 ? 3 : 4;
@@ -461,7 +414,7 @@ struct Generator::State {
         std::string out;
         out.reserve(900);
         auto it = std::back_inserter(out);
-        fmt::format_to(it, R"({{"id":"{}","timestamp":")", make_uuid(fault_rng));
+        fmt::format_to(it, R"({{"id":"{}","timestamp":")", fault_rng.uuid());
         append_timestamp(out, e.time_ms, e.style, bad_ts);
         fmt::format_to(it, R"(","eventType":"{}","data":{{)", kEventTypes[static_cast<int>(e.kind)]);
         if (time_as_string) {

@@ -669,6 +669,17 @@ private:
 
     static bool digit(char c) { return c >= '0' && c <= '9'; }
 
+    // One or more digits at q; q moves past them.
+    bool digits(std::uint32_t& q) const {
+        if (!digit(s_[q])) {
+            return false;
+        }
+        while (digit(s_[q])) {
+            ++q;
+        }
+        return true;
+    }
+
     bool number(std::uint32_t& p, std::vector<Open>& stack) {
         const std::uint32_t begin = p;
         std::uint32_t q = p;
@@ -686,12 +697,8 @@ private:
         }
         bool integral = true;
         if (s_[q] == '.') {
-            ++q;
-            if (!digit(s_[q])) {
+            if (!digits(++q)) {
                 return false;
-            }
-            while (digit(s_[q])) {
-                ++q;
             }
             integral = false;
         }
@@ -700,11 +707,8 @@ private:
             if (s_[q] == '+' || s_[q] == '-') {
                 ++q;
             }
-            if (!digit(s_[q])) {
+            if (!digits(q)) {
                 return false;
-            }
-            while (digit(s_[q])) {
-                ++q;
             }
             integral = false;
         }

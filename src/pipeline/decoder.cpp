@@ -63,6 +63,22 @@ JsonValue parse_object(core::Message& msg, Reject& reject_whole) {
     return root;
 }
 
+// A notification message is one event: a repeated member name or too deep a nesting anywhere in
+// it rejects it whole.
+template <class Reject>
+bool tree_is_sound(const JsonValue& root, Reject& reject_whole) {
+    if (root.has_duplicate_key()) {
+        reject_whole(Errc::kDuplicateKey, "an object repeats a member name");
+        return false;
+    }
+    if (root.height() > kMaxEventDepth) {
+        reject_whole(Errc::kTooDeep,
+                     fmt::format("nesting {} levels deep, limit {}", root.height(), kMaxEventDepth));
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 void EnvelopeDecoder::decode(std::shared_ptr<core::Message> message, DecodeOutput& out) {
@@ -184,13 +200,7 @@ void NotificationDecoder::decode(std::shared_ptr<core::Message> message, DecodeO
         reject_whole(Errc::kBadEnvelope, fmt::format("topic {} names no event kind", topic.raw()));
         return;
     }
-    if (root.has_duplicate_key()) {
-        reject_whole(Errc::kDuplicateKey, "an object repeats a member name");
-        return;
-    }
-    if (root.height() > kMaxEventDepth) {
-        reject_whole(Errc::kTooDeep,
-                     fmt::format("nesting {} levels deep, limit {}", root.height(), kMaxEventDepth));
+    if (!tree_is_sound(root, reject_whole)) {
         return;
     }
     core::Event event;
@@ -233,13 +243,7 @@ void NotificationDecoder::decode_snapshot(std::shared_ptr<core::Message> message
     auto reject_whole = [&](Errc reason, std::string detail) {
         out.rejections.push_back({reason, "decode", std::move(detail), msg.payload, std::nullopt});
     };
-    if (root.has_duplicate_key()) {
-        reject_whole(Errc::kDuplicateKey, "an object repeats a member name");
-        return;
-    }
-    if (root.height() > kMaxEventDepth) {
-        reject_whole(Errc::kTooDeep,
-                     fmt::format("nesting {} levels deep, limit {}", root.height(), kMaxEventDepth));
+    if (!tree_is_sound(root, reject_whole)) {
         return;
     }
     core::Event event;
