@@ -7,12 +7,13 @@
 // pipeline must dead-letter event by event: repeated member names, nesting height and integers
 // outside int64.
 //
-// Two library parsers build the same tape. The fast path is simdjson's DOM parser (full RFC 8259
-// validation, SIMD), walked in document order alongside the text to recover each value's byte
-// range, which simdjson does not keep. simdjson 3.0.1 fails the whole document on integers beyond
-// uint64, on nesting deeper than its limit and on 1e400 (DESIGN.md §5); such documents, and every
-// malformed one (for a precise error message), go through RapidJSON's iterative SAX reader: no
-// recursion, so 100,000-deep input cannot overflow the stack.
+// Two parsers build the same tape. The fast path is a one-pass scanner (RFC 8259 grammar, UTF-8
+// checked in bulk by simdjson::validate_utf8) that records each value's byte range as it goes,
+// which simdjson's DOM does not keep (and simdjson 3.0.1 fails whole documents on integers beyond
+// uint64 and on deep nesting, DESIGN.md §5). What the scanner refuses (every malformed document,
+// and a lone surrogate escape or a float beyond double's range) is parsed again by RapidJSON's
+// iterative SAX reader, which decides and words the error. Neither recurses: 100,000-deep input
+// cannot overflow the stack.
 
 #include <cstdint>
 #include <memory>
