@@ -28,6 +28,7 @@ struct Counters {
     std::atomic<std::uint64_t> messages_sent{0};
     std::atomic<std::uint64_t> connections{0};
     std::atomic<std::uint64_t> drops{0};
+    std::atomic<std::uint64_t> resent{0};
     std::atomic<std::uint64_t> channels_created{0};
     std::atomic<std::uint64_t> channels_evicted{0};
     std::atomic<std::uint64_t> channels_expired{0};

@@ -107,6 +107,10 @@ void register_emulate_command(CLI::App& app) {
     cmd->add_option("--replay", c->replay, "Send each non-empty line of this file as a message");
     cmd->add_option("--rate", o.rate, "Messages per second (0 = as fast as the client reads)")
         ->capture_default_str();
+    cmd->add_option("--replay-resume-overlap", o.replay_resume_overlap,
+                    "Envelope replay: a new connection resumes N messages before the last one "
+                    "written (upstream redelivery, for crash tests)")
+        ->capture_default_str();
     cmd->add_option("--client-id", c->client_id, "Client id token requests must present");
     cmd->add_option("--client-secret", c->client_secret, "Client secret token requests must present");
     cmd->add_option("--tls-cert", c->tls_cert, "PEM certificate chain: serve https and wss");

@@ -563,8 +563,8 @@ asio::awaitable<void> ws_write_loop(Impl& impl, std::shared_ptr<WsSession<Stream
             continue;
         }
         impl.advance();
-        if (o.drop_after_messages > 0 && impl.next % o.drop_after_messages == 0 &&
-            impl.current()) {
+        // Counted per connection, so a resume overlap cannot drop the same message forever.
+        if (o.drop_after_messages > 0 && sent % o.drop_after_messages == 0 && impl.current()) {
             impl.counters.drops++;
             if (o.drop_mode == "abrupt") {
                 // No close frame: FIN after the data already written, so nothing written is
@@ -604,6 +604,12 @@ asio::awaitable<void> serve_websocket(Impl& impl, Stream stream,
     impl.begin_stream();
     const std::uint64_t me = ++impl.session_ids;
     impl.owner = me;
+    if (impl.options.replay_file && me > 1) {
+        // Upstream redelivery: resume a little before where the previous connection stopped.
+        const std::uint64_t back = std::min(impl.next, impl.options.replay_resume_overlap);
+        impl.next -= back;
+        impl.counters.resent += back;
+    }
     asio::co_spawn(ws.get_executor(), ws_read_loop(s), log_exception);
     co_await ws_write_loop(impl, s, me);
 }
@@ -1228,6 +1234,7 @@ Stats Emulator::stats() const {
     s.messages_sent = c.messages_sent.load();
     s.connections = c.connections.load();
     s.drops = c.drops.load();
+    s.resent = c.resent.load();
     s.channels_created = c.channels_created.load();
     s.channels_evicted = c.channels_evicted.load();
     s.channels_expired = c.channels_expired.load();

@@ -17,6 +17,10 @@ struct EmulatorOptions {
     std::string listen = "127.0.0.1:0";  ///< HOST:PORT; port 0 picks a free port
     std::string protocol = "envelope";   ///< "envelope" or "notifications"
     std::optional<std::string> replay_file;  ///< one message per non-empty line, sent verbatim
+    /// Envelope replay: a new connection resumes this many messages before the first one not
+    /// fully written to the previous connection (upstream redelivery, for crash tests: what sat in
+    /// socket buffers when a consumer was killed is sent again). 0 = resume right after.
+    std::uint64_t replay_resume_overlap = 0;
     double rate = 0;                     ///< messages per second; 0 = as fast as the client reads
     std::optional<std::string> client_id, client_secret;  ///< when set, token requests must match
     std::optional<std::string> tls_cert, tls_key;         ///< PEM files: serve https and wss
@@ -67,6 +71,7 @@ struct Stats {
     std::uint64_t messages_sent = 0;         ///< text messages fully written
     std::uint64_t connections = 0;           ///< accepted TCP connections
     std::uint64_t drops = 0;                 ///< injected connection drops
+    std::uint64_t resent = 0;  ///< replay messages sent again by replay_resume_overlap
     // Notifications protocol.
     std::uint64_t channels_created = 0;
     std::uint64_t channels_evicted = 0;

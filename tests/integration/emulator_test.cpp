@@ -253,6 +253,37 @@ TEST(EmulatorTest, ReconnectAfterClose1001ResumesAtNextLine) { expect_drops_resu
 
 TEST(EmulatorTest, ReconnectAfterAbruptDropResumesAtNextLine) { expect_drops_resume("abrupt", -1); }
 
+TEST(EmulatorTest, ReplayResumeOverlapResendsTheLastMessagesOnANewConnection) {
+    TempDir dir;
+    std::string text;
+    std::vector<std::string> lines;
+    for (int i = 1; i <= 10; ++i) {
+        lines.push_back("line-" + std::to_string(i));
+        text += lines.back() + "\n";
+    }
+    write_file(dir.file("replay.jsonl"), text);
+    EmulatorOptions o;
+    o.replay_file = dir.file("replay.jsonl");
+    o.drop_after_messages = 4;  // each connection ends after 4 messages fully written
+    o.replay_resume_overlap = 2;
+    Emulator emu(o);
+    emu.start();
+    const std::string token = get_token(emu.origin());
+    EXPECT_EQ(ws_read(emu.origin(), stream_target(token)).messages,
+              std::vector<std::string>(lines.begin(), lines.begin() + 4));
+    // Each new connection starts 2 lines before where the previous one stopped.
+    auto slice = [&](std::size_t from, std::size_t to) {
+        return std::vector<std::string>(lines.begin() + from, lines.begin() + to);
+    };
+    EXPECT_EQ(ws_read(emu.origin(), stream_target(token)).messages, slice(2, 6));
+    EXPECT_EQ(ws_read(emu.origin(), stream_target(token)).messages, slice(4, 8));
+    auto last = ws_read(emu.origin(), stream_target(token));
+    EXPECT_EQ(last.messages, slice(6, 10));
+    EXPECT_EQ(last.close_code, 1000);
+    EXPECT_EQ(emu.stats().resent, 6u);
+    EXPECT_TRUE(emu.wait_finished(std::chrono::seconds(10)));
+}
+
 TEST(EmulatorTest, ReconnectAfterClientCloseResumes) {
     TempDir dir;
     write_file(dir.file("replay.jsonl"), "a\nb\nc\nd\n");
