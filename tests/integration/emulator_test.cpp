@@ -219,15 +219,21 @@ TEST(EmulatorTest, ReplaySendsLinesVerbatimInOrderThenCloses1000) {
     EXPECT_EQ(emu.stats().messages_sent, 4u);
 }
 
-void expect_drops_resume(const std::string& mode, int expected_drop_code) {
-    TempDir dir;
+// Writes "line-1" ... "line-N" to DIR/replay.jsonl and returns them.
+std::vector<std::string> write_replay_lines(const TempDir& dir, int n) {
     std::string text;
     std::vector<std::string> lines;
-    for (int i = 1; i <= 10; ++i) {
+    for (int i = 1; i <= n; ++i) {
         lines.push_back("line-" + std::to_string(i));
         text += lines.back() + "\n";
     }
     write_file(dir.file("replay.jsonl"), text);
+    return lines;
+}
+
+void expect_drops_resume(const std::string& mode, int expected_drop_code) {
+    TempDir dir;
+    const std::vector<std::string> lines = write_replay_lines(dir, 10);
     EmulatorOptions o;
     o.replay_file = dir.file("replay.jsonl");
     o.drop_after_messages = 3;
@@ -255,13 +261,7 @@ TEST(EmulatorTest, ReconnectAfterAbruptDropResumesAtNextLine) { expect_drops_res
 
 TEST(EmulatorTest, ReplayResumeOverlapResendsTheLastMessagesOnANewConnection) {
     TempDir dir;
-    std::string text;
-    std::vector<std::string> lines;
-    for (int i = 1; i <= 10; ++i) {
-        lines.push_back("line-" + std::to_string(i));
-        text += lines.back() + "\n";
-    }
-    write_file(dir.file("replay.jsonl"), text);
+    const std::vector<std::string> lines = write_replay_lines(dir, 10);
     EmulatorOptions o;
     o.replay_file = dir.file("replay.jsonl");
     o.drop_after_messages = 4;  // each connection ends after 4 messages fully written
