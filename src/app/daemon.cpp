@@ -482,13 +482,15 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
             std::chrono::steady_clock::now() +
             std::chrono::milliseconds(deadline ? std::max<std::int64_t>(0, *deadline - steady_ms())
                                                : 1000);
-        if (queue.pop_all_until(wait_until, frames) > 0 && recovery) {
-            recovery->on_frames(frames, steady_ms, [&] {
-                return stopping.load() && steady_ms() >= stop_deadline_ms.load();
-            });
-        } else if (!frames.empty()) {
-            for (pipeline::ReceivedFrame& frame : frames) {
-                pipe.on_message(std::move(frame.payload), frame.received_ns, steady_ms());
+        if (queue.pop_all_until(wait_until, frames) > 0) {
+            if (recovery) {  // logged (one fdatasync for the batch) before the pipeline sees them
+                recovery->on_frames(frames, steady_ms, [&] {
+                    return stopping.load() && steady_ms() >= stop_deadline_ms.load();
+                });
+            } else {
+                for (pipeline::ReceivedFrame& frame : frames) {
+                    pipe.on_message(std::move(frame.payload), frame.received_ns, steady_ms());
+                }
             }
         } else if (queue.closed_and_empty()) {
             break;

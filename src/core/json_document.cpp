@@ -64,6 +64,17 @@ std::uint32_t string_end(std::string_view text, std::uint32_t begin) {
     }
 }
 
+// A cheap hash of a member name (length and three bytes), for the duplicate-name filters.
+std::uint32_t name_hash(std::string_view name) noexcept {
+    std::uint32_t h = static_cast<std::uint32_t>(name.size()) * 0x9E3779B1U;
+    if (!name.empty()) {
+        h ^= static_cast<unsigned char>(name.front()) * 0x85EBCA6BU;
+        h ^= static_cast<unsigned char>(name.back()) * 0xC2B2AE35U;
+        h ^= static_cast<unsigned char>(name[name.size() / 2]) * 0x27D4EB2FU;
+    }
+    return h ^ (h >> 15);
+}
+
 }  // namespace
 
 
@@ -151,9 +162,6 @@ private:
         return std::strtod(copy.c_str(), nullptr);
     }
 
-
-
-
     JsonNode& push_raw(std::uint32_t begin, std::uint32_t end) {
         JsonNode& n = doc_.nodes_.emplace_back();
         n.begin = begin;
@@ -219,21 +227,9 @@ private:
         return true;
     }
 
-public:
-    static std::uint32_t name_hash(std::string_view name) noexcept {
-        std::uint32_t h = static_cast<std::uint32_t>(name.size()) * 0x9E3779B1U;
-        if (!name.empty()) {
-            h ^= static_cast<unsigned char>(name.front()) * 0x85EBCA6BU;
-            h ^= static_cast<unsigned char>(name.back()) * 0xC2B2AE35U;
-            h ^= static_cast<unsigned char>(name[name.size() / 2]) * 0x27D4EB2FU;
-        }
-        return h ^ (h >> 15);
-    }
-
     // A 256-bit filter over a cheap hash of each name finds the (rare) candidates; only those
     // are compared with the names before them. `keys_` is scratch space.
-    static bool has_duplicate_member(JsonDocument& doc_, std::uint32_t object_index,
-                                     std::vector<std::string_view>& keys_) {
+    bool has_duplicate(std::uint32_t object_index) {
         keys_.clear();
         std::uint64_t filter[4] = {0, 0, 0, 0};
         const auto stop = static_cast<std::uint32_t>(doc_.nodes_.size());
@@ -252,10 +248,6 @@ public:
         return false;
     }
 
-private:
-    bool has_duplicate(std::uint32_t object_index) {
-        return has_duplicate_member(doc_, object_index, keys_);
-    }
 
     JsonDocument& doc_;
     std::string_view text_;
@@ -492,7 +484,7 @@ private:
         JsonNode& k = doc_.nodes_[index];
         k.next = index + 1;
         const std::string_view name = doc_.string_of(k);
-        const std::uint32_t h = JsonTapeBuilder::name_hash(name);
+        const std::uint32_t h = name_hash(name);
         const std::uint64_t bit = std::uint64_t{1} << (h & 63U);
         std::uint64_t& word = object.filter[(h >> 6) & 3U];
         std::vector<Name>& names = scratch_names();

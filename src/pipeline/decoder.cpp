@@ -161,8 +161,7 @@ void EnvelopeDecoder::decode(std::shared_ptr<core::Message> message, DecodeOutpu
             }
         }
         event.message = shared;
-        event.sequence = next_event_sequence_++;
-        event.received_ns = msg.received_ns;
+            event.received_ns = msg.received_ns;
         out.events.push_back(std::move(event));
     });
 }
@@ -231,7 +230,6 @@ void NotificationDecoder::decode(std::shared_ptr<core::Message> message, DecodeO
         event.state = derive_state(event.kind, event.data);
     }
     event.message = std::move(message);
-    event.sequence = next_event_sequence_++;
     event.received_ns = msg.received_ns;
     out.events.push_back(std::move(event));
 }
@@ -255,7 +253,6 @@ void NotificationDecoder::decode_snapshot(std::shared_ptr<core::Message> message
     event.conversation_id = event.data.find("id");
     event.time_received = true;  // the pipeline sets instant to the receive time
     event.message = std::move(message);
-    event.sequence = next_event_sequence_++;
     event.received_ns = msg.received_ns;
     out.events.push_back(std::move(event));
 }

@@ -25,14 +25,11 @@ struct DecodeOutput {
 /// bad_envelope, control) and, per event, `duplicate_key`, `too_deep`, `bad_timestamp` and
 /// `number_out_of_range` (data.eventTime outside int64). An event that lacks what the envelope
 /// schema requires is passed on for the validator to reject with a precise `schema` detail.
-/// Not thread-safe (keeps counters); one instance per pipeline thread.
+/// Stateless; one instance per pipeline thread. Events are numbered by the pipeline.
 class EnvelopeDecoder {
 public:
     /// `message->payload` is parsed into `message->doc` here.
     void decode(std::shared_ptr<core::Message> message, DecodeOutput& out);
-
-private:
-    std::uint64_t next_event_sequence_ = 0;
 };
 
 /// The event type (`kind`) of a raw conversation snapshot event (docs/lifecycle.md).
@@ -47,7 +44,7 @@ inline constexpr std::string_view kSnapshotEventType = "conversation.snapshot";
 /// eventBody.id, no instant (the pipeline stamps the receive time) and time_received set.
 /// A message that is not JSON or not an object is `not_json`; another topic or a detail event
 /// without topicName/eventBody/metadata is `bad_envelope`, dead-lettered whole.
-/// Not thread-safe; one instance per pipeline thread.
+/// Stateless; one instance per pipeline thread.
 class NotificationDecoder {
 public:
     void decode(std::shared_ptr<core::Message> message, DecodeOutput& out);
@@ -56,8 +53,6 @@ private:
     void decode_snapshot(std::shared_ptr<core::Message> message,
                          const core::JsonValue& root,
                          DecodeOutput& out);
-
-    std::uint64_t next_event_sequence_ = 0;
 };
 
 /// The interaction state of an envelope event (SEED-PROTOCOL.md §3 table).

@@ -11,7 +11,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,25 +65,6 @@ public:
             not_full_.notify_all();
         }
         return out.size();
-    }
-
-    /// One frame: as pop_all_until, for callers that take frames one at a time.
-    std::optional<ReceivedFrame> pop_until(std::chrono::steady_clock::time_point deadline) {
-        std::unique_lock lock(mutex_);
-        if (items_.empty() && !closed_) {
-            consumer_waiting_ = true;
-            not_empty_.wait_until(lock, deadline, [&] { return closed_ || !items_.empty(); });
-            consumer_waiting_ = false;
-        }
-        if (items_.empty()) {
-            return std::nullopt;
-        }
-        ReceivedFrame f = std::move(items_.front());
-        items_.erase(items_.begin());
-        if (producers_waiting_ > 0) {
-            not_full_.notify_all();
-        }
-        return f;
     }
 
     /// No more pushes; pending frames can still be popped.

@@ -17,10 +17,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "genesys/http_client.hpp"
 #include "genesys/oauth_client.hpp"
+#include "ops/logging.hpp"
 #include "source/backoff.hpp"
 #include "source/envelope/envelope_protocol.hpp"
 #include "source/source.hpp"
@@ -36,20 +39,10 @@ using std::chrono::milliseconds;
 constexpr auto kTok = asio::as_tuple(asio::use_awaitable);
 constexpr int kCloseNormal = 1000;
 
-std::shared_ptr<spdlog::logger> logger() {
-    static const std::shared_ptr<spdlog::logger> log = [] {
-        if (auto existing = spdlog::get("source")) return existing;
-        auto created = spdlog::default_logger()->clone("source");
-        spdlog::register_logger(created);
-        return created;
-    }();
-    return log;
-}
+std::shared_ptr<spdlog::logger> logger() { return ops::logger("source"); }
 
 std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-    return out;
+    return fmt::format("{}", fmt::join(items, ", "));
 }
 
 // Whether any endpoint uses TLS (or a CA file is configured, which must load at start-up).

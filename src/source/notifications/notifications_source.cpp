@@ -24,11 +24,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "genesys/http_client.hpp"
 #include "genesys/notifications_api.hpp"
 #include "genesys/oauth_client.hpp"
+#include "ops/logging.hpp"
 #include "source/backoff.hpp"
 #include "source/notifications/topic_plan.hpp"
 #include "source/source.hpp"
@@ -48,16 +51,7 @@ constexpr int kMaxRejectionLines = 20;
 constexpr std::int64_t kDetailSyncMs = 100;  // detail topic changes are batched this long  // per
                                              // subscription call; the rest are counted
 
-std::shared_ptr<spdlog::logger> logger() {
-    static const std::shared_ptr<spdlog::logger> log = [] {
-        if (auto existing = spdlog::get("source"))
-            return existing;
-        auto created = spdlog::default_logger()->clone("source");
-        spdlog::register_logger(created);
-        return created;
-    }();
-    return log;
-}
+std::shared_ptr<spdlog::logger> logger() { return ops::logger("source"); }
 
 bool needs_tls(const SourceOptions& o) {
     return o.ca_file || o.login_origin.starts_with("https:") || o.api_origin.starts_with("https:");
@@ -70,10 +64,7 @@ std::int64_t system_ms() {
 }
 
 std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& item : items)
-        out += (out.empty() ? "" : ", ") + item;
-    return out;
+    return fmt::format("{}", fmt::join(items, ", "));
 }
 
 // One WebSocket connection to one channel.
