@@ -21,6 +21,7 @@
 
 #include "core/time.hpp"
 #include "genesys/http_client.hpp"
+#include "genesys/log.hpp"
 
 namespace gstream::genesys {
 namespace {
@@ -29,17 +30,6 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 constexpr auto kTok = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view kChannelsPath = "/api/v2/notifications/channels";
-
-std::shared_ptr<spdlog::logger> logger() {
-    static const std::shared_ptr<spdlog::logger> log = [] {
-        if (auto existing = spdlog::get("genesys"))
-            return existing;
-        auto created = spdlog::default_logger()->clone("genesys");
-        spdlog::register_logger(created);
-        return created;
-    }();
-    return log;
-}
 
 ApiError bad_response(std::string what) {
     ApiError error;

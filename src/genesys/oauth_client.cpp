@@ -13,19 +13,10 @@
 #include <spdlog/spdlog.h>
 
 #include "genesys/http_client.hpp"
+#include "genesys/log.hpp"
 
 namespace gstream::genesys {
 namespace {
-
-std::shared_ptr<spdlog::logger> logger() {
-    static const std::shared_ptr<spdlog::logger> log = [] {
-        if (auto existing = spdlog::get("genesys")) return existing;
-        auto created = spdlog::default_logger()->clone("genesys");
-        spdlog::register_logger(created);
-        return created;
-    }();
-    return log;
-}
 
 std::string base64(std::string_view in) {
     static constexpr char kAlphabet[] =
