@@ -407,15 +407,18 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
         }
     });
     MetricsSync metrics_sync(pipe.counts(), metrics);
-    if (recovery) {
-        // Unacknowledged messages of the last run go through before any new traffic.
-        recovery->attach(pipe, file_sinks, dlq_writer, [&] { return dlq_writer.healthy(); },
-                         steady_ms());
-        recovery->replay(steady_ms(), steady_ns());
-    }
-
     pipeline::FrameQueue queue(static_cast<std::size_t>(config.source.queue_capacity));
     Observer observer(queue, metrics);
+    auto past_stop_deadline = [&] {
+        return stopping.load() && steady_ms() >= stop_deadline_ms.load();
+    };
+    if (recovery) {
+        // From here every received frame is logged on the writer's thread; the pipeline reads
+        // the log, the last run's unacknowledged messages first (docs/recovery.md).
+        recovery->attach(pipe, file_sinks, dlq_writer, [&] { return dlq_writer.healthy(); },
+                         steady_ms());
+        recovery->start(queue, past_stop_deadline);
+    }
 
     boost::asio::io_context io;
     std::unique_ptr<ops::AdminServer> admin;
@@ -473,8 +476,8 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     source->start();
     std::thread io_thread([&io] { io.run(); });
 
-    // The pipeline thread: frames, taken a queue-full at a time, plus the deadlines of the
-    // orderer, the batcher and the pending dead letters.
+    // The pipeline thread: messages (from the log, or without one a queue-full of frames at a
+    // time), plus the deadlines of the orderer, the batcher and the pending dead letters.
     std::vector<pipeline::ReceivedFrame> frames;
     for (;;) {
         const auto deadline = pipe.next_deadline_ms();
@@ -482,23 +485,25 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
             std::chrono::steady_clock::now() +
             std::chrono::milliseconds(deadline ? std::max<std::int64_t>(0, *deadline - steady_ms())
                                                : 1000);
-        if (queue.pop_all_until(wait_until, frames) > 0) {
-            if (recovery) {  // logged (one fdatasync for the batch) before the pipeline sees them
-                recovery->on_frames(frames, steady_ms, [&] {
-                    return stopping.load() && steady_ms() >= stop_deadline_ms.load();
-                });
-            } else {
-                for (pipeline::ReceivedFrame& frame : frames) {
-                    pipe.on_message(std::move(frame.payload), frame.received_ns, steady_ms());
+        if (recovery) {
+            if (recovery->pump(wait_until, steady_ms) == 0) {
+                if (recovery->finished()) {
+                    break;
                 }
+                pipe.tick(steady_ms());
+            }
+            recovery->maybe_checkpoint(steady_ms());
+            if (past_stop_deadline()) {
+                break;  // what was not read stays in the log for the next start
+            }
+        } else if (queue.pop_all_until(wait_until, frames) > 0) {
+            for (pipeline::ReceivedFrame& frame : frames) {
+                pipe.on_message(std::move(frame.payload), frame.received_ns, steady_ms());
             }
         } else if (queue.closed_and_empty()) {
             break;
         } else {
             pipe.tick(steady_ms());
-        }
-        if (recovery) {
-            recovery->maybe_checkpoint(steady_ms());
         }
     }
     pipe.drain(steady_ms());
@@ -509,6 +514,10 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     signals.cancel();
     io.stop();
     io_thread.join();
+    queue.close();
+    if (recovery) {
+        recovery->stop();  // logs what is still queued, for the next start
+    }
     metrics_sync.sync();
     std::printf("%s\n", pipe.counts().summary_line().c_str());
     print_latency(metrics.end_to_end_latency());

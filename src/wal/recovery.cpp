@@ -176,6 +176,14 @@ Recovery::Recovery(RecoveryOptions options,
                 path));
         }
     }
+    if (const auto sec = log_->skip_to(loaded_.next_sequence)) {
+        throw std::runtime_error(fmt::format("write-ahead log: cannot continue at sequence {} in "
+                                             "'{}': {}",
+                                             loaded_.next_sequence, options_.wal.dir,
+                                             sec.message()));
+    }
+    backlog_end_ = log_->next_sequence();
+    reader_ = std::make_unique<LogReader>(options_.wal.dir, loaded_.next_sequence);
     tracker_ = pipeline::CompletionTracker(loaded_.next_sequence);
     for (const std::string& sink_path : file_sink_paths) {
         for (const Checkpoint::SinkPosition& p : loaded_.sinks) {
@@ -220,6 +228,16 @@ void Recovery::attach(pipeline::Pipeline& pipeline,
         dedup.remember(s.id, now_ms - s.age_ms);
     }
     last_checkpoint_ms_ = now_ms;
+    log_->take_torn([&](const WalRecord& r) {
+        ++corrupt_records_;
+        metrics_.wal_corrupt_records().Increment();
+        ops::logger("wal")->error("write-ahead log record skipped: {}", r.detail);
+        if (!r.payload.empty()) {
+            corrupt_.push_back({core::Errc::kWalCorrupt, "wal", r.detail, std::string(r.payload),
+                                std::nullopt});
+        }
+    });
+    dead_letter(corrupt_);
     if (!have_checkpoint_) {
         // The first start with a log: the sinks' current sizes are the commit point, so that a
         // crash before the first periodic checkpoint does not replay onto lines already there.
@@ -230,72 +248,100 @@ void Recovery::attach(pipeline::Pipeline& pipeline,
     }
 }
 
-std::uint64_t Recovery::replay(std::int64_t now_ms, std::int64_t now_ns) {
-    std::uint64_t replayed = 0;
-    std::vector<pipeline::Rejection> corrupt;
-    const auto ec = log_->replay(loaded_.next_sequence, [&](const WalRecord& r) {
-        if (r.corrupt) {
-            ops::logger("wal")->error("write-ahead log record skipped: {}", r.detail);
-            if (!r.payload.empty()) {
-                corrupt.push_back({core::Errc::kWalCorrupt, "wal", r.detail, std::string(r.payload),
-                                   std::nullopt});
-            }
-            return;
-        }
-        ++replayed;
-        pipeline_->on_message(std::string(r.payload), now_ns, now_ms, r.sequence);
-    });
-    if (ec) {
-        throw std::runtime_error(fmt::format("write-ahead log: replay failed in '{}': {}",
-                                             options_.wal.dir, ec.message()));
-    }
-    if (!corrupt.empty()) {
-        // Written here, not through the pipeline: count them under their reason too.
-        metrics_.dead_lettered(ops::DeadLetterReason::kWalCorrupt)
-            .Increment(static_cast<double>(corrupt.size()));
-        dead_letters_->write(corrupt);
-    }
-    metrics_.wal_corrupt_records().Increment(
-        static_cast<double>(log_->corrupt_records() - last_corrupt_));
-    last_corrupt_ = log_->corrupt_records();
-    ops::logger("wal")->info("write-ahead log replayed records={} corrupt={}", replayed,
-                             log_->corrupt_records());
-    return replayed;
+void Recovery::start(pipeline::FrameQueue& frames, std::function<bool()> give_up) {
+    writer_ = std::make_unique<LogWriter>(*log_, frames, metrics_, std::move(give_up));
+    writer_->start();
 }
 
-void Recovery::on_frames(std::vector<pipeline::ReceivedFrame>& frames,
-                         const std::function<std::int64_t()>& now_ms,
-                         const std::function<bool()>& give_up) {
-    const std::int64_t received_wall = wall_ms();
-    const std::int64_t start_ms = now_ms();
-    const std::uint64_t first = log_->next_sequence();
-    for (const pipeline::ReceivedFrame& f : frames) {
-        log_->append(f.payload, received_wall, start_ms);
+void Recovery::stop() {
+    if (writer_) {
+        writer_->join();
     }
-    std::int64_t backoff_ms = 50;
-    for (;;) {
-        const boost::system::error_code ec = log_->sync(start_ms);
-        if (!ec) {
-            break;
+}
+
+bool Recovery::finished() const noexcept {
+    return writer_ && writer_->finished() && reader_->next() >= writer_->durable();
+}
+
+// Written here, not through the pipeline: counted under their reason here too.
+void Recovery::dead_letter(std::vector<pipeline::Rejection>& rejections) {
+    if (rejections.empty()) {
+        return;
+    }
+    for (const pipeline::Rejection& r : rejections) {
+        metrics_.dead_lettered(r.reason == core::Errc::kWalCorrupt
+                                   ? ops::DeadLetterReason::kWalCorrupt
+                                   : ops::DeadLetterReason::kSinkRejected)
+            .Increment();
+    }
+    dead_letters_->write(rejections);
+    rejections.clear();
+}
+
+std::size_t Recovery::pump(std::chrono::steady_clock::time_point deadline,
+                           const std::function<std::int64_t()>& now_ms,
+                           std::size_t max_records) {
+    const std::uint64_t end =
+        writer_ ? writer_->wait_beyond(reader_->next(), deadline) : backlog_end_;
+    std::size_t fed = 0;
+    if (reader_->next() < end) {
+        const std::int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count();
+        const std::int64_t now_wall = wall_ms();
+        boost::system::error_code ec;
+        fed = reader_->read(
+            end, max_records,
+            [&](const WalRecord& r) {
+                if (r.corrupt) {
+                    ++corrupt_records_;
+                    metrics_.wal_corrupt_records().Increment();
+                    ops::logger("wal")->error("write-ahead log record skipped: {}", r.detail);
+                    if (!r.payload.empty()) {
+                        corrupt_.push_back({core::Errc::kWalCorrupt, "wal", r.detail,
+                                            std::string(r.payload), std::nullopt});
+                    }
+                    return;
+                }
+                // Latency counts from the receipt; a record of the last run from now.
+                const bool backlog = r.sequence < backlog_end_;
+                replayed_ += backlog ? 1 : 0;
+                const std::int64_t received_ns =
+                    backlog ? now_ns : now_ns - (now_wall - r.received_wall_ms) * 1'000'000;
+                pipeline_->on_message(std::string(r.payload), received_ns, now_ms(), r.sequence);
+            },
+            ec);
+        dead_letter(corrupt_);
+        if (ec) {
+            healthy_.store(false, std::memory_order_relaxed);
+            ops::logger("wal")->error(
+                "write-ahead log read failed dir=\"{}\" sequence={} error=\"{}\"; retrying",
+                options_.wal.dir, reader_->next(), ec.message());
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
         }
-        healthy_.store(false, std::memory_order_relaxed);
-        const bool stop = give_up && give_up();
-        ops::logger("wal")->error(
-            "write-ahead log write failed dir=\"{}\" messages={} error=\"{}\"{}", options_.wal.dir,
-            frames.size(), ec.message(),
-            stop ? " (shutting down: processing them unlogged)" : "; retrying");
-        if (stop) {
-            break;
+    }
+    if (!backlog_reported_ && reader_->next() >= backlog_end_) {
+        backlog_reported_ = true;
+        ops::logger("wal")->info("write-ahead log replayed records={} corrupt={}", replayed_,
+                                 corrupt_records_);
+    }
+    if (writer_ && writer_->finished()) {
+        // Frames that could not be logged before the shutdown deadline (disk full): the sinks
+        // are past it too, so they go to the dead-letter queue for `dlq replay`.
+        std::vector<pipeline::Rejection> unlogged;
+        for (pipeline::ReceivedFrame& f : writer_->take_unlogged()) {
+            unlogged.push_back({core::Errc::kSinkRejected, "wal",
+                                "not written to the write-ahead log before shutdown (log "
+                                "unavailable)",
+                                std::move(f.payload), std::nullopt});
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
-        backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 1000);
+        if (!unlogged.empty()) {
+            ops::logger("wal")->error("{} message(s) not logged before shutdown: dead-lettered",
+                                      unlogged.size());
+            dead_letter(unlogged);
+        }
     }
-    healthy_.store(true, std::memory_order_relaxed);
-    metrics_.wal_bytes().Set(static_cast<double>(log_->bytes()));
-    std::uint64_t seq = first;
-    for (pipeline::ReceivedFrame& f : frames) {
-        pipeline_->on_message(std::move(f.payload), f.received_ns, now_ms(), seq++);
-    }
+    return fed;
 }
 
 void Recovery::maybe_checkpoint(std::int64_t now_ms) {
@@ -342,13 +388,17 @@ bool Recovery::checkpoint(std::int64_t now_ms) {
         log->error("checkpoint failed: {}", error);
         return false;
     }
+    healthy_.store(true, std::memory_order_relaxed);
     last_signature_ = std::move(signature);
     if (c.next_sequence > 0) {
-        if (const auto ec = log_->release_through(c.next_sequence - 1)) {
+        if (writer_) {  // the writer's thread owns the log now
+            writer_->release_through(c.next_sequence - 1);
+        } else if (const auto ec = log_->release_through(c.next_sequence - 1)) {
             log->warn("write-ahead log segment not deleted: {}", ec.message());
+        } else {
+            metrics_.wal_bytes().Set(static_cast<double>(log_->bytes()));
         }
     }
-    metrics_.wal_bytes().Set(static_cast<double>(log_->bytes()));
     return true;
 }
 

@@ -1,23 +1,30 @@
 #pragma once
 // Recovery: the write-ahead log, its checkpoint and crash recovery, wired around the pipeline
-// (docs/recovery.md). Owned by the daemon; every method runs on the pipeline thread.
+// (docs/recovery.md). Owned by the daemon.
 //
 // Start:  Recovery(...)            opens the log, reads the checkpoint, cuts each file sink back
 //                                  to its commit point (before the sinks open their files)
-//         attach(...)              restores the de-duplication window
-//         replay(...)              runs unacknowledged records through the pipeline (before the
-//                                  source connects); corrupt ones are dead-lettered (wal_corrupt)
-// Run:    on_frames(...)           appends a popped batch of frames, syncs once (group commit),
-//                                  then hands them to the pipeline with their log sequences
+//         attach(...)              restores the de-duplication window; dead-letters the records
+//                                  of a torn tail (wal_corrupt)
+//         start(frames, give_up)   starts the log writer's thread (LogWriter): from now on every
+//                                  frame the source queues is logged there, not by the pipeline
+// Run:    pump(deadline, now)      pipeline thread: reads the log behind the writer (LogReader),
+//                                  the last run's unacknowledged records first, and hands them
+//                                  to the pipeline with their sequences; corrupt ones are
+//                                  dead-lettered (wal_corrupt)
 //         maybe_checkpoint(now)    every checkpoint_interval_ms
-// Stop:   checkpoint(now)          after Pipeline::drain()
+// Stop:   finished()               the source ended and the pipeline has read everything
+//         checkpoint(now)          after Pipeline::drain()
 //
 // Checkpoint = flush pending dead letters, sync the file sinks, then write (temp file + fsync +
 // rename) the commit point: the first message sequence not fully handled, each file sink's
-// size, and the de-duplication ids of events no stage still holds; then delete released
-// segments.
+// size, and the de-duplication ids of events no stage still holds; then release the segments
+// below it (deleted by the writer's thread).
+//
+// Thread-safety: every method but healthy() runs on the pipeline thread.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,6 +35,8 @@
 #include "pipeline/frame_queue.hpp"
 #include "pipeline/pipeline.hpp"
 #include "sink/file/file_sink.hpp"
+#include "wal/log_reader.hpp"
+#include "wal/log_writer.hpp"
 #include "wal/write_ahead_log.hpp"
 
 namespace gstream::ops {
@@ -77,29 +86,43 @@ public:
                 pipeline::DeadLetterWriter& dead_letters,
                 std::function<bool()> dead_letters_ok,
                 std::int64_t now_ms);
-    /// Replays the records at and after the checkpoint. Returns the number replayed.
-    std::uint64_t replay(std::int64_t now_ms, std::int64_t now_ns);
-
-    /// Logs `frames` (one fdatasync for all), then passes them to the pipeline. While the log
-    /// cannot be written (disk full) it retries with backoff, healthy() false, until it can or
-    /// `give_up()` (shutdown past its deadline): then the frames go through unlogged, with an
-    /// error line.
-    void on_frames(std::vector<pipeline::ReceivedFrame>& frames,
-                   const std::function<std::int64_t()>& now_ms,
-                   const std::function<bool()>& give_up);
+    /// Starts the log writer's thread on `frames` (see LogWriter; `give_up`: shutdown past its
+    /// deadline). Without start(), pump() reads only what the log held at open.
+    void start(pipeline::FrameQueue& frames, std::function<bool()> give_up);
+    /// Waits until the log holds records the pipeline has not read, or `deadline`; then hands up
+    /// to `max_records` of them to the pipeline (`now_ms`: the pipeline's clock). Returns how many.
+    std::size_t pump(std::chrono::steady_clock::time_point deadline,
+                     const std::function<std::int64_t()>& now_ms,
+                     std::size_t max_records = 1024);
+    /// The writer finished (the source ended) and the pipeline has read every logged record.
+    bool finished() const noexcept;
+    /// The sequence of the next record the pipeline reads.
+    std::uint64_t read_position() const noexcept { return reader_->next(); }
+    /// Stops the writer's thread once the frame queue is closed (joins it).
+    void stop();
     void maybe_checkpoint(std::int64_t now_ms);
     /// Writes a checkpoint now. False (logged) when a sink or the dead-letter queue cannot sync.
     bool checkpoint(std::int64_t now_ms);
 
-    /// False while the log cannot be written or the last checkpoint failed (/readyz).
-    bool healthy() const noexcept { return healthy_.load(std::memory_order_relaxed); }
+    /// False while the log cannot be written or read, or the last checkpoint failed (/readyz).
+    /// Any thread.
+    bool healthy() const noexcept {
+        return healthy_.load(std::memory_order_relaxed) && (!writer_ || writer_->healthy());
+    }
     const Checkpoint& loaded() const noexcept { return loaded_; }
-    std::uint64_t next_sequence() const noexcept { return log_->next_sequence(); }
 
 private:
     RecoveryOptions options_;
     ops::Metrics& metrics_;
+    void dead_letter(std::vector<pipeline::Rejection>& rejections);
+
     std::unique_ptr<WriteAheadLog> log_;
+    std::uint64_t backlog_end_ = 0;  // the log's next sequence at open: below it, the last run's
+    std::unique_ptr<LogReader> reader_;
+    std::unique_ptr<LogWriter> writer_;
+    std::uint64_t replayed_ = 0;
+    bool backlog_reported_ = false;
+    std::vector<pipeline::Rejection> corrupt_;
     Checkpoint loaded_;
     bool have_checkpoint_ = false;
     pipeline::CompletionTracker tracker_;
@@ -108,7 +131,7 @@ private:
     std::function<bool()> dead_letters_ok_;
     std::vector<sink::file::FileSink*> file_sinks_;
     std::int64_t last_checkpoint_ms_ = 0;
-    std::uint64_t last_corrupt_ = 0;
+    std::uint64_t corrupt_records_ = 0;  // torn at open + met by the reader
     std::vector<std::int64_t> last_signature_;  // of the last checkpoint written
     std::atomic<bool> healthy_{true};
 };

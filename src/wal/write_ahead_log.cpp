@@ -1,5 +1,7 @@
 #include "wal/write_ahead_log.hpp"
 
+#include "wal/segment_format.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -18,6 +20,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using boost::system::error_code;
+using detail::read_file;
+using detail::scan;
 
 error_code errno_code(int e) {
     return {e, boost::system::system_category()};
@@ -37,58 +41,10 @@ constexpr std::array<std::uint32_t, 256> make_crc_table() {
 constexpr std::array<std::uint32_t, 256> kCrcTable = make_crc_table();
 
 template <class T>
-T load(const char* p) {
-    T v;
-    std::memcpy(&v, p, sizeof(T));
-    return v;
-}
-
-template <class T>
 void store(std::string& out, T v) {
     char b[sizeof(T)];
     std::memcpy(b, &v, sizeof(T));
     out.append(b, sizeof(T));
-}
-
-std::optional<std::uint64_t> parse_segment_name(const std::string& name) {
-    // wal-<20 digits>.log
-    if (name.size() != 28 || !name.starts_with("wal-") || !name.ends_with(".log")) {
-        return std::nullopt;
-    }
-    std::uint64_t v = 0;
-    const char* first = name.data() + 4;
-    const char* last = first + 20;
-    const auto [ptr, err] = std::from_chars(first, last, v);
-    if (err != std::errc() || ptr != last) {
-        return std::nullopt;
-    }
-    return v;
-}
-
-error_code read_file(const std::string& path, std::string& out) {
-    out.clear();
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return errno_code(errno);
-    }
-    char buf[1 << 16];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            const int e = errno;
-            ::close(fd);
-            return errno_code(e);
-        }
-        if (n == 0) {
-            break;
-        }
-        out.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return {};
 }
 
 error_code sync_dir(const std::string& dir) {
@@ -100,84 +56,6 @@ error_code sync_dir(const std::string& dir) {
     const int e = errno;
     ::close(fd);
     return rc == 0 ? error_code{} : errno_code(e);
-}
-
-// A record starting at `pos` that is whole and passes its checksum.
-bool valid_at(std::string_view data, std::size_t pos) {
-    if (data.size() - pos < kHeaderBytes) {
-        return false;
-    }
-    const char* p = data.data() + pos;
-    if (load<std::uint32_t>(p) != kRecordMagic) {
-        return false;
-    }
-    const std::uint32_t len = load<std::uint32_t>(p + 4);
-    if (len > kMaxRecordPayload || data.size() - pos - kHeaderBytes < len) {
-        return false;
-    }
-    return crc32c(0, p + 12, 16 + len) == load<std::uint32_t>(p + 8);
-}
-
-struct ScanItem {
-    WalRecord record;
-    std::size_t end = 0;  // offset after the item
-};
-
-// Scans one segment's bytes. Calls `on_item` for every good and corrupt record; returns the
-// offset where a torn tail starts (data.size() when there is none).
-template <class F>
-std::size_t scan(std::string_view data,
-                 const std::string& name,
-                 std::uint64_t first_sequence,
-                 F&& on_item) {
-    std::size_t pos = 0;
-    std::uint64_t expected = first_sequence;
-    while (pos < data.size()) {
-        if (valid_at(data, pos)) {
-            const char* p = data.data() + pos;
-            const std::uint32_t len = load<std::uint32_t>(p + 4);
-            WalRecord r;
-            r.sequence = load<std::uint64_t>(p + 12);
-            r.received_wall_ms = load<std::int64_t>(p + 20);
-            r.payload = data.substr(pos + kHeaderBytes, len);
-            expected = r.sequence + 1;
-            pos += kHeaderBytes + len;
-            on_item(r, false);
-            continue;
-        }
-        // Resynchronise at the next magic that starts a valid record.
-        std::size_t next = data.size();
-        for (std::size_t q = pos + 1; q + kHeaderBytes <= data.size(); ++q) {
-            if (static_cast<unsigned char>(data[q]) == (kRecordMagic & 0xFFU) &&
-                valid_at(data, q)) {
-                next = q;
-                break;
-            }
-        }
-        WalRecord r;
-        r.corrupt = true;
-        r.sequence = expected;
-        const char* p = data.data() + pos;
-        const bool torn = next == data.size();
-        if (data.size() - pos >= kHeaderBytes && load<std::uint32_t>(p) == kRecordMagic) {
-            const std::uint32_t len = load<std::uint32_t>(p + 4);
-            if (len <= kMaxRecordPayload && kHeaderBytes + len <= next - pos) {
-                r.payload = data.substr(pos + kHeaderBytes, len);
-                r.sequence = load<std::uint64_t>(p + 12);  // unverified: only a hint
-            }
-        }
-        r.detail = fmt::format("{} in {} at offset {} ({} bytes{})",
-                               torn ? "torn or corrupt tail" : "checksum mismatch", name, pos,
-                               next - pos, r.payload.empty() ? ", unrecoverable" : "");
-        r.sequence = expected;  // the hint is not trusted for ordering
-        ++expected;
-        on_item(r, torn);
-        if (torn) {
-            return pos;
-        }
-        pos = next;
-    }
-    return data.size();
 }
 
 }  // namespace
@@ -217,19 +95,12 @@ std::unique_ptr<WriteAheadLog> WriteAheadLog::open(WalOptions options, error_cod
         ec = errno_code(sec.value());
         return nullptr;
     }
-    for (const fs::directory_entry& entry : fs::directory_iterator(log->options_.dir, sec)) {
-        const auto first = parse_segment_name(entry.path().filename().string());
-        if (first && entry.is_regular_file()) {
-            log->segments_.push_back({*first, entry.path().string(), entry.file_size()});
-        }
+    for (detail::SegmentFile& f : detail::list_segments(log->options_.dir, ec)) {
+        log->segments_.push_back({f.first_sequence, std::move(f.path), f.size});
     }
-    if (sec) {
-        ec = errno_code(sec.value());
+    if (ec) {
         return nullptr;
     }
-    std::sort(log->segments_.begin(), log->segments_.end(), [](const Segment& a, const Segment& b) {
-        return a.first_sequence < b.first_sequence;
-    });
     if (log->segments_.empty()) {
         ec = log->open_active(0);
         return ec ? nullptr : std::move(log);
@@ -318,19 +189,25 @@ error_code WriteAheadLog::replay(std::uint64_t from_sequence,
             }
         });
     }
-    for (const Torn& t : torn_) {
-        if (t.sequence >= from_sequence) {
-            WalRecord r;
-            r.corrupt = true;
-            r.sequence = t.sequence;
-            r.payload = t.payload;
-            r.detail = t.detail;
-            ++corrupt_records_;
+    take_torn([&](const WalRecord& r) {
+        if (r.sequence >= from_sequence) {
             visitor(r);
         }
+    });
+    return {};
+}
+
+void WriteAheadLog::take_torn(const std::function<void(const WalRecord&)>& visitor) {
+    for (const Torn& t : torn_) {
+        WalRecord r;
+        r.corrupt = true;
+        r.sequence = t.sequence;
+        r.payload = t.payload;
+        r.detail = t.detail;
+        ++corrupt_records_;
+        visitor(r);
     }
     torn_.clear();
-    return {};
 }
 
 std::uint64_t WriteAheadLog::append(std::string_view payload,
@@ -405,6 +282,20 @@ error_code WriteAheadLog::sync(std::int64_t now_steady_ms) {
         return open_active(next_sequence_);
     }
     return {};
+}
+
+error_code WriteAheadLog::skip_to(std::uint64_t sequence) {
+    if (sequence <= next_sequence_) {
+        return {};
+    }
+    if (error_code ec = write_buffer()) {
+        return ec;
+    }
+    if (segments_.back().size == 0) {  // an empty active segment: replaced
+        ::unlink(segments_.back().path.c_str());
+        segments_.pop_back();
+    }
+    return open_active(sequence);
 }
 
 error_code WriteAheadLog::release_through(std::uint64_t sequence) {

@@ -15,7 +15,8 @@
 //
 // Errors are values: the ENOSPC of a full disk comes back as std::errc::no_space_on_device from
 // append()/sync(), nothing is dropped silently (the caller keeps the payloads and retries).
-// Not thread-safe: one owner (the pipeline thread).
+// Not thread-safe: one owner (the log writer's thread, LogWriter). LogReader reads the same
+// files from another thread.
 
 #include <cstdint>
 #include <functional>
@@ -79,6 +80,10 @@ public:
     boost::system::error_code replay(std::uint64_t from_sequence,
                                      const std::function<void(const WalRecord&)>& visitor);
 
+    /// Visits, once, the records open() cut off the active segment's torn tail (corrupt; payload
+    /// when recoverable). replay() visits them too, after the segments.
+    void take_torn(const std::function<void(const WalRecord&)>& visitor);
+
     /// Buffers one record and returns its sequence. With FsyncPolicy::kAlways it is written and
     /// synced at once. Not durable before sync() otherwise. `now_steady_ms` drives age rotation.
     std::uint64_t append(std::string_view payload,
@@ -92,6 +97,10 @@ public:
     boost::system::error_code sync(std::int64_t now_steady_ms = 0);
     /// Deletes every closed segment whose records all have sequence <= `sequence`.
     boost::system::error_code release_through(std::uint64_t sequence);
+
+    /// Continues the sequence at `sequence` when that is above next_sequence() (a checkpoint
+    /// ahead of the log: segments removed by hand), in a new active segment.
+    boost::system::error_code skip_to(std::uint64_t sequence);
 
     /// The sequence the next append() gets.
     std::uint64_t next_sequence() const noexcept { return next_sequence_; }

@@ -39,7 +39,8 @@ FileSink::FileSink(FileSinkConfig config)
     }
     struct stat st {};
     if (::fstat(fd_, &st) == 0) {
-        size_ = st.st_size;
+        regular_ = S_ISREG(st.st_mode);
+        size_ = regular_ ? st.st_size : 0;
     }
     last_sync_ms_ = steady_ms();
 }
@@ -67,8 +68,9 @@ SinkResult FileSink::write_batch(std::span<const core::Event> events) {
         if (n <= 0) {
             last_error_ = fmt::format("write to '{}' failed: {}", config_.path,
                                       n < 0 ? std::strerror(errno) : "no progress");
-            // Cut the partial batch off so that the retry does not duplicate lines.
-            if (done > 0 && ::ftruncate(fd_, size_) != 0) {
+            // Cut the partial batch off so that the retry does not duplicate lines (a pipe keeps
+            // what it took: the retry writes the batch again, at least once).
+            if (done > 0 && regular_ && ::ftruncate(fd_, size_) != 0) {
                 last_error_ += fmt::format("; truncate failed: {}", std::strerror(errno));
             }
             return SinkResult::kRetry;
@@ -90,7 +92,8 @@ SinkResult FileSink::flush() {
 }
 
 SinkResult FileSink::sync() {
-    if (!dirty_) {
+    if (!dirty_ || !regular_) {  // a pipe or a device has nothing to sync
+        dirty_ = false;
         return SinkResult::kOk;
     }
     if (::fdatasync(fd_) != 0) {
@@ -107,6 +110,10 @@ boost::system::error_code FileSink::truncate_to_commit_point(const std::string& 
                                                              std::int64_t size,
                                                              std::int64_t& cut) {
     cut = 0;
+    struct stat path_stat {};
+    if (::stat(path.c_str(), &path_stat) == 0 && !S_ISREG(path_stat.st_mode)) {
+        return {};  // a pipe or a device: no commit point (opening a pipe would wait for a reader)
+    }
     const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) {
         return errno == ENOENT ? boost::system::error_code{}

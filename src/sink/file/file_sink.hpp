@@ -11,6 +11,11 @@
 // Commit point (docs/recovery.md): with a write-ahead log, the daemon records size() after sync()
 // in its checkpoint; on start, truncate_to_commit_point() cuts the lines written after the last
 // checkpoint, and the log replays them.
+//
+// The path may also name a pipe (FIFO) or a character device (/dev/stdout): lines are written
+// the same way, blocking while the reader does not read; there is nothing to sync and no commit
+// point, so after a crash such a sink gets the lines since the last checkpoint again
+// (at-least-once). Opening a FIFO waits until it has a reader.
 
 #include <cstdint>
 #include <string>
@@ -64,6 +69,7 @@ private:
     std::int64_t size_ = 0;            // bytes acknowledged so far
     std::int64_t last_sync_ms_ = 0;
     bool dirty_ = false;
+    bool regular_ = true;  // a regular file (not a pipe or a device)
     std::string buffer_;
     std::string last_error_;
 };

@@ -1,5 +1,7 @@
 #include "wal/recovery.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -61,6 +63,11 @@ struct DaemonRun {
         pipe = std::make_unique<pipeline::Pipeline>(po, pipeline::Validator{},
                                                     pipeline::Filter({}, {}, {}), *driver, dead);
         recovery.attach(*pipe, {file}, dead, nullptr, 0);
+        recovery.start(frames, [] { return false; });
+    }
+    ~DaemonRun() {  // a crash: no drain, no checkpoint; the writer's thread ends
+        frames.close();
+        recovery.stop();
     }
     static RecoveryOptions options(const std::string& dir) {
         RecoveryOptions o;
@@ -68,16 +75,36 @@ struct DaemonRun {
         o.checkpoint_interval_ms = 1'000'000;
         return o;
     }
+    // The source queues `payloads`; the pipeline reads them back from the log.
     void receive(std::vector<std::string> payloads, std::int64_t now_ms) {
-        std::vector<pipeline::ReceivedFrame> frames;
+        const std::uint64_t target = recovery.read_position() + payloads.size();
         for (std::string& p : payloads) {
-            frames.push_back({std::move(p), 0});
+            frames.push({std::move(p), 0});
         }
-        recovery.on_frames(
-            frames, [now_ms] { return now_ms; }, nullptr);
+        pump_until(recovery, target, now_ms);
+    }
+    // Reads the last run's records (the backlog). Returns how many reached the pipeline.
+    std::size_t replay(std::int64_t now_ms) {
+        std::size_t n = 0;
+        for (;;) {
+            const std::uint64_t before = recovery.read_position();
+            n += recovery.pump(std::chrono::steady_clock::now(), [now_ms] { return now_ms; });
+            if (recovery.read_position() == before) {
+                return n;
+            }
+        }
+    }
+    static void pump_until(Recovery& recovery, std::uint64_t target, std::int64_t now_ms) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (recovery.read_position() < target && std::chrono::steady_clock::now() < deadline) {
+            recovery.pump(std::chrono::steady_clock::now() + std::chrono::seconds(1),
+                          [now_ms] { return now_ms; });
+        }
+        ASSERT_EQ(recovery.read_position(), target);
     }
 
     ops::Metrics metrics{"test"};
+    pipeline::FrameQueue frames{100};
     Recovery recovery;
     sink::file::FileSink* file = nullptr;
     std::unique_ptr<pipeline::SinkDriver> driver;
@@ -148,7 +175,7 @@ TEST(Recovery, CrashAfterCheckpointDeliversEveryEventExactlyOnce) {
     DaemonRun run(wal_dir, sink_path, dead2);
     // The stray e3 line (written after the checkpoint) is gone before replay.
     EXPECT_EQ(ids_in(sink_path), (std::map<std::string, int>{{"e1", 1}, {"e2", 1}}));
-    EXPECT_EQ(run.recovery.replay(2000, 0), 4u);  // messages 1..4
+    EXPECT_EQ(run.replay(2000), 4u);  // messages 1..4
     run.pipe->drain(3000);
     ASSERT_TRUE(run.recovery.checkpoint(3000));
     EXPECT_EQ(ids_in(sink_path),
@@ -174,7 +201,7 @@ TEST(Recovery, CorruptRecordIsDeadLetteredAsWalCorrupt) {
     }
     MemoryDeadLetters dead2;
     DaemonRun run(wal_dir, sink_path, dead2);
-    EXPECT_EQ(run.recovery.replay(100, 0), 1u);
+    EXPECT_EQ(run.replay(100), 1u);
     run.pipe->drain(200);
     ASSERT_EQ(dead2.entries.size(), 1u);
     EXPECT_TRUE(dead2.entries[0].starts_with("wal_corrupt {\"subscrip#ionId\""))
@@ -212,13 +239,15 @@ TEST(Recovery, EventsNotDeliveredBeforeShutdownStayInTheLog) {
         pipeline::Pipeline pipe(po, pipeline::Validator{}, pipeline::Filter({}, {}, {}), driver,
                                 dead1);
         recovery.attach(pipe, {}, dead1, nullptr, 0);
-        std::vector<pipeline::ReceivedFrame> frames;
-        frames.push_back({envelope({ev("e1", 1)}), 0});
-        frames.push_back({"not json", 0});
-        recovery.on_frames(
-            frames, [] { return 5; }, nullptr);
+        pipeline::FrameQueue frames(10);
+        recovery.start(frames, [] { return false; });
+        frames.push({envelope({ev("e1", 1)}), 0});
+        frames.push({"not json", 0});
+        DaemonRun::pump_until(recovery, 2, 5);
         pipe.drain(10);
         ASSERT_TRUE(recovery.checkpoint(10));
+        frames.close();
+        recovery.stop();
         EXPECT_EQ(pipe.counts().delivered.load(), 0u);
         EXPECT_EQ(pipe.counts().dead_lettered.load(), 1u);  // only the bad message
     }
@@ -226,7 +255,7 @@ TEST(Recovery, EventsNotDeliveredBeforeShutdownStayInTheLog) {
     MemoryDeadLetters dead2;
     DaemonRun run(wal_dir, sink_path, dead2);
     EXPECT_EQ(run.recovery.loaded().next_sequence, 0u);
-    EXPECT_EQ(run.recovery.replay(100, 0), 2u);
+    EXPECT_EQ(run.replay(100), 2u);
     run.pipe->drain(200);
     EXPECT_EQ(ids_in(sink_path), (std::map<std::string, int>{{"e1", 1}}));
 }
@@ -243,32 +272,48 @@ TEST(Recovery, FullDiskIsUnhealthyAndLosesNothing) {
     if (pid == 0) {
         std::signal(SIGXFSZ, SIG_IGN);
         MemoryDeadLetters dead;
-        DaemonRun run(wal_dir, sink_path, dead);
         rlimit lim{};
         ::getrlimit(RLIMIT_FSIZE, &lim);
+        std::atomic<int> calls{0};
+        std::atomic<bool> unhealthy_seen{false};
+        ops::Metrics metrics("test");
+        Recovery recovery(DaemonRun::options(wal_dir), {}, metrics);
+        pipeline::SinkDriver driver(
+            [&] {
+                std::vector<std::unique_ptr<sink::Sink>> sinks;
+                sinks.push_back(std::make_unique<sink::file::FileSink>(sink::file::FileSinkConfig{
+                    sink_path, sink::file::FsyncPolicy::kNever, 1000}));
+                return sinks;
+            }(),
+            {}, [] { return true; });
+        pipeline::PipelineOptions po;
+        po.batch.max_events = 1;
+        pipeline::Pipeline pipe(po, pipeline::Validator{}, pipeline::Filter({}, {}, {}), driver,
+                                dead);
+        recovery.attach(pipe, {}, dead, nullptr, 0);
         rlimit small = lim;
         small.rlim_cur = 50;
         ::setrlimit(RLIMIT_FSIZE, &small);
-        int calls = 0;
-        bool unhealthy_seen = false;
-        std::vector<pipeline::ReceivedFrame> frames;
-        frames.push_back({envelope({ev("e1", 1)}), 0});
-        run.recovery.on_frames(
-            frames, [] { return 5; },
-            [&] {
-                unhealthy_seen = unhealthy_seen || !run.recovery.healthy();
-                if (++calls == 2) {
-                    ::setrlimit(RLIMIT_FSIZE, &lim);  // space again
-                }
-                return false;
-            });
-        run.pipe->drain(5000);
+        pipeline::FrameQueue frames(10);
+        // Called by the writer's thread after each failed write.
+        recovery.start(frames, [&] {
+            unhealthy_seen = unhealthy_seen || !recovery.healthy();
+            if (++calls == 2) {
+                ::setrlimit(RLIMIT_FSIZE, &lim);  // space again
+            }
+            return false;
+        });
+        frames.push({envelope({ev("e1", 1)}), 0});
+        DaemonRun::pump_until(recovery, 1, 5);
+        frames.close();
+        recovery.stop();
+        pipe.drain(5000);
         const bool delivered = ids_in(sink_path) == std::map<std::string, int>{{"e1", 1}};
-        ::_exit(!unhealthy_seen           ? 10
-                : calls != 2              ? 11
-                : !run.recovery.healthy() ? 12
-                : !delivered              ? 13
-                                          : 0);
+        ::_exit(!unhealthy_seen       ? 10
+                : calls != 2          ? 11
+                : !recovery.healthy() ? 12
+                : !delivered          ? 13
+                                      : 0);
     }
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
@@ -277,7 +322,7 @@ TEST(Recovery, FullDiskIsUnhealthyAndLosesNothing) {
     // What was logged after the disk came back is complete: a restart replays exactly it.
     MemoryDeadLetters dead;
     DaemonRun run(wal_dir, sink_path, dead);
-    EXPECT_EQ(run.recovery.replay(100, 0), 1u);
+    EXPECT_EQ(run.replay(100), 1u);
 }
 
 }  // namespace

@@ -1,0 +1,173 @@
+// Backpressure with the write-ahead log (docs/recovery.md): a sink that stops reading does not
+// stop the socket reader. The file sink writes into a named pipe nobody reads; the emulator
+// sends the whole stream meanwhile, the consumer logs every message to disk with its memory
+// bounded, keeps its connection, and delivers everything in order once the pipe is read.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "support/integration.hpp"
+
+namespace gstream::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kMessages = 40'000;
+constexpr int kEventsPerMessage = 3;
+constexpr int kEventSpacingMs = 1;  // 120,000 events: two minutes of event time
+
+std::string message(int m) {
+    std::string s = R"({"stream":"interaction.lifecycle","subscriptionId":"s1","events":[)";
+    for (int k = 0; k < kEventsPerMessage; ++k) {
+        const int i = m * kEventsPerMessage + k;
+        const long long ms = 1'764'496'800'000LL + static_cast<long long>(i) * kEventSpacingMs;
+        s += fmt::format(
+            R"({}{{"id":"e{}","timestamp":"2025-11-30T10:{:02}:{:02}.{:03}Z","eventType":"acd.start",)"
+            R"("data":{{"conversationId":"c{}","eventTime":{},"queueId":"q1","note":"{}"}}}})",
+            k ? "," : "", i, i / 60000, i / 1000 % 60, i % 1000, i, ms, std::string(150, 'n'));
+    }
+    return s + "]}";
+}
+
+// The value of an unlabelled sample in a Prometheus text page, -1 when absent.
+double sample(const std::string& page, const std::string& name) {
+    const std::string key = "\n" + name + " ";
+    const auto at = page.find(key);
+    return at == std::string::npos ? -1 : std::stod(page.substr(at + key.size()));
+}
+
+// Sum of every sample of a labelled counter whose line starts with `prefix` (the name, or the
+// name with its first label).
+double sum_of(const std::string& page, const std::string& prefix) {
+    const std::string key = "\n" + prefix + (prefix.ends_with('}') ? "" : "{");
+    double sum = 0;
+    for (std::size_t at = page.find(key); at != std::string::npos; at = page.find(key, at + 1)) {
+        sum += std::stod(page.substr(page.find("} ", at) + 2));
+    }
+    return sum;
+}
+
+long status_kb(pid_t pid, const std::string& field) {
+    const std::string status = read_file(fmt::format("/proc/{}/status", pid));
+    const auto at = status.find(field + ":");
+    return at == std::string::npos ? -1 : std::stol(status.substr(at + field.size() + 1));
+}
+
+TEST(WalBackpressure, StalledSinkKeepsTheConnectionBoundsMemoryAndDeliversInOrderAfter) {
+    TempDir dir;
+    const std::string pipe = dir.file("events.pipe");
+    ASSERT_EQ(::mkfifo(pipe.c_str(), 0600), 0) << std::strerror(errno);
+    // The reader end exists (so the sink can open the pipe) but reads nothing yet; the pipe
+    // holds one page.
+    const int reader = ::open(pipe.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    ASSERT_GE(reader, 0);
+    ::fcntl(reader, F_SETPIPE_SZ, 4096);
+
+    std::string replay;
+    std::uint64_t logged_bytes = 0;  // what the log holds once every message is in it
+    for (int m = 0; m < kMessages; ++m) {
+        const std::string line = message(m);
+        logged_bytes += 28 + line.size();
+        replay += line + "\n";
+    }
+    write_file(dir.file("replay.jsonl"), replay);
+    auto emulator = start_emulator(
+        {"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate", "20000"},
+        dir.file("emulator.log"));
+    write_file(dir.file("config.yaml"),
+               "genesys:\n  base_url: " + emulator.origin() +
+                   "\n  client_id: demo\n  client_secret: demo\n"
+                   "source:\n  protocol: envelope\n  ping_interval_ms: 200\n"
+                   "  idle_timeout_ms: 1000\n"
+                   "pipeline:\n  batch: { max_events: 500, max_bytes: 1048576, max_age_ms: 50 }\n"
+                   "sinks:\n  - { type: file, path: " +
+                   pipe + " }\n" + "dead_letter:\n  path: " + dir.file("dlq.sqlite3") +
+                   "\nmetrics:\n  listen: 127.0.0.1:0\n"
+                   "wal:\n  dir: " +
+                   dir.file("wal") + "\n  fsync: batch\n  checkpoint_interval_ms: 100\n");
+    ChildProcess consumer({GSTREAM_BINARY, "run", "--config", dir.file("config.yaml"), "--once"},
+                          {}, dir.file("consumer.log"));
+    const auto line = consumer.wait_for_line("admin listening ", 30s);
+    ASSERT_TRUE(line) << read_file(dir.file("consumer.log"));
+    const std::string admin = line->substr(std::string("admin listening ").size());
+
+    // Stalled: the whole stream reaches the log while the pipe is not read.
+    std::string page;
+    const auto deadline = std::chrono::steady_clock::now() + 300s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        const auto r = http_get(admin, "/metrics");
+        ASSERT_TRUE(r && r->status == 200);
+        page = "\n" + r->body;
+        if (sample(page, "genesys_stream_wal_bytes") >= static_cast<double>(logged_bytes)) {
+            break;
+        }
+        std::this_thread::sleep_for(50ms);  // polling a gauge, bounded by the deadline
+    }
+    ASSERT_GE(sample(page, "genesys_stream_wal_bytes"), static_cast<double>(logged_bytes))
+        << read_file(dir.file("consumer.log"));
+    const long rss_kb = status_kb(consumer.pid(), "VmRSS");
+    const double delivered = sample(page, "genesys_stream_events_delivered_total");
+    std::printf("stalled: log bytes=%.0f stream bytes=%llu rss_kb=%ld delivered=%.0f\n",
+                sample(page, "genesys_stream_wal_bytes"),
+                static_cast<unsigned long long>(logged_bytes), rss_kb, delivered);
+    EXPECT_LT(delivered, 2000);  // a page of pipe and one batch at most, of 120,000
+    // One connection from start to the end of the stream (the emulator closes it with 1000
+    // once everything is written): no reconnect, no other connection error.
+    EXPECT_EQ(sample(page, "genesys_stream_reconnects_total"), 0);
+    EXPECT_EQ(sum_of(page, "genesys_stream_connection_errors_total"),
+              sum_of(page, "genesys_stream_connection_errors_total{reason=\"closed_by_peer\"}"));
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    // The stream is ~30 MB; the messages are on disk, not in memory.
+    EXPECT_LT(rss_kb, 48 * 1024);
+    EXPECT_GT(logged_bytes, 28u << 20);
+#endif
+
+    // The sink comes back: everything, once, in event-time order.
+    ASSERT_EQ(::fcntl(reader, F_SETFL, 0), 0);
+    std::string out;
+    char buf[1 << 16];
+    for (;;) {
+        pollfd p{reader, POLLIN, 0};
+        ASSERT_GT(::poll(&p, 1, 120'000), 0) << "the sink stopped writing";
+        const ssize_t n = ::read(reader, buf, sizeof buf);
+        ASSERT_GE(n, 0);
+        if (n == 0) {
+            break;  // the consumer closed the pipe
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(reader);
+    const auto code = consumer.wait(60s);
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 0) << read_file(dir.file("consumer.log"));
+    int expected = 0;
+    int wrong = 0;
+    for (std::size_t at = 0; at < out.size() && wrong < 5;) {
+        const std::size_t nl = out.find('\n', at);
+        ASSERT_NE(nl, std::string::npos);
+        const std::string want = fmt::format("\"id\":\"e{}\"", expected);
+        if (out.substr(at, nl - at).find(want) == std::string::npos) {
+            ++wrong;
+            ADD_FAILURE() << "line " << expected << " is not e" << expected << ": "
+                          << out.substr(at, std::min<std::size_t>(nl - at, 120));
+        }
+        ++expected;
+        at = nl + 1;
+    }
+    EXPECT_EQ(expected, kMessages * kEventsPerMessage);
+}
+
+}  // namespace
+}  // namespace gstream::testing
