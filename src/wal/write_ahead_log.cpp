@@ -11,6 +11,9 @@
 #include <optional>
 
 #include <fcntl.h>
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,10 +61,35 @@ error_code sync_dir(const std::string& dir) {
     return rc == 0 ? error_code{} : errno_code(e);
 }
 
+#if defined(__x86_64__)
+// The SSE 4.2 crc32 instruction computes CRC-32C eight bytes at a time (~10x the table).
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::uint32_t crc,
+                                                             const unsigned char* p,
+                                                             std::size_t size) noexcept {
+    std::uint64_t c = ~crc;
+    for (; size >= 8; size -= 8, p += 8) {
+        std::uint64_t v;
+        std::memcpy(&v, p, sizeof v);
+        c = _mm_crc32_u64(c, v);
+    }
+    auto c32 = static_cast<std::uint32_t>(c);
+    for (; size > 0; --size, ++p) {
+        c32 = _mm_crc32_u8(c32, *p);
+    }
+    return ~c32;
+}
+#endif
+
 }  // namespace
 
 std::uint32_t crc32c(std::uint32_t crc, const void* data, std::size_t size) noexcept {
     const auto* p = static_cast<const unsigned char*>(data);
+#if defined(__x86_64__)
+    static const bool hardware = __builtin_cpu_supports("sse4.2");
+    if (hardware) {
+        return crc32c_sse42(crc, p, size);
+    }
+#endif
     crc = ~crc;
     for (std::size_t i = 0; i < size; ++i) {
         crc = kCrcTable[(crc ^ p[i]) & 0xFFU] ^ (crc >> 8);

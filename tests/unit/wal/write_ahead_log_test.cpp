@@ -59,6 +59,22 @@ std::vector<std::string> segment_files(const std::string& dir) {
 TEST(Crc32c, KnownVector) {
     // RFC 3720 B.4: CRC-32C of "123456789" is 0xE3069283.
     EXPECT_EQ(crc32c(0, "123456789", 9), 0xE3069283U);
+    // RFC 3720 B.4: 32 bytes of zeros, of ones, and ascending 0..31 (the 8-byte steps and the
+    // byte tail of the hardware path).
+    std::string zeros(32, '\0'), ones(32, '\xFF'), ascending;
+    for (int i = 0; i < 32; ++i) {
+        ascending.push_back(static_cast<char>(i));
+    }
+    EXPECT_EQ(crc32c(0, zeros.data(), zeros.size()), 0x8A9136AAU);
+    EXPECT_EQ(crc32c(0, ones.data(), ones.size()), 0x62A8AB43U);
+    EXPECT_EQ(crc32c(0, ascending.data(), ascending.size()), 0x46DD794EU);
+    // Chained over any split: the same as in one call.
+    for (std::size_t split = 0; split <= ascending.size(); ++split) {
+        EXPECT_EQ(crc32c(crc32c(0, ascending.data(), split), ascending.data() + split,
+                         ascending.size() - split),
+                  0x46DD794EU)
+            << split;
+    }
 }
 
 TEST(WriteAheadLog, AppendReplayRoundTripAcrossReopen) {
