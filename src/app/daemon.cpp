@@ -96,8 +96,9 @@ public:
         , metrics_(metrics) {}
 
     void on_frame(source::Frame&& frame) override {
-        queue_.push({std::move(frame.payload), frame.received_ns});
+        room_ = queue_.push_nowait({std::move(frame.payload), frame.received_ns});
     }
+    bool accepting() override { return room_; }
     void on_connected() override {
         connected_.store(true);
         metrics_.connected().Set(1);
@@ -170,6 +171,7 @@ private:
     ops::Metrics& metrics_;
     std::shared_ptr<spdlog::logger> log_ = ops::logger("app");
     std::atomic<bool> connected_{false};
+    bool room_ = true;  // io thread only
     mutable std::mutex mutex_;
     std::string fatal_;
 };
@@ -407,8 +409,13 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
         }
     });
     MetricsSync metrics_sync(pipe.counts(), metrics);
+    boost::asio::io_context io;  // outlives the source and the admin server
     pipeline::FrameQueue queue(static_cast<std::size_t>(config.source.queue_capacity));
     Observer observer(queue, metrics);
+    // A full frame queue pauses the socket reads; the consumer's next pop resumes them (only
+    // after the source has started: the queue's mutex orders the assignment before the call).
+    std::unique_ptr<source::Source> source;
+    queue.set_room_callback([&source] { source->resume_reading(); });
     auto past_stop_deadline = [&] {
         return stopping.load() && steady_ms() >= stop_deadline_ms.load();
     };
@@ -420,7 +427,6 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
         recovery->start(queue, past_stop_deadline);
     }
 
-    boost::asio::io_context io;
     std::unique_ptr<ops::AdminServer> admin;
     if (config.metrics.listen) {
         admin = std::make_unique<ops::AdminServer>(
@@ -458,11 +464,11 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     }
 
     // source.url reads that WebSocket directly whatever the protocol (the bench harness does).
-    auto source = notifications && !config.source.url
-                      ? source::make_notifications_source(io, source_options(config, options.once),
-                                                          observer)
-                      : source::make_envelope_source(io, source_options(config, options.once),
-                                                     observer);
+    source = notifications && !config.source.url
+                 ? source::make_notifications_source(io, source_options(config, options.once),
+                                                     observer)
+                 : source::make_envelope_source(io, source_options(config, options.once),
+                                                observer);
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {
         if (ec) {

@@ -1,7 +1,9 @@
 #pragma once
-// A bounded, blocking queue of received frames between the source's I/O thread and the pipeline
-// thread. When it is full, push() blocks the reader: until a write-ahead log exists this is the
-// backpressure (docs/architecture.md), and it stalls pings while it lasts.
+// A bounded queue of received frames between the source's I/O thread and the consumer (the
+// pipeline thread, or the write-ahead log's writer). The io thread uses push_nowait(): when the
+// queue is full the source stops reading its socket until the room callback says the consumer
+// made room, and the io thread stays free for timers, the admin server and signals
+// (docs/architecture.md). push() blocks instead (other producers, tests).
 //
 // The consumer takes every queued frame at once (pop_all_until), and each side signals the other
 // only when that side is waiting, so a busy pipeline costs one lock per batch of frames, not a
@@ -10,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -48,6 +51,29 @@ public:
         return true;
     }
 
+    /// Never blocks (the io thread's side): takes the frame unless closed, and answers whether
+    /// the queue still has room. After false the producer stops reading until the room callback
+    /// runs, so the queue holds at most capacity + one frame per producer.
+    bool push_nowait(ReceivedFrame&& frame) {
+        std::lock_guard lock(mutex_);
+        if (closed_) {
+            return true;  // the consumer is gone (shutdown): nothing to wait for
+        }
+        items_.push_back(std::move(frame));
+        if (consumer_waiting_) {
+            not_empty_.notify_one();
+        }
+        if (items_.size() < capacity_) {
+            return true;
+        }
+        room_wanted_ = true;
+        return false;
+    }
+
+    /// Called on the consumer's thread, outside the lock, when a pop makes room after
+    /// push_nowait() answered false. Set before the producers start.
+    void set_room_callback(std::function<void()> on_room) { on_room_ = std::move(on_room); }
+
     /// Waits until a frame arrives, the queue is closed, or `deadline` passes, then moves every
     /// queued frame, oldest first, into `out` (cleared first). Returns how many; 0 on timeout or
     /// when closed and drained (check closed_and_empty()).
@@ -63,6 +89,12 @@ public:
         out.swap(items_);
         if (producers_waiting_ > 0) {
             not_full_.notify_all();
+        }
+        const bool room = room_wanted_ && out.size() > 0;
+        room_wanted_ = room_wanted_ && !room;
+        lock.unlock();
+        if (room && on_room_) {
+            on_room_();
         }
         return out.size();
     }
@@ -88,6 +120,8 @@ private:
     int producers_waiting_ = 0;
     bool consumer_waiting_ = false;
     bool closed_ = false;
+    bool room_wanted_ = false;  // a push_nowait() producer waits for the room callback
+    std::function<void()> on_room_;
 };
 
 }  // namespace gstream::pipeline

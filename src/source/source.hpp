@@ -45,10 +45,12 @@ std::string_view to_string(ConnectionError error);
 class SourceObserver {
 public:
     virtual ~SourceObserver() = default;
-    /// A complete text message. May block: a bounded queue downstream pushes back on the socket
-    /// (pings stop being answered while it blocks, so keep the block shorter than the idle timeout
-    /// of the server).
+    /// A complete text message. Must not block (the io thread also serves timers, the admin
+    /// server and signals); a full queue downstream answers false from accepting() instead.
     virtual void on_frame(Frame&& frame) = 0;
+    /// Asked after each on_frame(): false when downstream is full. The source then stops reading
+    /// the socket that delivered it until Source::resume_reading().
+    virtual bool accepting() { return true; }
     /// The WebSocket handshake succeeded.
     virtual void on_connected() {}
     /// A connection ended, or a dial failed, for `reason`; a reconnect follows unless the
@@ -130,6 +132,9 @@ public:
     /// Thread-safe (posts to the io_context). Destroy the source only after on_finished, or
     /// after the io_context has stopped running.
     virtual void stop() = 0;
+    /// Reading goes on after SourceObserver::accepting() answered false (downstream has room
+    /// again). Thread-safe (posts to the io_context).
+    virtual void resume_reading() = 0;
 };
 
 /// The batch-envelope protocol source (SEED-PROTOCOL.md). `observer` must outlive the source.

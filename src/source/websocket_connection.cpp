@@ -82,7 +82,8 @@ ConnectionError classify_status(int status) {
 
 struct WebSocketSession::Impl : std::enable_shared_from_this<WebSocketSession::Impl> {
     Impl(asio::io_context& io_context, WebSocketOptions opts)
-        : io(io_context), options(std::move(opts)), keepalive_timer(io_context) {}
+        : io(io_context), options(std::move(opts)), keepalive_timer(io_context),
+          resume_timer(io_context) {}
 
     asio::io_context& io;
     WebSocketOptions options;
@@ -90,7 +91,9 @@ struct WebSocketSession::Impl : std::enable_shared_from_this<WebSocketSession::I
     std::unique_ptr<SecureWs> secure;
     beast::tcp_stream* lowest = nullptr;  // while dialling, for stop()
     asio::steady_timer keepalive_timer;
+    asio::steady_timer resume_timer;  // a paused read loop waits on it
     Clock::time_point last_rx{};
+    bool paused = false;
     bool open = false;
     bool stopping = false;
     bool closing = false;
@@ -152,6 +155,9 @@ asio::awaitable<void> WebSocketSession::Impl::keepalive(std::shared_ptr<Impl> se
         (void)wec;
         if (s.done) co_return;
         const auto now = Clock::now();
+        if (s.paused) {
+            s.last_rx = now;  // not reading is our doing, not the peer's silence
+        }
         if (now >= s.last_rx + s.options.idle_timeout) {
             // Nothing for idle_timeout, not even a pong: the link is dead (SEED-PROTOCOL.md §4).
             s.timed_out = true;
@@ -319,7 +325,16 @@ asio::awaitable<SessionEnd> WebSocketSession::Impl::run(Ws& ws, const genesys::P
         std::string payload = beast::buffers_to_string(buffer.data());
         buffer.clear();
         ++end.messages;
-        if (on_message) on_message(std::move(payload), steady_ns());
+        if (on_message && !on_message(std::move(payload), steady_ns())) {
+            paused = true;
+            while (paused && !stopping && !done && !dropped) {
+                resume_timer.expires_at(Clock::time_point::max());
+                auto [pec] = co_await resume_timer.async_wait(kTok);
+                (void)pec;
+            }
+            paused = false;
+            last_rx = Clock::now();
+        }
     }
 }
 
@@ -330,6 +345,7 @@ WebSocketSession::~WebSocketSession() {
     if (impl_) {
         impl_->done = true;
         impl_->keepalive_timer.cancel();
+        impl_->resume_timer.cancel();
         impl_->abort_socket();
         impl_->lowest = nullptr;
     }
@@ -363,14 +379,25 @@ asio::awaitable<SessionEnd> WebSocketSession::run(std::function<void()> on_conne
     self->done = true;
     self->open = false;
     self->keepalive_timer.cancel();
+    self->resume_timer.cancel();
     self->abort_socket();
     co_return end;
+}
+
+void WebSocketSession::resume() {
+    impl_->paused = false;
+    impl_->resume_timer.cancel();
+}
+
+bool WebSocketSession::paused() const noexcept {
+    return impl_->paused;
 }
 
 void WebSocketSession::stop() {
     auto& impl = *impl_;
     if (impl.stopping) return;
     impl.stopping = true;
+    impl.resume_timer.cancel();
     if (impl.done) return;
     if (!impl.open) {
         impl.abort_socket();  // the pending dial phase fails at once
@@ -402,6 +429,7 @@ void WebSocketSession::drop(ConnectionError reason, std::string detail) {
     auto& impl = *impl_;
     if (impl.done || impl.stopping || impl.dropped) return;
     impl.dropped.emplace(reason, std::move(detail));
+    impl.resume_timer.cancel();
     impl.abort_socket();
 }
 

@@ -57,7 +57,9 @@ struct SessionEnd {
 
 class WebSocketSession {
 public:
-    using MessageHandler = std::function<void(std::string&& payload, std::int64_t received_ns)>;
+    /// Takes one complete text message; answers false to pause reading until resume()
+    /// (downstream is full: backpressure without blocking the io thread).
+    using MessageHandler = std::function<bool(std::string&& payload, std::int64_t received_ns)>;
 
     WebSocketSession(boost::asio::io_context& io, WebSocketOptions options);
     ~WebSocketSession();
@@ -65,12 +67,18 @@ public:
     WebSocketSession& operator=(const WebSocketSession&) = delete;
 
     /// Dials and reads until the connection ends. Call once. `on_connected` runs after the
-    /// upgrade; `on_message` for each complete text message (it may block).
+    /// upgrade; `on_message` for each complete text message. While paused (on_message answered
+    /// false) nothing is read and the idle timeout does not run; pings are still sent.
     boost::asio::awaitable<SessionEnd> run(std::function<void()> on_connected,
                                            MessageHandler on_message);
 
     /// Ends the session: a graceful close (1000) when open, else aborts the dial. Idempotent.
     void stop();
+
+    /// Reading goes on after a pause (no effect when not paused).
+    void resume();
+    /// True while reading is paused by the message handler.
+    bool paused() const noexcept;
 
     /// Sends one text message (e.g. the Notifications API health check {"message":"ping"},
     /// API-NOTES.md §3.4) when the connection is open and no other text write is in flight;

@@ -45,7 +45,20 @@ void LogWriter::start() {
 void LogWriter::join() {
     if (thread_.joinable()) {
         thread_.join();
+        apply_release();  // a request made after the thread's last round
     }
+}
+
+void LogWriter::apply_release() {
+    const std::uint64_t request = release_request_.load(std::memory_order_relaxed);
+    if (request > released_) {
+        if (const auto ec = log_.release_through(request - 1)) {
+            ops::logger("wal")->warn("write-ahead log segment not deleted: {}", ec.message());
+        } else {
+            released_ = request;
+        }
+    }
+    metrics_.wal_bytes().Set(static_cast<double>(log_.bytes()));
 }
 
 std::uint64_t LogWriter::wait_beyond(std::uint64_t sequence,
@@ -125,15 +138,7 @@ void LogWriter::run() {
         } else {
             (void)log_.sync(steady_ms());  // closes an old active segment when idle
         }
-        const std::uint64_t request = release_request_.load(std::memory_order_relaxed);
-        if (request > released_) {
-            if (const auto ec = log_.release_through(request - 1)) {
-                ops::logger("wal")->warn("write-ahead log segment not deleted: {}", ec.message());
-            } else {
-                released_ = request;
-            }
-        }
-        metrics_.wal_bytes().Set(static_cast<double>(log_.bytes()));
+        apply_release();
     }
     finished_.store(true, std::memory_order_release);
     publish();

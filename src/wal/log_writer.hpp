@@ -58,7 +58,7 @@ public:
     /// False while the log cannot be written.
     bool healthy() const noexcept { return healthy_.load(std::memory_order_relaxed); }
     /// Closed segments whose records all have sequence <= `sequence` may be deleted; done on the
-    /// writer thread after its next sync (at most ~200 ms later when idle).
+    /// writer thread after its next sync (at most ~200 ms later when idle), or by join().
     void release_through(std::uint64_t sequence) noexcept;
     /// Frames given up on at shutdown (see above); moved out.
     std::vector<pipeline::ReceivedFrame> take_unlogged();
@@ -67,6 +67,7 @@ private:
     void run();
     bool sync_with_retry(std::size_t messages);
     void publish();
+    void apply_release();
 
     WriteAheadLog& log_;
     pipeline::FrameQueue& frames_;

@@ -84,6 +84,12 @@ public:
         });
     }
 
+    void resume_reading() override {
+        asio::post(io_, [this] {
+            if (session_ != nullptr) session_->resume();
+        });
+    }
+
     void stop() override {
         asio::post(io_, [this] {
             stopping_ = true;
@@ -254,6 +260,7 @@ asio::awaitable<void> EnvelopeSource::run() {
             },
             [this](std::string&& payload, std::int64_t received_ns) {
                 observer_.on_frame(Frame{std::move(payload), received_ns});
+                return observer_.accepting();
             });
         session_ = nullptr;
         if (end.stopped || stopping_) break;

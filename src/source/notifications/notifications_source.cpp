@@ -179,6 +179,15 @@ public:
         asio::post(io_, [this] { halt(); });
     }
 
+    void resume_reading() override {
+        asio::post(io_, [this] {
+            for (auto& conn : live_) {
+                if (conn->session)
+                    conn->session->resume();
+            }
+        });
+    }
+
 private:
     void halt() {
         stopping_ = true;
@@ -496,6 +505,11 @@ private:
             if (conn->ended || stopping_)
                 co_return;
             const auto now = Clock::now();
+            if (conn->session->paused()) {  // not reading is our doing (backpressure)
+                conn->last_rx = now;
+                conn->ping_outstanding = false;
+                continue;
+            }
             if (conn->ping_outstanding && now >= conn->ping_at + pong) {
                 conn->session->drop(ConnectionError::kReadTimeout,
                                     "no message (not even a pong) on notification channel " +
@@ -795,6 +809,7 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
         WebSocketSession::MessageHandler on_msg = [this, &slot, raw](std::string&& payload,
                                                                      std::int64_t received_ns) {
             on_message(slot, raw, std::move(payload), received_ns);
+            return observer_.accepting();
         };
         SessionEnd end = co_await conn->session->run(std::move(on_up), std::move(on_msg));
         conn->ended = true;

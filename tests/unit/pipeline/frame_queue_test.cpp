@@ -58,3 +58,32 @@ TEST(FrameQueue, WakesAWaitingConsumerAndEndsOnClose) {
 
 }  // namespace
 }  // namespace gstream::pipeline
+
+namespace gstream::pipeline {
+namespace {
+
+// The io thread's side never blocks: the frame that fills the queue is taken and answered with
+// "no room"; the consumer's next pop calls the room callback once, outside the lock.
+TEST(FrameQueueNoWait, FullAnswersNoRoomAndThePopCallsTheRoomCallbackOnce) {
+    FrameQueue queue(2);
+    int calls = 0;
+    queue.set_room_callback([&] {
+        ++calls;
+        EXPECT_TRUE(queue.push_nowait({"from the callback", 0}));  // the lock is not held
+    });
+    EXPECT_TRUE(queue.push_nowait({"a", 1}));
+    EXPECT_FALSE(queue.push_nowait({"b", 2}));
+    std::vector<ReceivedFrame> out;
+    ASSERT_EQ(queue.pop_all_until(std::chrono::steady_clock::now(), out), 2u);
+    EXPECT_EQ(out[0].payload, "a");
+    EXPECT_EQ(out[1].payload, "b");
+    EXPECT_EQ(calls, 1);
+    ASSERT_EQ(queue.pop_all_until(std::chrono::steady_clock::now(), out), 1u);
+    EXPECT_EQ(calls, 1);  // no producer was waiting
+    queue.close();
+    EXPECT_TRUE(queue.push_nowait({"after close", 0}));  // dropped: nothing to wait for
+    EXPECT_TRUE(queue.closed_and_empty());
+}
+
+}  // namespace
+}  // namespace gstream::pipeline
