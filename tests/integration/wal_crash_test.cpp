@@ -86,6 +86,7 @@ struct ConsumerOptions {
     int checkpoint_interval_ms = 250;
     int shutdown_timeout_ms = 10'000;
     int queue_capacity = 16;
+    int dedup_window_events = 100'000;
     bool admin = false;
 };
 
@@ -95,13 +96,14 @@ std::string write_config(const TempDir& dir, const ConsumerOptions& o) {
         "genesys:\n  base_url: {}\n  client_id: demo\n  client_secret: demo\n"
         "source:\n  protocol: envelope\n  reconnect_initial_ms: 50\n  queue_capacity: {}\n"
         "pipeline:\n  batch: {{ max_events: 500, max_bytes: 1048576, max_age_ms: 20 }}\n"
-        "  allowed_lateness_ms: {}\n"
+        "  allowed_lateness_ms: {}\n  dedup: {{ window_events: {} }}\n"
         "sinks:\n  - {{ type: file, path: {}, fsync: never }}\n"
         "dead_letter:\n  path: {}\n"
         "wal:\n  dir: {}\n  fsync: batch\n  checkpoint_interval_ms: {}\n"
         "shutdown_timeout_ms: {}\n",
-        o.base_url, o.queue_capacity, o.allowed_lateness_ms, dir.file("events.jsonl"),
-        dir.file("dlq.sqlite3"), dir.file("wal"), o.checkpoint_interval_ms, o.shutdown_timeout_ms);
+        o.base_url, o.queue_capacity, o.allowed_lateness_ms, o.dedup_window_events,
+        dir.file("events.jsonl"), dir.file("dlq.sqlite3"), dir.file("wal"),
+        o.checkpoint_interval_ms, o.shutdown_timeout_ms);
     if (o.admin) {
         text += "metrics:\n  listen: 127.0.0.1:0\n";
     }
@@ -256,15 +258,18 @@ unsigned test_seed() {
 // Why the overlap covers what can be in flight at a SIGKILL: what the process had read but not
 // yet appended to its log is at most the frame queue plus the group the pipeline thread took
 // from it (2 x source.queue_capacity = 32 messages) plus a partial message in the WebSocket read
-// buffer; what the kernel holds is the emulator's send buffer (SO_SNDBUF 64 KiB, doubled by
-// Linux: 128 KiB, ~40 messages) and the consumer's receive buffer, which on loopback with a
-// paced producer autotunes to well under 1 MiB (~330 messages). 2,000 messages (~6 MiB) is
-// several times that sum; a larger overlap only costs time (repeats are dropped as duplicates:
-// 2,000 x 21 ids stays inside the default 100,000-id de-duplication window).
+// buffer; what the kernel holds is the emulator's send buffer (SO_SNDBUF 64 KiB, which Linux
+// doubles) and the consumer's receive buffer (autotuned; not set by the daemon). Measured with
+// `ss -tm` on a consumer that could not keep up (debug build): at most ~200 KB in the emulator's
+// send queue and ~310 KB in the consumer's receive queue, i.e. ~170 messages. 1,000 messages
+// (~3 MiB) is about five times the whole sum; a larger overlap only costs time, as repeats are
+// dropped as duplicates: 1,000 x 21 ids stay well inside the 50,000-id de-duplication window.
+// The window is smaller than the default because every checkpoint rewrites it whole
+// (docs/recovery.md), which dominates the consumer's time in a debug build.
 constexpr int kEvents = 200'000;
 constexpr int kEventsPerMessage = 20;
 constexpr int kRate = 2'000;
-constexpr int kOverlap = 2'000;
+constexpr int kOverlap = 1'000;
 constexpr int kKills = 10;
 
 TEST(WalCrash, TenRandomKillNinesDuringA200kEventStreamLoseNothingAndRepeatNothing) {
@@ -289,7 +294,9 @@ TEST(WalCrash, TenRandomKillNinesDuringA200kEventStreamLoseNothingAndRepeatNothi
         start_emulator({"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate",
                         std::to_string(kRate), "--replay-resume-overlap", std::to_string(kOverlap)},
                        dir.file("emulator.log"));
-    const std::string config = write_config(dir, {.base_url = emulator.origin()});
+    const std::string config = write_config(dir, {.base_url = emulator.origin(),
+                                                  .checkpoint_interval_ms = 500,
+                                                  .dedup_window_events = 50'000});
     SinkProgress sink(dir.file("events.jsonl"));
     for (int k = 0; k < kKills; ++k) {
         std::optional<ChildProcess> slot;
