@@ -134,12 +134,12 @@ public:
         if (ec || size == 0) {
             return 0;
         }
-        if (line_bytes_ == 0) {
-            const auto first = read_lines(path_);
-            if (first.empty()) {
+        if (line_bytes_ == 0) {  // the first complete line (a write may be under way)
+            const auto newline = read_file(path_).find('\n');
+            if (newline == std::string::npos) {
                 return 0;
             }
-            line_bytes_ = first.front().size() + 1;
+            line_bytes_ = newline + 1;
         }
         return static_cast<std::size_t>(size / line_bytes_);
     }
