@@ -1,4 +1,5 @@
 // genesys-stream: the command line (CLI11 only). Each subcommand is registered explicitly here.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -13,6 +14,8 @@
 #include "emulator/emulate_command.hpp"
 
 int main(int argc, char** argv) {
+    // Past RLIMIT_FSIZE, write(2) then fails with EFBIG (handled like ENOSPC) instead of a kill.
+    std::signal(SIGXFSZ, SIG_IGN);
     CLI::App app{"genesys-stream: a consumer of Genesys Cloud contact-center event streams"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "genesys-stream 0.1.0");

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "dlq/dead_letter_queue.hpp"
+#include "support/envelope_stream.hpp"
 #include "support/integration.hpp"
 
 namespace gstream::testing {
@@ -21,21 +22,6 @@ using namespace std::chrono_literals;
 
 bool valid(int i) {
     return i % 17 != 5;
-}
-
-std::string ev(const std::string& id, int ms) {
-    return fmt::format(
-        R"({{"id":"{}","timestamp":"2026-11-30T10:{:02}:{:02}.{:03}Z","eventType":"acd.start",)"
-        R"("data":{{"conversationId":"c{}","eventTime":1764496800000,"queueId":"q1"}}}})",
-        id, ms / 60000, ms / 1000 % 60, ms % 1000, id);
-}
-
-std::string envelope(const std::vector<std::string>& events) {
-    std::string s = R"({"stream":"interaction.lifecycle","subscriptionId":"s1","events":[)";
-    for (std::size_t i = 0; i < events.size(); ++i) {
-        s += (i ? "," : "") + events[i];
-    }
-    return s + "]}";
 }
 
 std::string write_config(const TempDir& dir,
@@ -69,24 +55,15 @@ std::string stream(int messages, int step_ms) {
         if (!valid(i)) {
             replay += fmt::format("not json {}\n", i);
         } else if (i % 11 == 3 && valid(i - 1)) {
-            replay += envelope({ev(fmt::format("m{}", i), i * step_ms),
-                                ev(fmt::format("m{}", i - 1), (i - 1) * step_ms)}) +
-                      "\n";
+            replay +=
+                envelope_message({envelope_event(fmt::format("m{}", i), i * step_ms),
+                                  envelope_event(fmt::format("m{}", i - 1), (i - 1) * step_ms)}) +
+                "\n";
         } else {
-            replay += envelope({ev(fmt::format("m{}", i), i * step_ms)}) + "\n";
+            replay += envelope_message({envelope_event(fmt::format("m{}", i), i * step_ms)}) + "\n";
         }
     }
     return replay;
-}
-
-// Event id -> lines with it.
-std::map<std::string, int> sink_ids(const TempDir& dir) {
-    std::map<std::string, int> ids;
-    for (const std::string& line : read_lines(dir.file("events.jsonl"))) {
-        const auto start = line.find("\"id\":\"") + 6;
-        ids[line.substr(start, line.find('"', start) - start)]++;
-    }
-    return ids;
 }
 
 // SIGKILLs the consumer once the sink holds `lines` lines (bounded wait).
@@ -107,7 +84,7 @@ void kill_when_lines(ChildProcess& consumer, const TempDir& dir, std::size_t lin
 void restart_with_new_traffic(const TempDir& dir, int allowed_lateness_ms) {
     std::string fresh;
     for (int i = 0; i < 10; ++i) {
-        fresh += envelope({ev(fmt::format("n{}", i), 400'000 + i)}) + "\n";
+        fresh += envelope_message({envelope_event(fmt::format("n{}", i), 400'000 + i)}) + "\n";
     }
     write_file(dir.file("replay2.jsonl"), fresh);
     auto emulator =
@@ -125,7 +102,7 @@ void restart_with_new_traffic(const TempDir& dir, int allowed_lateness_ms) {
 // message in the dead-letter queue at least once; n0..n9 once; no line twice. received = 0: the
 // prefix is taken as everything up to the last message seen anywhere.
 void expect_exactly_once(const TempDir& dir, int received, int at_least) {
-    const std::map<std::string, int> ids = sink_ids(dir);
+    const std::map<std::string, int> ids = sink_event_ids(dir.file("events.jsonl"));
     std::map<int, int> dead;  // bad message index -> dead letters
     {
         auto queue = dlq::DeadLetterQueue::open(dir.file("dlq.sqlite3"));
