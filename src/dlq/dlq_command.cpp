@@ -7,12 +7,15 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -27,6 +30,7 @@
 #include "pipeline/schema/schema_validator.hpp"
 #include "pipeline/validator.hpp"
 #include "sink/file/file_sink.hpp"
+#include "wal/recovery.hpp"
 
 namespace gstream::dlq {
 namespace {
@@ -367,28 +371,64 @@ int run_replay(const Args& a) {
     const std::vector<DeadLetter> entries = collect(queue, filter);
     const bool progress = ::isatty(STDERR_FILENO) != 0;
 
+    // Events of whole messages never reached the daemon's de-duplication: those it has seen (the
+    // write-ahead log checkpoint's window, when there is one) are repeats, not replayed.
+    std::unordered_set<std::string> seen;
+    if (config.wal.dir) {
+        std::ifstream in(std::filesystem::path(*config.wal.dir) / "checkpoint", std::ios::binary);
+        std::ostringstream text;
+        text << in.rdbuf();
+        wal::Checkpoint checkpoint;
+        if (in && wal::parse_checkpoint(text.str(), checkpoint)) {
+            for (wal::Checkpoint::Seen& s : checkpoint.seen) {
+                seen.insert(std::move(s.id));
+            }
+        }
+    }
+    std::size_t duplicates = 0;
+
     pipeline::EnvelopeDecoder envelope_decoder;
     pipeline::NotificationDecoder notification_decoder;
     std::vector<core::Event> valid;
-    std::vector<std::int64_t> valid_ids;  // parallel to `valid`
+    std::vector<std::int64_t> valid_ids;    // parallel to `valid`
+    std::vector<std::int64_t> handled_ids;  // entries with nothing left to deliver
     std::size_t still_invalid = 0;
     for (std::size_t i = 0; i < entries.size(); ++i) {
         const DeadLetter& d = entries[i];
         auto message = std::make_shared<core::Message>();
         pipeline::DecodeOutput out;
+        // A notification entry, and an entry of the write-ahead log's stage (wal_corrupt, or
+        // not logged before shutdown), is a whole received message; an envelope entry of another
+        // stage is one event of its envelope.
+        const bool whole_message = d.source == "notifications" || d.stage == "wal";
         if (d.source == "notifications") {
-            // A notification entry is the whole Notifications API message.
             message->payload = d.raw;
             notification_decoder.decode(message, out);
         } else {
-            message->payload = R"({"subscriptionId":"replay","events":[)" + d.raw + "]}";
+            message->payload = whole_message
+                                   ? d.raw
+                                   : R"({"subscriptionId":"replay","events":[)" + d.raw + "]}";
             envelope_decoder.decode(message, out);
         }
         std::string detail;
-        if (out.events.size() == 1 && out.rejections.empty() &&
-            validator.validate(out.events.front(), detail)) {
-            valid.push_back(std::move(out.events.front()));
-            valid_ids.push_back(d.id);
+        bool ok = !out.events.empty() && out.rejections.empty() &&
+                  (whole_message || out.events.size() == 1);
+        for (std::size_t k = 0; ok && k < out.events.size(); ++k) {
+            ok = validator.validate(out.events[k], detail);
+        }
+        if (ok) {
+            for (core::Event& e : out.events) {
+                std::string id(e.id.get_string());
+                if (whole_message && !seen.insert(std::move(id)).second) {
+                    ++duplicates;  // the entry is handled all the same
+                    continue;
+                }
+                valid.push_back(std::move(e));
+                valid_ids.push_back(d.id);
+            }
+            if (out.events.size() > 0 && (valid_ids.empty() || valid_ids.back() != d.id)) {
+                handled_ids.push_back(d.id);  // every event of it was a repeat
+            }
         } else {
             ++still_invalid;
         }
@@ -434,8 +474,12 @@ int run_replay(const Args& a) {
         }
         queue.remove(delivered_ids);
     }
-    std::printf("replay: matched=%zu delivered=%zu still_invalid=%zu%s\n", entries.size(),
-                batch.size(), still_invalid, a.dry_run ? " (dry run)" : "");
+    if (!a.dry_run && !handled_ids.empty()) {
+        queue.remove(handled_ids);
+    }
+    std::printf("replay: matched=%zu delivered=%zu duplicates=%zu still_invalid=%zu%s\n",
+                entries.size(), batch.size(), duplicates, still_invalid,
+                a.dry_run ? " (dry run)" : "");
     std::fflush(stdout);
     return 0;
 }

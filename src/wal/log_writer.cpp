@@ -105,7 +105,7 @@ bool LogWriter::sync_with_retry(std::size_t messages) {
         ops::logger("wal")->error(
             "write-ahead log write failed dir=\"{}\" messages={} error=\"{}\"{}", log_.dir(),
             messages, ec.message(),
-            stop ? " (shutting down: processing them unlogged)" : "; retrying");
+            stop ? " (shutting down: dead-lettering them)" : "; retrying");
         if (stop) {
             return false;
         }

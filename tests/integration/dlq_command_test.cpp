@@ -190,7 +190,7 @@ TEST_F(DlqCommandTest, ReplayDeliversWhatTheFixedSchemasAccept) {
     const CliRun before = run(dir_, {"replay", "--config", write_config(strict)});
     EXPECT_EQ(before.code, 0) << before.err;
     EXPECT_EQ(before.out,
-              (std::vector<std::string>{"replay: matched=3 delivered=0 still_invalid=3"}));
+              (std::vector<std::string>{"replay: matched=3 delivered=0 duplicates=0 still_invalid=3"}));
     EXPECT_EQ(backlog(), 3);
     EXPECT_EQ(read_file(sink), "");
 
@@ -199,14 +199,14 @@ TEST_F(DlqCommandTest, ReplayDeliversWhatTheFixedSchemasAccept) {
     const CliRun dry = run(dir_, {"replay", "--config", config, "--dry-run"});
     EXPECT_EQ(dry.code, 0) << dry.err;
     EXPECT_EQ(dry.out, (std::vector<std::string>{
-                           "replay: matched=3 delivered=2 still_invalid=1 (dry run)"}));
+                           "replay: matched=3 delivered=2 duplicates=0 still_invalid=1 (dry run)"}));
     EXPECT_EQ(backlog(), 3);
     EXPECT_FALSE(std::filesystem::exists(sink));
 
     const CliRun r = run(dir_, {"replay", "--config", config});
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.out,
-              (std::vector<std::string>{"replay: matched=3 delivered=2 still_invalid=1"}));
+              (std::vector<std::string>{"replay: matched=3 delivered=2 duplicates=0 still_invalid=1"}));
     EXPECT_EQ(r.err, "");  // stderr is not a terminal: no progress
     const std::vector<std::string> lines = read_lines(sink);
     ASSERT_EQ(lines.size(), 2u);
