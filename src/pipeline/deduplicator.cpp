@@ -16,15 +16,14 @@ void Deduplicator::expire(std::int64_t now_ms) {
 
 bool Deduplicator::seen(std::string_view id, std::int64_t now_ms) {
     expire(now_ms);
-    std::string key(id);
-    if (ids_.contains(key)) {
+    if (ids_.contains(id)) {
         return true;
     }
     if (window_events_ == 0) {
         return false;
     }
-    ids_.insert(key);
-    order_.emplace_back(now_ms, std::move(key));
+    order_.emplace_back(now_ms, std::string(id));
+    ids_.insert(order_.back().second);  // a view of the deque's string: stable until popped
     expire(now_ms);
     return false;
 }
@@ -33,9 +32,9 @@ void Deduplicator::remember(std::string_view id, std::int64_t seen_ms) {
     if (window_events_ == 0) {
         return;
     }
-    std::string key(id);
-    if (ids_.insert(key).second) {
-        order_.emplace_back(seen_ms, std::move(key));
+    if (!ids_.contains(id)) {
+        order_.emplace_back(seen_ms, std::string(id));
+        ids_.insert(order_.back().second);
     }
     while (order_.size() > window_events_) {
         ids_.erase(order_.front().second);

@@ -37,8 +37,10 @@ private:
 
     std::uint64_t window_events_;
     std::int64_t window_ms_;
-    std::unordered_set<std::string> ids_;
-    std::deque<std::pair<std::int64_t, std::string>> order_;  // (time seen, id), oldest first
+    // (time seen, id), oldest first. A deque never moves its elements on push_back/pop_front,
+    // so ids_ holds views of these strings: one copy of each id.
+    std::deque<std::pair<std::int64_t, std::string>> order_;
+    std::unordered_set<std::string_view> ids_;
 };
 
 }  // namespace gstream::pipeline

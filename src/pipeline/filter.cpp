@@ -16,7 +16,7 @@ Filter::Filter(std::vector<std::string> queues, std::vector<core::InteractionSta
 FilterKind Filter::check(const core::Event& event) const {
     if (!queues_.empty() && event.queue_id.valid()) {
         if (!event.queue_id.is_string() ||
-            !queues_.contains(std::string(event.queue_id.get_string()))) {
+            !queues_.contains(event.queue_id.get_string())) {
             return FilterKind::kQueue;
         }
     }

@@ -2,7 +2,9 @@
 // Filter: routing queue, interaction state and any field by JSON pointer. Pure.
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -35,7 +37,13 @@ public:
     FilterKind check(const core::Event& event) const;
 
 private:
-    std::unordered_set<std::string> queues_;
+    struct Hash {  // heterogeneous lookup: an event's queueId view needs no std::string
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    std::unordered_set<std::string, Hash, std::equal_to<>> queues_;
     std::uint32_t state_mask_ = 0;
     std::vector<FieldFilter> fields_;
 };
