@@ -19,7 +19,7 @@ TEST(Deploy, AlertRulesPassPromtoolAndUseExportedMetrics) {
     }
     const int status = ::pclose(pipe);
     EXPECT_EQ(status, 0) << output;
-    EXPECT_NE(output.find("SUCCESS: 5 rules found"), std::string::npos) << output;
+    EXPECT_NE(output.find("SUCCESS: 6 rules found"), std::string::npos) << output;
     const std::string exported = gstream::ops::Metrics("test").serialize();
     for (const char* name :
          {"genesys_stream_connected", "genesys_stream_reconnects_total",
