@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/clock.hpp"
 #include "dlq/dead_letter_queue.hpp"
 #include "genesys/region.hpp"
 #include "ops/admin_server.hpp"
@@ -30,25 +31,11 @@
 namespace gstream::app {
 namespace {
 
+using core::steady_ms;
+using core::steady_ns;
+using core::wall_ms;
+
 constexpr std::string_view kVersion = "0.1.0";
-
-std::int64_t steady_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-std::int64_t steady_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-std::int64_t wall_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 /// Writes rejections to the SQLite dead-letter queue.
 class DlqWriter final : public pipeline::DeadLetterWriter {

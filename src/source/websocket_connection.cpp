@@ -25,11 +25,14 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "core/clock.hpp"
 #include "genesys/genesys_error.hpp"
 #include "genesys/http_client.hpp"
 
 namespace gstream::source {
 namespace {
+
+using core::steady_ns;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -43,12 +46,6 @@ constexpr std::size_t kReadPiece = 4096;
 
 using PlainWs = websocket::stream<beast::tcp_stream>;
 using SecureWs = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
-
-std::int64_t steady_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               Clock::now().time_since_epoch())
-        .count();
-}
 
 // "wss://host:port/path" without the query, which carries the token.
 std::string redacted(const genesys::ParsedUrl& url) {

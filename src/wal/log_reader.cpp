@@ -142,12 +142,7 @@ std::size_t LogReader::read(std::uint64_t end,
                         break;  // written, not yet durable
                     }
                     pos_ += kHeaderBytes + len;
-                    last_seen_ = r.sequence + 1;
-                    if (r.sequence >= next_) {
-                        next_ = r.sequence + 1;
-                        ++visited;
-                        visitor(r);
-                    }
+                    visited += take(r, visitor);
                     continue;
                 }
             }
@@ -158,6 +153,18 @@ std::size_t LogReader::read(std::uint64_t end,
         }
     }
     return visited;
+}
+
+// A good record met: visited unless it is below next_ (a checkpoint inside the segment).
+std::size_t LogReader::take(const WalRecord& r,
+                            const std::function<void(const WalRecord&)>& visitor) {
+    last_seen_ = r.sequence + 1;
+    if (r.sequence < next_) {
+        return 0;
+    }
+    next_ = r.sequence + 1;
+    visitor(r);
+    return 1;
 }
 
 // Reads the rest of the segment whole and scans it like WriteAheadLog::replay(): damaged bytes
@@ -181,12 +188,7 @@ std::size_t LogReader::read_damaged(std::uint64_t end,
                 break;
             }
             p += kHeaderBytes + r.payload.size();
-            last_seen_ = r.sequence + 1;
-            if (r.sequence >= next_) {
-                next_ = r.sequence + 1;
-                ++visited;
-                visitor(r);
-            }
+            visited += take(r, visitor);
             continue;
         }
         const std::size_t q = detail::resync(data, p);

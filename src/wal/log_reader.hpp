@@ -48,6 +48,7 @@ private:
     boost::system::error_code open_segment(bool after_current);
     std::size_t fill(std::size_t need, boost::system::error_code& ec);
     void close_segment();
+    std::size_t take(const WalRecord& r, const std::function<void(const WalRecord&)>& visitor);
     std::size_t read_damaged(std::uint64_t end,
                              const std::function<void(const WalRecord&)>& visitor,
                              boost::system::error_code& ec);

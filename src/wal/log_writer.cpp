@@ -2,23 +2,15 @@
 
 #include <algorithm>
 
+#include "core/clock.hpp"
 #include "ops/logging.hpp"
 #include "ops/metrics.hpp"
 
 namespace gstream::wal {
 namespace {
 
-std::int64_t steady_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-std::int64_t wall_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
+using core::steady_ms;
+using core::wall_ms;
 
 constexpr auto kIdleWake = std::chrono::milliseconds(200);
 

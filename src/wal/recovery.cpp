@@ -14,11 +14,14 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "core/clock.hpp"
 #include "ops/logging.hpp"
 #include "ops/metrics.hpp"
 
 namespace gstream::wal {
 namespace {
+
+using core::wall_ms;
 
 namespace fs = std::filesystem;
 
@@ -83,12 +86,6 @@ bool write_file_durably(const std::string& dir,
         ::close(dfd);
     }
     return true;
-}
-
-std::int64_t wall_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 }  // namespace
@@ -285,9 +282,7 @@ std::size_t Recovery::pump(std::chrono::steady_clock::time_point deadline,
         writer_ ? writer_->wait_beyond(reader_->next(), deadline) : backlog_end_;
     std::size_t fed = 0;
     if (reader_->next() < end) {
-        const std::int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch())
-                                        .count();
+        const std::int64_t now_ns = core::steady_ns();
         const std::int64_t now_wall = wall_ms();
         boost::system::error_code ec;
         fed = reader_->read(

@@ -12,16 +12,13 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.hpp"
 #include "sink/file/file_formatter.hpp"
 
 namespace gstream::sink::file {
 namespace {
 
-std::int64_t steady_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
+using core::steady_ms;
 
 }  // namespace
 
