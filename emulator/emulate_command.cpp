@@ -19,6 +19,7 @@ namespace {
 struct CommandOptions {
     EmulatorOptions o;
     std::string replay, client_id, client_secret, tls_cert, tls_key, manifest;
+    bool stay = false;  // --stay: keep serving after the whole stream was written
 };
 
 int run_emulate(const CommandOptions& c) {
@@ -50,11 +51,12 @@ int run_emulate(const CommandOptions& c) {
         std::printf("listening %s\n", origin.substr(origin.find("://") + 3).c_str());
         std::fflush(stdout);
         for (;;) {
-            if (emulator.wait_finished(std::chrono::milliseconds(50))) {
+            if (!c.stay && emulator.wait_finished(std::chrono::milliseconds(50))) {
                 break;
             }
             const timespec no_wait{0, 0};
-            const int sig = sigtimedwait(&signals, nullptr, &no_wait);
+            const timespec signal_wait{0, 50'000'000};  // --stay: only a signal ends it
+            const int sig = sigtimedwait(&signals, nullptr, c.stay ? &signal_wait : &no_wait);
             if (sig == SIGINT || sig == SIGTERM) {
                 break;
             }
@@ -111,6 +113,9 @@ void register_emulate_command(CLI::App& app) {
                     "Envelope replay: a new connection resumes N messages before the last one "
                     "written (upstream redelivery, for crash tests)")
         ->capture_default_str();
+    cmd->add_flag("--stay", c->stay,
+                  "Keep serving after the whole stream was written, until SIGINT/SIGTERM (a "
+                  "reconnecting client gets the --replay-resume-overlap resend)");
     cmd->add_option("--client-id", c->client_id, "Client id token requests must present");
     cmd->add_option("--client-secret", c->client_secret, "Client secret token requests must present");
     cmd->add_option("--tls-cert", c->tls_cert, "PEM certificate chain: serve https and wss");
