@@ -10,7 +10,7 @@
 // A failing disk (ENOSPC, EFBIG, EIO) is retried with backoff (50 ms doubling to 1 s) while
 // healthy() answers false (/readyz); the frame queue then fills and the socket reader waits:
 // nothing is dropped. When `give_up()` answers true (shutdown past its deadline) the frames not
-// yet logged are handed to the pipeline unlogged (take_unlogged()), with an error line.
+// yet logged are handed over (take_unlogged(); Recovery dead-letters them), with an error line.
 //
 // Thread-safety: start()/join() from the owner; durable(), wait_beyond(), finished(), healthy(),
 // release_through() and take_unlogged() from any thread. The WriteAheadLog is used by the writer
