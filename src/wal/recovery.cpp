@@ -307,8 +307,8 @@ std::size_t Recovery::pump(std::chrono::steady_clock::time_point deadline,
             },
             ec);
         dead_letter(corrupt_);
+        read_failed_.store(static_cast<bool>(ec), std::memory_order_relaxed);
         if (ec) {
-            healthy_.store(false, std::memory_order_relaxed);
             ops::logger("wal")->error(
                 "write-ahead log read failed dir=\"{}\" sequence={} error=\"{}\"; retrying",
                 options_.wal.dir, reader_->next(), ec.message());

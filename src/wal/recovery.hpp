@@ -107,7 +107,8 @@ public:
     /// False while the log cannot be written or read, or the last checkpoint failed (/readyz).
     /// Any thread.
     bool healthy() const noexcept {
-        return healthy_.load(std::memory_order_relaxed) && (!writer_ || writer_->healthy());
+        return healthy_.load(std::memory_order_relaxed) &&
+               !read_failed_.load(std::memory_order_relaxed) && (!writer_ || writer_->healthy());
     }
     const Checkpoint& loaded() const noexcept { return loaded_; }
 
@@ -133,7 +134,8 @@ private:
     std::int64_t last_checkpoint_ms_ = 0;
     std::uint64_t corrupt_records_ = 0;  // torn at open + met by the reader
     std::vector<std::int64_t> last_signature_;  // of the last checkpoint written
-    std::atomic<bool> healthy_{true};
+    std::atomic<bool> healthy_{true};       // the last checkpoint was written
+    std::atomic<bool> read_failed_{false};  // the last read of the log failed
 };
 
 }  // namespace gstream::wal
