@@ -366,9 +366,10 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
 
     std::atomic<bool> stopping{false};
     std::atomic<std::int64_t> stop_deadline_ms{INT64_MAX};
-    pipeline::SinkDriver driver(std::move(sinks), {}, [&] {
+    auto past_stop_deadline = [&] {
         return stopping.load() && steady_ms() >= stop_deadline_ms.load();
-    });
+    };
+    pipeline::SinkDriver driver(std::move(sinks), {}, past_stop_deadline);
 
     pipeline::PipelineOptions po;
     po.protocol = notifications ? pipeline::Protocol::kNotifications : pipeline::Protocol::kEnvelope;
@@ -403,9 +404,6 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     // after the source has started: the queue's mutex orders the assignment before the call).
     std::unique_ptr<source::Source> source;
     queue.set_room_callback([&source] { source->resume_reading(); });
-    auto past_stop_deadline = [&] {
-        return stopping.load() && steady_ms() >= stop_deadline_ms.load();
-    };
     if (recovery) {
         // From here every received frame is logged on the writer's thread; the pipeline reads
         // the log, the last run's unacknowledged messages first (docs/recovery.md).

@@ -90,8 +90,8 @@ public:
         if (producers_waiting_ > 0) {
             not_full_.notify_all();
         }
-        const bool room = room_wanted_ && out.size() > 0;
-        room_wanted_ = room_wanted_ && !room;
+        const bool room = room_wanted_;  // set only when full, so `out` is not empty
+        room_wanted_ = false;
         lock.unlock();
         if (room && on_room_) {
             on_room_();

@@ -225,15 +225,7 @@ void Recovery::attach(pipeline::Pipeline& pipeline,
         dedup.remember(s.id, now_ms - s.age_ms);
     }
     last_checkpoint_ms_ = now_ms;
-    log_->take_torn([&](const WalRecord& r) {
-        ++corrupt_records_;
-        metrics_.wal_corrupt_records().Increment();
-        ops::logger("wal")->error("write-ahead log record skipped: {}", r.detail);
-        if (!r.payload.empty()) {
-            corrupt_.push_back({core::Errc::kWalCorrupt, "wal", r.detail, std::string(r.payload),
-                                std::nullopt});
-        }
-    });
+    log_->take_torn([this](const WalRecord& r) { on_corrupt(r); });
     dead_letter(corrupt_);
     if (!have_checkpoint_) {
         // The first start with a log: the sinks' current sizes are the commit point, so that a
@@ -258,6 +250,18 @@ void Recovery::stop() {
 
 bool Recovery::finished() const noexcept {
     return writer_ && writer_->finished() && reader_->next() >= writer_->durable();
+}
+
+// A torn or damaged record: counted, logged, and its bytes (when recoverable) queued for the
+// dead-letter queue as wal_corrupt.
+void Recovery::on_corrupt(const WalRecord& r) {
+    ++corrupt_records_;
+    metrics_.wal_corrupt_records().Increment();
+    ops::logger("wal")->error("write-ahead log record skipped: {}", r.detail);
+    if (!r.payload.empty()) {
+        corrupt_.push_back(
+            {core::Errc::kWalCorrupt, "wal", r.detail, std::string(r.payload), std::nullopt});
+    }
 }
 
 // Written here, not through the pipeline: counted under their reason here too.
@@ -289,13 +293,7 @@ std::size_t Recovery::pump(std::chrono::steady_clock::time_point deadline,
             end, max_records,
             [&](const WalRecord& r) {
                 if (r.corrupt) {
-                    ++corrupt_records_;
-                    metrics_.wal_corrupt_records().Increment();
-                    ops::logger("wal")->error("write-ahead log record skipped: {}", r.detail);
-                    if (!r.payload.empty()) {
-                        corrupt_.push_back({core::Errc::kWalCorrupt, "wal", r.detail,
-                                            std::string(r.payload), std::nullopt});
-                    }
+                    on_corrupt(r);
                     return;
                 }
                 // Latency counts from the receipt; a record of the last run from now.

@@ -113,9 +113,11 @@ public:
     const Checkpoint& loaded() const noexcept { return loaded_; }
 
 private:
+    void on_corrupt(const WalRecord& r);
+    void dead_letter(std::vector<pipeline::Rejection>& rejections);
+
     RecoveryOptions options_;
     ops::Metrics& metrics_;
-    void dead_letter(std::vector<pipeline::Rejection>& rejections);
 
     std::unique_ptr<WriteAheadLog> log_;
     std::uint64_t backlog_end_ = 0;  // the log's next sequence at open: below it, the last run's

@@ -1,7 +1,5 @@
 #include "wal/write_ahead_log.hpp"
 
-#include "wal/segment_format.hpp"
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -17,6 +15,8 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "wal/segment_format.hpp"
 
 namespace gstream::wal {
 namespace {

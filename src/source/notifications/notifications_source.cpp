@@ -28,6 +28,7 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "core/clock.hpp"
 #include "genesys/http_client.hpp"
 #include "genesys/notifications_api.hpp"
 #include "genesys/oauth_client.hpp"
@@ -55,12 +56,6 @@ std::shared_ptr<spdlog::logger> logger() { return ops::logger("source"); }
 
 bool needs_tls(const SourceOptions& o) {
     return o.ca_file || o.login_origin.starts_with("https:") || o.api_origin.starts_with("https:");
-}
-
-std::int64_t system_ms() {
-    return std::chrono::duration_cast<milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -551,7 +546,7 @@ private:
         const auto now = Clock::now();
         std::optional<Clock::time_point> deadline;
         if (conn->channel.expires_ms) {
-            const std::int64_t left = *conn->channel.expires_ms - system_ms();
+            const std::int64_t left = *conn->channel.expires_ms - core::wall_ms();
             const std::int64_t margin = options_.notifications.expiry_margin_ms;
             if (left > margin) {
                 deadline = now + milliseconds(left - margin);
