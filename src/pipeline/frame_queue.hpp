@@ -3,7 +3,7 @@
 // pipeline thread, or the write-ahead log's writer). The io thread uses push_nowait(): when the
 // queue is full the source stops reading its socket until the room callback says the consumer
 // made room, and the io thread stays free for timers, the admin server and signals
-// (docs/architecture.md). push() blocks instead (other producers, tests).
+// (docs/architecture.md).
 //
 // The consumer takes every queued frame at once (pop_all_until), and each side signals the other
 // only when that side is waiting, so a busy pipeline costs one lock per batch of frames, not a
@@ -24,31 +24,14 @@ struct ReceivedFrame {
     std::int64_t received_ns = 0;  ///< steady clock
 };
 
-/// Thread-safe. Many producers, one consumer. Holds at most `capacity` queued frames; the
-/// consumer may hold as many more that it has taken and not yet processed.
+/// Thread-safe. Many producers, one consumer. Holds `capacity` queued frames, plus at most one
+/// per producer that honours push_nowait()'s answer; the consumer may hold as many more that it
+/// has taken and not yet processed.
 class FrameQueue {
 public:
     explicit FrameQueue(std::size_t capacity)
         : capacity_(capacity == 0 ? 1 : capacity) {
         items_.reserve(capacity_);
-    }
-
-    /// Blocks while full. Returns false (and drops nothing: the frame is not taken) once closed.
-    bool push(ReceivedFrame&& frame) {
-        std::unique_lock lock(mutex_);
-        if (!closed_ && items_.size() >= capacity_) {
-            ++producers_waiting_;
-            not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
-            --producers_waiting_;
-        }
-        if (closed_) {
-            return false;
-        }
-        items_.push_back(std::move(frame));
-        if (consumer_waiting_) {
-            not_empty_.notify_one();
-        }
-        return true;
     }
 
     /// Never blocks (the io thread's side): takes the frame unless closed, and answers whether
@@ -87,9 +70,6 @@ public:
             consumer_waiting_ = false;
         }
         out.swap(items_);
-        if (producers_waiting_ > 0) {
-            not_full_.notify_all();
-        }
         const bool room = room_wanted_;  // set only when full, so `out` is not empty
         room_wanted_ = false;
         lock.unlock();
@@ -104,7 +84,6 @@ public:
         std::lock_guard lock(mutex_);
         closed_ = true;
         not_empty_.notify_all();
-        not_full_.notify_all();
     }
 
     bool closed_and_empty() const {
@@ -114,10 +93,9 @@ public:
 
 private:
     mutable std::mutex mutex_;
-    std::condition_variable not_empty_, not_full_;
+    std::condition_variable not_empty_;
     std::vector<ReceivedFrame> items_;
     std::size_t capacity_;
-    int producers_waiting_ = 0;
     bool consumer_waiting_ = false;
     bool closed_ = false;
     bool room_wanted_ = false;  // a push_nowait() producer waits for the room callback

@@ -160,7 +160,7 @@ TEST(LogWriter, ReaderFollowsTheWriterThread) {
     constexpr int kMessages = 5000;
     std::thread producer([&] {
         for (int i = 0; i < kMessages; ++i) {
-            frames.push({payload(i), 0});
+            frames.push_nowait({payload(i), 0});
         }
         frames.close();
     });

@@ -79,7 +79,7 @@ struct DaemonRun {
     void receive(std::vector<std::string> payloads, std::int64_t now_ms) {
         const std::uint64_t target = recovery.read_position() + payloads.size();
         for (std::string& p : payloads) {
-            frames.push({std::move(p), 0});
+            frames.push_nowait({std::move(p), 0});
         }
         pump_until(recovery, target, now_ms);
     }
@@ -241,8 +241,8 @@ TEST(Recovery, EventsNotDeliveredBeforeShutdownStayInTheLog) {
         recovery.attach(pipe, {}, dead1, nullptr, 0);
         pipeline::FrameQueue frames(10);
         recovery.start(frames, [] { return false; });
-        frames.push({envelope({ev("e1", 1)}), 0});
-        frames.push({"not json", 0});
+        frames.push_nowait({envelope({ev("e1", 1)}), 0});
+        frames.push_nowait({"not json", 0});
         DaemonRun::pump_until(recovery, 2, 5);
         pipe.drain(10);
         ASSERT_TRUE(recovery.checkpoint(10));
@@ -303,7 +303,7 @@ TEST(Recovery, FullDiskIsUnhealthyAndLosesNothing) {
             }
             return false;
         });
-        frames.push({envelope({ev("e1", 1)}), 0});
+        frames.push_nowait({envelope({ev("e1", 1)}), 0});
         DaemonRun::pump_until(recovery, 1, 5);
         frames.close();
         recovery.stop();
