@@ -167,9 +167,9 @@ std::size_t LogReader::take(const WalRecord& r,
     return 1;
 }
 
-// Reads the rest of the segment whole and scans it like WriteAheadLog::replay(): damaged bytes
-// become corrupt records, the scan resumes at the next valid record. The chunked reader goes on
-// after the last record handled here.
+// Reads the rest of the segment whole and scans it: damaged bytes become corrupt records, the
+// scan resumes at the next valid record. The chunked reader goes on after the last record
+// handled here.
 std::size_t LogReader::read_damaged(std::uint64_t end,
                                     const std::function<void(const WalRecord&)>& visitor,
                                     error_code& ec) {

@@ -6,7 +6,7 @@
 // Reads each segment in chunks (1 MiB, more for a bigger record) with pread(2), moving to the
 // next segment file at the end of one; memory stays at one chunk whatever the backlog. Every
 // record's checksum is verified; damaged bytes are reported as corrupt records (payload when
-// recoverable) and skipped to the next valid record, as WriteAheadLog::replay() does.
+// recoverable) and skipped to the next valid record.
 //
 // Only records below the `end` given to read() are visited: the caller passes the writer's
 // durable sequence, so a record still being written is never met. Segments the writer releases

@@ -193,38 +193,6 @@ error_code WriteAheadLog::open_active(std::uint64_t first_sequence) {
     return {};
 }
 
-error_code WriteAheadLog::replay(std::uint64_t from_sequence,
-                                 const std::function<void(const WalRecord&)>& visitor) {
-    std::string data;
-    for (std::size_t i = 0; i < segments_.size(); ++i) {
-        const Segment& s = segments_[i];
-        if (i + 1 < segments_.size() && segments_[i + 1].first_sequence <= from_sequence) {
-            continue;  // every record of this one is below from_sequence
-        }
-        if (const error_code ec = read_file(s.path, data)) {
-            return ec;
-        }
-        data.resize(std::min<std::size_t>(data.size(), s.size));
-        const std::string name = fs::path(s.path).filename().string();
-        scan(data, name, s.first_sequence, [&](const WalRecord& r, bool /*torn*/) {
-            if (r.corrupt) {
-                if (r.sequence >= from_sequence) {
-                    ++corrupt_records_;
-                    visitor(r);
-                }
-            } else if (r.sequence >= from_sequence) {
-                visitor(r);
-            }
-        });
-    }
-    take_torn([&](const WalRecord& r) {
-        if (r.sequence >= from_sequence) {
-            visitor(r);
-        }
-    });
-    return {};
-}
-
 void WriteAheadLog::take_torn(const std::function<void(const WalRecord&)>& visitor) {
     for (const Torn& t : torn_) {
         WalRecord r;
@@ -232,7 +200,6 @@ void WriteAheadLog::take_torn(const std::function<void(const WalRecord&)>& visit
         r.sequence = t.sequence;
         r.payload = t.payload;
         r.detail = t.detail;
-        ++corrupt_records_;
         visitor(r);
     }
     torn_.clear();

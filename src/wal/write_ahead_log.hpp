@@ -43,7 +43,7 @@ struct WalOptions {
     FsyncPolicy fsync = FsyncPolicy::kBatch;
 };
 
-/// One record met by replay().
+/// One record met by LogReader::read() or take_torn().
 struct WalRecord {
     std::uint64_t sequence = 0;
     std::int64_t received_wall_ms = 0;
@@ -74,14 +74,8 @@ public:
     WriteAheadLog(const WriteAheadLog&) = delete;
     WriteAheadLog& operator=(const WriteAheadLog&) = delete;
 
-    /// Visits, in order, every record with sequence >= from_sequence, and every corrupt record
-    /// that lies after the last good record below from_sequence. A corrupt record is skipped: the
-    /// scan goes on at the next valid record. Never fails on bad bytes; ec only for I/O errors.
-    boost::system::error_code replay(std::uint64_t from_sequence,
-                                     const std::function<void(const WalRecord&)>& visitor);
-
     /// Visits, once, the records open() cut off the active segment's torn tail (corrupt; payload
-    /// when recoverable). replay() visits them too, after the segments.
+    /// when recoverable). The segments themselves are read with LogReader.
     void take_torn(const std::function<void(const WalRecord&)>& visitor);
 
     /// Buffers one record and returns its sequence. With FsyncPolicy::kAlways it is written and
@@ -106,8 +100,6 @@ public:
     std::uint64_t next_sequence() const noexcept { return next_sequence_; }
     /// Bytes in all segment files, including buffered records.
     std::uint64_t bytes() const noexcept { return bytes_ + buffer_.size(); }
-    /// Records found corrupt by replay() so far (torn tails cut by open() included).
-    std::uint64_t corrupt_records() const noexcept { return corrupt_records_; }
     std::size_t segments() const noexcept { return segments_.size(); }
     const std::string& dir() const noexcept { return options_.dir; }
 
@@ -128,7 +120,6 @@ private:
     std::int64_t active_opened_ms_ = 0;
     std::uint64_t next_sequence_ = 0;
     std::uint64_t bytes_ = 0;  // sum of segment sizes on disk
-    std::uint64_t corrupt_records_ = 0;
     bool unsynced_ = false;  // written, not yet fdatasynced
     std::string buffer_;     // records appended, not yet written
     std::uint64_t buffer_first_sequence_ = 0;
@@ -137,7 +128,7 @@ private:
         std::string payload;
         std::string detail;
     };
-    std::vector<Torn> torn_;  // cut off by open(), reported by replay()
+    std::vector<Torn> torn_;  // cut off by open(), reported by take_torn()
 };
 
 /// "wal-00000000000000000042.log"

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "../../support/child_process.hpp"
+#include "log_records.hpp"
 #include "ops/metrics.hpp"
 #include "pipeline/frame_queue.hpp"
 #include "wal/log_writer.hpp"
@@ -20,12 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using gstream::testing::TempDir;
 
-struct Seen {
-    std::uint64_t sequence;
-    std::string payload;
-    bool corrupt;
-    std::string detail;
-};
+using testing::Seen;
 
 std::unique_ptr<WriteAheadLog> open_log(const std::string& dir, std::uint64_t segment_bytes) {
     boost::system::error_code ec;
@@ -42,25 +38,6 @@ std::string payload(int i) {
     return "message-" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 50), 'x');
 }
 
-// Reads [reader.next(), end) `batch` records at a time.
-std::vector<Seen> read_all(LogReader& reader, std::uint64_t end, std::size_t batch = 7) {
-    std::vector<Seen> out;
-    for (int guard = 0; reader.next() < end && guard < 100000; ++guard) {
-        boost::system::error_code ec;
-        reader.read(
-            end, batch,
-            [&](const WalRecord& r) {
-                out.push_back({r.sequence, std::string(r.payload), r.corrupt, r.detail});
-            },
-            ec);
-        EXPECT_FALSE(ec) << ec.message();
-        if (ec) {
-            break;
-        }
-    }
-    return out;
-}
-
 // 300 records over many small segments, read with a chunk smaller than most records: every
 // record once, in order, each payload byte for byte; `end` stops the reader exactly.
 TEST(LogReader, ReadsEveryRecordInOrderAcrossSegmentsAndChunks) {
@@ -75,9 +52,9 @@ TEST(LogReader, ReadsEveryRecordInOrderAcrossSegmentsAndChunks) {
     ASSERT_FALSE(log->sync());
     ASSERT_GT(log->segments(), 5u);
     LogReader reader(dir.path(), 0, 40);
-    auto first = read_all(reader, 120);
+    auto first = testing::read_records(reader, 120);
     EXPECT_EQ(reader.next(), 120u);
-    auto rest = read_all(reader, 300, 1000);
+    auto rest = testing::read_records(reader, 300, 1000);
     first.insert(first.end(), rest.begin(), rest.end());
     ASSERT_EQ(first.size(), 300u);
     for (int i = 0; i < 300; ++i) {
@@ -97,11 +74,11 @@ TEST(LogReader, StartsMidSegmentAndSurvivesReleasedSegments) {
         ASSERT_FALSE(log->sync());
     }
     LogReader reader(dir.path(), 37);
-    auto seen = read_all(reader, 60);
+    auto seen = testing::read_records(reader, 60);
     ASSERT_EQ(seen.size(), 23u);
     EXPECT_EQ(seen.front().sequence, 37u);
     ASSERT_FALSE(log->release_through(59));
-    seen = read_all(reader, 100);
+    seen = testing::read_records(reader, 100);
     ASSERT_EQ(seen.size(), 40u);
     EXPECT_EQ(seen.front().sequence, 60u);
     EXPECT_EQ(seen.back().payload, payload(99));
@@ -130,7 +107,7 @@ TEST(LogReader, DamagedRecordIsReportedAndSkipped) {
         f.put('#');
     }
     LogReader reader(dir.path(), 0, 64);
-    const auto seen = read_all(reader, 10);
+    const auto seen = testing::read_records(reader, 10);
     ASSERT_EQ(seen.size(), 10u);
     for (int i = 0; i < 10; ++i) {
         const Seen& s = seen[static_cast<std::size_t>(i)];
