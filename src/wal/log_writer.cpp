@@ -114,12 +114,20 @@ void LogWriter::run() {
         if (n > 0) {
             const std::int64_t received_wall = wall_ms();
             const std::int64_t now = steady_ms();
+            const std::uint64_t first = log_.next_sequence();
             for (const pipeline::ReceivedFrame& f : frames) {
                 log_.append(f.payload, received_wall, now);
             }
             if (sync_with_retry(n)) {
                 publish();
             } else {
+                // They are dead-lettered: none of them may reach the log later (a write or
+                // sync once the disk has room again would replay them at the next start too).
+                if (const auto ec = log_.truncate_from(first)) {
+                    ops::logger("wal")->error(
+                        "write-ahead log: cannot take back {} message(s) given up on: {}", n,
+                        ec.message());
+                }
                 std::lock_guard lock(mutex_);
                 for (pipeline::ReceivedFrame& f : frames) {
                     unlogged_.push_back(std::move(f));

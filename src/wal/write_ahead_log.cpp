@@ -279,6 +279,97 @@ error_code WriteAheadLog::sync(std::int64_t now_steady_ms) {
     return {};
 }
 
+error_code WriteAheadLog::flush(std::int64_t now_steady_ms) {
+    if (error_code ec = write_buffer()) {
+        return ec;
+    }
+    const Segment& active = segments_.back();
+    const bool old = now_steady_ms > 0 && active_opened_ms_ > 0 &&
+                     now_steady_ms - active_opened_ms_ >= options_.segment_age_ms;
+    if (active.size > 0 && (active.size >= options_.segment_bytes || old)) {
+        // A closed segment is never synced again: make it durable before moving on.
+        if (unsynced_ && options_.fsync != FsyncPolicy::kNever && ::fdatasync(fd_) != 0) {
+            return errno_code(errno);
+        }
+        unsynced_ = false;
+        active_opened_ms_ = now_steady_ms;
+        return open_active(next_sequence_);
+    }
+    return {};
+}
+
+std::size_t WriteAheadLog::discard_unwritten() noexcept {
+    if (buffer_.empty()) {
+        return 0;
+    }
+    const std::size_t n = next_sequence_ - buffer_first_sequence_;
+    next_sequence_ = buffer_first_sequence_;
+    buffer_.clear();
+    return n;
+}
+
+error_code WriteAheadLog::truncate_from(std::uint64_t sequence) {
+    discard_unwritten();
+    if (sequence >= next_sequence_) {
+        return {};
+    }
+    while (segments_.size() > 1 && segments_.back().first_sequence >= sequence) {
+        if (::unlink(segments_.back().path.c_str()) != 0 && errno != ENOENT) {
+            return errno_code(errno);
+        }
+        bytes_ -= segments_.back().size;
+        segments_.pop_back();
+    }
+    if (segments_.back().first_sequence > sequence) {
+        // Everything left is at or after it (older segments released): start afresh there.
+        if (::unlink(segments_.back().path.c_str()) != 0 && errno != ENOENT) {
+            return errno_code(errno);
+        }
+        segments_.clear();
+        bytes_ = 0;
+        unsynced_ = false;
+        return open_active(sequence);
+    }
+    Segment& last = segments_.back();
+    std::string data;
+    if (error_code ec = read_file(last.path, data)) {
+        return ec;
+    }
+    std::size_t keep = 0;
+    std::size_t pos = 0;
+    while (pos < data.size()) {
+        if (!detail::valid_at(data, pos)) {
+            pos = detail::resync(data, pos);  // damaged bytes: kept, the readers skip them
+            continue;
+        }
+        const WalRecord r = detail::record_at(data, pos);
+        if (r.sequence >= sequence) {
+            break;
+        }
+        pos += kHeaderBytes + r.payload.size();
+        keep = pos;
+    }
+    if (fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+    }
+    if (::truncate(last.path.c_str(), static_cast<off_t>(keep)) != 0) {
+        return errno_code(errno);
+    }
+    fd_ = ::open(last.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd_ < 0) {
+        return errno_code(errno);
+    }
+    if (options_.fsync != FsyncPolicy::kNever && ::fdatasync(fd_) != 0) {
+        return errno_code(errno);
+    }
+    bytes_ -= last.size - keep;
+    last.size = keep;
+    next_sequence_ = sequence;
+    unsynced_ = false;
+    return {};
+}
+
 error_code WriteAheadLog::skip_to(std::uint64_t sequence) {
     if (sequence <= next_sequence_) {
         return {};

@@ -89,6 +89,20 @@ public:
     /// closes the active segment when it is full, or older than segment_age_ms at
     /// `now_steady_ms` (0: no age check).
     boost::system::error_code sync(std::int64_t now_steady_ms = 0);
+    /// Writes the buffered records with write(2), without fdatasync: from now on LogReader can
+    /// read them and they survive a process crash (not power loss until the next sync()). Closes
+    /// the active segment when it is full or old, fdatasyncing it first unless kNever. Errors as
+    /// sync(). The outbox's per-batch write (docs/recovery.md).
+    boost::system::error_code flush(std::int64_t now_steady_ms = 0);
+    /// Drops the records appended but not yet written; their sequences are given out again.
+    /// Returns how many were dropped (a give-up at shutdown: they must not reach the disk later).
+    std::size_t discard_unwritten() noexcept;
+    /// Removes every record with sequence >= `sequence` (start-up recovery of the outbox: what
+    /// the last checkpoint does not cover is written again). Deletes the segments after it and
+    /// cuts the one holding it; next_sequence() is then `sequence`. No-op when `sequence` >=
+    /// next_sequence(). When every segment starts after it, they are all deleted and the log
+    /// continues at `sequence` in a new segment. Errors: I/O.
+    boost::system::error_code truncate_from(std::uint64_t sequence);
     /// Deletes every closed segment whose records all have sequence <= `sequence`.
     boost::system::error_code release_through(std::uint64_t sequence);
 

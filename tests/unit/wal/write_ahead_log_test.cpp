@@ -239,6 +239,53 @@ TEST(WriteAheadLog, EmptyActiveSegmentKeepsTheSequence) {
     EXPECT_EQ(log->next_sequence(), 1u);
 }
 
+// flush() makes records readable without a sync; discard_unwritten() takes back what was not
+// written; truncate_from() removes records across segments and the sequence goes on from there.
+TEST(WriteAheadLog, FlushDiscardAndTruncateFrom) {
+    TempDir dir;
+    auto log = open_log(dir.path(), 4096);
+    const std::string payload(1500, 'p');
+    for (int i = 0; i < 7; ++i) {
+        log->append(payload + std::to_string(i), i);
+        ASSERT_FALSE(log->flush());  // a segment closes after 3 records
+    }
+    EXPECT_EQ(segment_files(dir.path()).size(), 3u);
+    {
+        LogReader reader(dir.path(), 0);
+        EXPECT_EQ(testing::read_records(reader, 7).size(), 7u);
+    }
+    log->append("unwritten-1", 0);
+    log->append("unwritten-2", 0);
+    EXPECT_EQ(log->next_sequence(), 9u);
+    EXPECT_EQ(log->discard_unwritten(), 2u);
+    EXPECT_EQ(log->next_sequence(), 7u);
+
+    ASSERT_FALSE(log->truncate_from(4));  // deletes segment 6, cuts segment 3 after record 3
+    EXPECT_EQ(log->next_sequence(), 4u);
+    EXPECT_EQ(
+        segment_files(dir.path()),
+        (std::vector<std::string>{"wal-00000000000000000000.log", "wal-00000000000000000003.log"}));
+    log->append("after", 0);
+    ASSERT_FALSE(log->sync());
+    log.reset();
+    auto again = open_log(dir.path(), 4096);
+    EXPECT_EQ(again->next_sequence(), 5u);
+    const auto all = replay_all(*again, 0);
+    ASSERT_EQ(all.size(), 5u);
+    EXPECT_EQ(all[3].payload, payload + "3");
+    EXPECT_EQ(all[4].sequence, 4u);
+    EXPECT_EQ(all[4].payload, "after");
+    EXPECT_EQ(corrupt_in(all), 0u);
+
+    // Below every segment left (older ones released): all go, the log starts again there.
+    ASSERT_FALSE(again->release_through(2));
+    ASSERT_FALSE(again->truncate_from(1));
+    EXPECT_EQ(again->next_sequence(), 1u);
+    EXPECT_EQ(segment_files(dir.path()), std::vector<std::string>{"wal-00000000000000000001.log"});
+    EXPECT_FALSE(again->truncate_from(5));  // past the end: nothing to do
+    EXPECT_EQ(again->next_sequence(), 1u);
+}
+
 // A full disk, simulated with RLIMIT_FSIZE in a child process (SIGXFSZ ignored, so write(2)
 // fails with EFBIG): sync() reports the error, nothing half-written stays, and the records are
 // written once the limit is lifted.
