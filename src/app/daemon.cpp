@@ -317,6 +317,7 @@ std::unique_ptr<wal::Recovery> make_recovery(const config::Config& c, ops::Metri
                   : c.wal.fsync == "never" ? wal::FsyncPolicy::kNever
                                            : wal::FsyncPolicy::kBatch;
     o.checkpoint_interval_ms = c.wal.checkpoint_interval_ms;
+    o.per_sink_cursors = c.sinks.size() > 1;
     std::vector<std::string> paths;
     for (const config::SinkConfig& s : c.sinks) {
         paths.push_back(s.path);
@@ -369,7 +370,26 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     auto past_stop_deadline = [&] {
         return stopping.load() && steady_ms() >= stop_deadline_ms.load();
     };
-    pipeline::SinkDriver driver(std::move(sinks), {}, past_stop_deadline);
+    // One sink: the pipeline writes to it (the log's commit position is its cursor). Several
+    // sinks with a log: each reads the outbox at its own cursor (docs/recovery.md).
+    std::unique_ptr<pipeline::SinkDriver> driver;
+    std::mutex cursor_dlq_mutex;
+    DlqWriter cursor_dlq_writer(dead_letter_queue, config.source.protocol);
+    pipeline::Delivery* delivery = nullptr;
+    if (recovery && recovery->outbox() != nullptr) {
+        recovery->set_sinks(std::move(sinks), file_sinks,
+                            [&](std::vector<pipeline::Rejection>& rejections) {
+                                std::lock_guard lock(cursor_dlq_mutex);
+                                cursor_dlq_writer.write(rejections);
+                                return cursor_dlq_writer.healthy();
+                            });
+        delivery = recovery->outbox();
+    } else {
+        driver = std::make_unique<pipeline::SinkDriver>(std::move(sinks),
+                                                        pipeline::SinkDriverOptions{},
+                                                        past_stop_deadline);
+        delivery = driver.get();
+    }
 
     pipeline::PipelineOptions po;
     po.protocol = notifications ? pipeline::Protocol::kNotifications : pipeline::Protocol::kEnvelope;
@@ -388,7 +408,7 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     po.snapshots.ended_ttl_ms = snapshots.ended_ttl_ms;
     po.snapshots.idle_ttl_ms = snapshots.idle_ttl_ms;
     po.snapshots.max_conversations = static_cast<std::size_t>(snapshots.max_conversations);
-    pipeline::Pipeline pipe(po, std::move(validator), make_filter(config), driver, dlq_writer);
+    pipeline::Pipeline pipe(po, std::move(validator), make_filter(config), *delivery, dlq_writer);
     pipe.set_delivery_observer([&metrics](std::span<const core::Event> batch) {
         const std::int64_t now = steady_ns();
         metrics.batch_size().Observe(static_cast<double>(batch.size()));
@@ -428,10 +448,10 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
                 if (!observer.connected()) {
                     state.reasons.emplace_back("stream disconnected");
                 }
-                if (!driver.writable()) {
+                if (driver ? !driver->writable() : !recovery->sinks_writable()) {
                     state.reasons.emplace_back("a sink is failing");
                 }
-                if (!dlq_writer.healthy()) {
+                if (!dlq_writer.healthy() || !cursor_dlq_writer.healthy()) {
                     state.reasons.emplace_back("dead-letter queue write failed");
                 }
                 if (recovery && !recovery->healthy()) {
@@ -499,6 +519,7 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     }
     pipe.drain(steady_ms());
     if (recovery) {
+        recovery->finish_delivery();
         recovery->checkpoint(steady_ms());
     }
 

@@ -113,7 +113,14 @@ Metrics::Metrics(std::string_view version)
     , wal_corrupt_records_(&counter(registry_,
                                     "wal_corrupt_records_total",
                                     "Write-ahead log records found torn or corrupt (checksum "
-                                    "mismatch) at start-up; skipped.")) {
+                                    "mismatch) at start-up; skipped."))
+    , outbox_bytes_(&gauge(registry_, "outbox_bytes",
+                           "Bytes in the outbox's segments now (batches some sink has not "
+                           "taken yet, with several sinks)."))
+    , sink_lag_(&prometheus::BuildGauge()
+                     .Name(name("sink_lag_batches"))
+                     .Help("Outbox batches a sink has not taken yet (several sinks).")
+                     .Register(registry_)) {
     counters_by<DeadLetterReason>(registry_, "events_dead_lettered_total",
                                   "Events written to the dead-letter queue, by reason.", "reason",
                                   dead_lettered_);

@@ -91,6 +91,13 @@ public:
     prometheus::Gauge& wal_bytes() noexcept { return *wal_bytes_; }
     /// Write-ahead log records found torn or corrupt (checksum mismatch) at start-up.
     prometheus::Counter& wal_corrupt_records() noexcept { return *wal_corrupt_records_; }
+    /// Bytes in the outbox's segment files now (several sinks with a write-ahead log).
+    prometheus::Gauge& outbox_bytes() noexcept { return *outbox_bytes_; }
+    /// Outbox records (batches) a sink has not yet taken, by sink (`sink` = the file path). The
+    /// series is created on first use; call from one thread at a time (start-up).
+    prometheus::Gauge& sink_lag(const std::string& sink) {
+        return sink_lag_->Add({{"sink", sink}});
+    }
     prometheus::Counter& sink_writes(SinkKind sink, SinkResult result) noexcept {
         return *sink_writes_[static_cast<std::size_t>(sink)][static_cast<std::size_t>(result)];
     }
@@ -121,6 +128,8 @@ private:
     prometheus::Gauge* dead_letter_backlog_;
     prometheus::Gauge* wal_bytes_;
     prometheus::Counter* wal_corrupt_records_;
+    prometheus::Gauge* outbox_bytes_;
+    prometheus::Family<prometheus::Gauge>* sink_lag_;
     std::array<std::array<prometheus::Counter*, kSinkResultCount>, kSinkKindCount> sink_writes_{};
 };
 

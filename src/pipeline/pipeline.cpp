@@ -54,7 +54,7 @@ bool make_transition_event(const Transition& t, const core::Event& snapshot, cor
 
 }  // namespace
 
-Pipeline::Pipeline(PipelineOptions options, Validator validator, Filter filter, SinkDriver& sinks,
+Pipeline::Pipeline(PipelineOptions options, Validator validator, Filter filter, Delivery& sinks,
                    DeadLetterWriter& dead_letters)
     : options_(options)
     , validator_(std::move(validator))

@@ -92,7 +92,7 @@ struct PipelineCounts {
 
 class Pipeline {
 public:
-    Pipeline(PipelineOptions options, Validator validator, Filter filter, SinkDriver& sinks,
+    Pipeline(PipelineOptions options, Validator validator, Filter filter, Delivery& sinks,
              DeadLetterWriter& dead_letters);
 
     /// Processes one received text message. `sequence`: its write-ahead log sequence (must
@@ -142,7 +142,7 @@ private:
     SnapshotDeriver deriver_;
     Orderer orderer_;
     Batcher batcher_;
-    SinkDriver& sinks_;
+    Delivery& sinks_;
     DeadLetterWriter& dead_letters_;
     PipelineCounts counts_;
     std::function<void(std::span<const core::Event>)> on_delivered_;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/event.hpp"
+#include "pipeline/delivery.hpp"
 #include "pipeline/rejection.hpp"
 #include "sink/sink.hpp"
 
@@ -19,29 +20,19 @@ struct SinkDriverOptions {
     std::int64_t retry_max_ms = 10'000;
 };
 
-/// Result of delivering one batch.
-struct DeliveryReport {
-    std::size_t delivered = 0;           ///< events acknowledged by every sink
-    std::vector<Rejection> rejections;   ///< events some sink rejected (reason sink_rejected)
-    /// Not delivered only because give_up() answered true (shutdown past its deadline), no sink
-    /// rejected them: with a write-ahead log the caller keeps them there for the next start
-    /// instead of dead-lettering `rejections` (docs/recovery.md).
-    bool abandoned = false;
-};
-
 /// Writes a batch to every sink in turn. kRetry is retried with capped exponential backoff and
 /// full jitter until it succeeds or `give_up()` answers true (shutdown past its deadline), in
 /// which case the batch is dead-lettered with detail "not delivered before shutdown". kReject
-/// dead-letters the batch. Runs on the pipeline thread; blocking while it backs off is the
-/// documented backpressure until a write-ahead log exists.
-class SinkDriver {
+/// dead-letters the batch. Runs on one thread: the pipeline thread, or a sink's own cursor thread
+/// (wal::SinkCursor, one sink per driver then); blocking while it backs off is the backpressure.
+class SinkDriver final : public Delivery {
 public:
     SinkDriver(std::vector<std::unique_ptr<sink::Sink>> sinks, SinkDriverOptions options,
                std::function<bool()> give_up);
 
-    DeliveryReport deliver(std::span<const core::Event> events);
+    DeliveryReport deliver(std::span<const core::Event> events) override;
     /// Flushes every sink (durability point), retrying like deliver().
-    void flush();
+    void flush() override;
 
     std::span<const std::unique_ptr<sink::Sink>> sinks() const noexcept { return sinks_; }
     /// Per sink: batches written, retries, rejects (for metrics). Indexed like sinks().

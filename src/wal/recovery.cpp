@@ -93,8 +93,14 @@ bool write_file_durably(const std::string& dir,
 std::string format_checkpoint(const Checkpoint& c) {
     std::string out(kHeader);
     out += fmt::format("next_sequence {}\n", c.next_sequence);
+    if (c.outbox_end > 0) {
+        out += fmt::format("outbox_end {}\n", c.outbox_end);
+    }
     for (const Checkpoint::SinkPosition& s : c.sinks) {
         out += fmt::format("sink {} {}\n", s.size, s.path);
+        if (s.cursor > 0) {
+            out += fmt::format("cursor {} {}\n", s.cursor, s.path);
+        }
     }
     for (const Checkpoint::Seen& s : c.seen) {
         out += fmt::format("seen {} {}\n", s.age_ms, s.id);
@@ -128,6 +134,16 @@ bool parse_checkpoint(std::string_view text, Checkpoint& out) {
         if (key == "next_sequence") {
             have_next = parse_number(rest, out.next_sequence);
             if (!have_next) {
+                return false;
+            }
+        } else if (key == "outbox_end") {
+            if (!parse_number(rest, out.outbox_end)) {
+                return false;
+            }
+        } else if (key == "cursor") {
+            const auto [number, tail] = split(rest);
+            if (out.sinks.empty() || out.sinks.back().path != tail ||
+                !parse_number(number, out.sinks.back().cursor)) {
                 return false;
             }
         } else if (key == "sink" || key == "seen") {
@@ -180,6 +196,14 @@ Recovery::Recovery(RecoveryOptions options,
                                              sec.message()));
     }
     backlog_end_ = log_->next_sequence();
+    if (options_.per_sink_cursors) {
+        WalOptions o = options_.wal;
+        o.dir = (fs::path(options_.wal.dir) / "outbox").string();
+        outbox_ = std::make_unique<Outbox>(std::move(o), [this] { return give_up_ && give_up_(); });
+        // Outbox records after the checkpoint came from messages the log replays now.
+        outbox_->prepare(have_checkpoint_ ? loaded_.outbox_end : 0);
+        metrics_.outbox_bytes().Set(static_cast<double>(outbox_->bytes()));
+    }
     reader_ = std::make_unique<LogReader>(options_.wal.dir, loaded_.next_sequence);
     tracker_ = pipeline::CompletionTracker(loaded_.next_sequence);
     for (const std::string& sink_path : file_sink_paths) {
@@ -237,15 +261,69 @@ void Recovery::attach(pipeline::Pipeline& pipeline,
     }
 }
 
+void Recovery::set_sinks(std::vector<std::unique_ptr<sink::Sink>> sinks,
+                         std::vector<sink::file::FileSink*> files,
+                         std::function<bool(std::vector<pipeline::Rejection>&)> dead_letter) {
+    SinkCursorOptions o;
+    o.commit_interval_ms = options_.checkpoint_interval_ms;
+    o.sync_files = options_.wal.fsync != FsyncPolicy::kNever;
+    for (std::size_t i = 0; i < sinks.size(); ++i) {
+        sink::file::FileSink* file = i < files.size() ? files[i] : nullptr;
+        // The checkpoint's cursor for this path; a sink new to the config starts at the end.
+        std::uint64_t position = outbox_->end();
+        if (have_checkpoint_ && file != nullptr) {
+            for (const Checkpoint::SinkPosition& p : loaded_.sinks) {
+                if (p.path == file->path() && p.cursor <= position) {
+                    position = p.cursor;
+                }
+            }
+        }
+        cursors_.push_back(std::make_unique<SinkCursor>(
+            std::move(sinks[i]), file, *outbox_, position, o,
+            [this] { return give_up_ && give_up_(); }, dead_letter, metrics_));
+        metrics_.sink_lag(cursors_.back()->label());
+    }
+}
+
+bool Recovery::sinks_writable() const noexcept {
+    for (const auto& c : cursors_) {
+        if (!c->writable()) {
+            return false;
+        }
+    }
+    return true;
+}
+
 void Recovery::start(pipeline::FrameQueue& frames, std::function<bool()> give_up) {
-    writer_ = std::make_unique<LogWriter>(*log_, frames, metrics_, std::move(give_up));
+    give_up_ = std::move(give_up);
+    writer_ = std::make_unique<LogWriter>(*log_, frames, metrics_, give_up_);
     writer_->start();
+    for (auto& c : cursors_) {
+        c->start();
+    }
+}
+
+void Recovery::finish_delivery() {
+    if (!outbox_) {
+        return;
+    }
+    outbox_->close();
+    for (auto& c : cursors_) {
+        c->join();
+    }
 }
 
 void Recovery::stop() {
     if (writer_) {
         writer_->join();
     }
+}
+
+Recovery::~Recovery() {
+    if (outbox_) {
+        outbox_->close();  // the cursors end once delivered (or given up on)
+    }
+    cursors_.clear();
 }
 
 bool Recovery::finished() const noexcept {
@@ -352,20 +430,40 @@ bool Recovery::checkpoint(std::int64_t now_ms) {
         return false;
     }
     Checkpoint c;
-    for (sink::file::FileSink* s : file_sinks_) {
-        if (options_.wal.fsync != FsyncPolicy::kNever && s->sync() != sink::SinkResult::kOk) {
-            log->warn("checkpoint skipped: {}", s->last_error());
+    if (outbox_) {
+        // Every batch the pipeline handed over is durable in the outbox before a checkpoint
+        // counts its messages as handled; each sink's own position was committed by its cursor.
+        if (const auto ec = outbox_->sync()) {
+            healthy_.store(false, std::memory_order_relaxed);
+            log->error("checkpoint skipped: outbox sync failed dir=\"{}\" error=\"{}\"",
+                       outbox_->dir(), ec.message());
             return false;
         }
-        c.sinks.push_back({s->path(), s->size()});
+        c.outbox_end = outbox_->end();
+        for (const auto& cursor : cursors_) {
+            const SinkCursor::Committed committed = cursor->committed();
+            c.sinks.push_back({cursor->label(), committed.size, committed.position});
+            metrics_.sink_lag(cursor->label())
+                .Set(static_cast<double>(c.outbox_end - cursor->position()));
+        }
+    } else {
+        for (sink::file::FileSink* s : file_sinks_) {
+            if (options_.wal.fsync != FsyncPolicy::kNever && s->sync() != sink::SinkResult::kOk) {
+                log->warn("checkpoint skipped: {}", s->last_error());
+                return false;
+            }
+            c.sinks.push_back({s->path(), s->size()});
+        }
     }
     c.next_sequence = tracker_.next_incomplete();
     // Nothing new since the last checkpoint (an idle stream): no I/O.
     std::vector<std::int64_t> signature{
         static_cast<std::int64_t>(c.next_sequence),
-        static_cast<std::int64_t>(pipeline_->counts().messages.load())};
+        static_cast<std::int64_t>(pipeline_->counts().messages.load()),
+        static_cast<std::int64_t>(c.outbox_end)};
     for (const Checkpoint::SinkPosition& p : c.sinks) {
         signature.push_back(p.size);
+        signature.push_back(static_cast<std::int64_t>(p.cursor));
     }
     if (signature == last_signature_) {
         return true;
@@ -383,6 +481,16 @@ bool Recovery::checkpoint(std::int64_t now_ms) {
     }
     healthy_.store(true, std::memory_order_relaxed);
     last_signature_ = std::move(signature);
+    if (outbox_ && !c.sinks.empty()) {
+        std::uint64_t oldest = c.outbox_end;
+        for (const Checkpoint::SinkPosition& p : c.sinks) {
+            oldest = std::min(oldest, p.cursor);
+        }
+        if (oldest > 0) {
+            outbox_->release_through(oldest - 1);
+        }
+        metrics_.outbox_bytes().Set(static_cast<double>(outbox_->bytes()));
+    }
     if (c.next_sequence > 0) {
         if (writer_) {  // the writer's thread owns the log now
             writer_->release_through(c.next_sequence - 1);

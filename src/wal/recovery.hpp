@@ -7,19 +7,28 @@
 //         attach(...)              restores the de-duplication window; dead-letters the records
 //                                  of a torn tail (wal_corrupt)
 //         start(frames, give_up)   starts the log writer's thread (LogWriter): from now on every
-//                                  frame the source queues is logged there, not by the pipeline
+//                                  frame the source queues is logged there, not by the pipeline;
+//                                  and, with several sinks, each sink's cursor thread
 // Run:    pump(deadline, now)      pipeline thread: reads the log behind the writer (LogReader),
 //                                  the last run's unacknowledged records first, and hands them
 //                                  to the pipeline with their sequences; corrupt ones are
 //                                  dead-lettered (wal_corrupt)
 //         maybe_checkpoint(now)    every checkpoint_interval_ms
 // Stop:   finished()               the source ended and the pipeline has read everything
-//         checkpoint(now)          after Pipeline::drain()
+//         finish_delivery()        after Pipeline::drain(), with several sinks: the cursors
+//                                  deliver what the outbox holds (or give up at the deadline)
+//         checkpoint(now)
 //
-// Checkpoint = flush pending dead letters, sync the file sinks, then write (temp file + fsync +
-// rename) the commit point: the first message sequence not fully handled, each file sink's
-// size, and the de-duplication ids of events no stage still holds; then release the segments
-// below it (deleted by the writer's thread).
+// Several sinks (options.per_sink_cursors): the pipeline delivers to the outbox (outbox()), and
+// each sink reads it at its own cursor on its own thread (SinkCursor), so one stalled sink never
+// starves another (docs/recovery.md, "Several sinks").
+//
+// Checkpoint = flush pending dead letters, sync the file sinks (several sinks: sync the outbox
+// and take each cursor's committed position and size), then write (temp file + fsync + rename)
+// the commit point: the first message sequence not fully handled, each file sink's size (and
+// cursor, and the outbox's end), and the de-duplication ids of events no stage still holds; then
+// release the log segments below it (deleted by the writer's thread) and the outbox segments
+// every cursor is past.
 //
 // Thread-safety: every method but healthy() runs on the pipeline thread.
 
@@ -37,6 +46,8 @@
 #include "sink/file/file_sink.hpp"
 #include "wal/log_reader.hpp"
 #include "wal/log_writer.hpp"
+#include "wal/outbox.hpp"
+#include "wal/sink_cursor.hpp"
 #include "wal/write_ahead_log.hpp"
 
 namespace gstream::ops {
@@ -48,14 +59,20 @@ namespace gstream::wal {
 struct RecoveryOptions {
     WalOptions wal;
     std::int64_t checkpoint_interval_ms = 1000;
+    /// Each sink reads an outbox at its own cursor (the daemon sets it with more than one sink).
+    bool per_sink_cursors = false;
 };
 
 /// The checkpoint file's content (`<wal dir>/checkpoint`).
 struct Checkpoint {
     std::uint64_t next_sequence = 0;  ///< replay starts here
+    /// Several sinks: the outbox records below it are durable and covered; start-up cuts the
+    /// rest (the log replays their messages).
+    std::uint64_t outbox_end = 0;
     struct SinkPosition {
         std::string path;
         std::int64_t size = 0;
+        std::uint64_t cursor = 0;  ///< several sinks: the first outbox record not committed
     };
     std::vector<SinkPosition> sinks;
     struct Seen {
@@ -81,6 +98,17 @@ public:
     /// `file_sinks`: the file sinks (owned by the driver); `dead_letters_ok`: false while the
     /// dead-letter queue fails (no checkpoint then covers the rejections). Without a checkpoint
     /// yet (first start), writes one: the sinks' sizes now. Throws when it cannot.
+    /// Several sinks: hands the sinks to their cursors (one thread each, started by start()).
+    /// `files[i]` is sinks[i] when it is a file sink, else null. `dead_letter`: stores the
+    /// rejections of a cursor's thread (see SinkCursor). Before attach().
+    void set_sinks(std::vector<std::unique_ptr<sink::Sink>> sinks,
+                   std::vector<sink::file::FileSink*> files,
+                   std::function<bool(std::vector<pipeline::Rejection>&)> dead_letter);
+    /// Several sinks: where the pipeline delivers (the outbox); null otherwise.
+    pipeline::Delivery* outbox() noexcept { return outbox_.get(); }
+    /// False while some cursor's sink is failing (/readyz). Any thread.
+    bool sinks_writable() const noexcept;
+
     void attach(pipeline::Pipeline& pipeline,
                 std::vector<sink::file::FileSink*> file_sinks,
                 pipeline::DeadLetterWriter& dead_letters,
@@ -98,8 +126,12 @@ public:
     bool finished() const noexcept;
     /// The sequence of the next record the pipeline reads.
     std::uint64_t read_position() const noexcept { return reader_->next(); }
+    /// Several sinks: no more batches; waits until every cursor delivered the outbox or gave
+    /// up (shutdown past its deadline). No-op otherwise.
+    void finish_delivery();
     /// Stops the writer's thread once the frame queue is closed (joins it).
     void stop();
+    ~Recovery();
     void maybe_checkpoint(std::int64_t now_ms);
     /// Writes a checkpoint now. False (logged) when a sink or the dead-letter queue cannot sync.
     bool checkpoint(std::int64_t now_ms);
@@ -136,6 +168,9 @@ private:
     std::int64_t last_checkpoint_ms_ = 0;
     std::uint64_t corrupt_records_ = 0;  // torn at open + met by the reader
     std::vector<std::int64_t> last_signature_;  // of the last checkpoint written
+    std::function<bool()> give_up_;
+    std::unique_ptr<Outbox> outbox_;                    // several sinks
+    std::vector<std::unique_ptr<SinkCursor>> cursors_;  // several sinks, one per sink
     std::atomic<bool> healthy_{true};       // the last checkpoint was written
     std::atomic<bool> read_failed_{false};  // the last read of the log failed
 };

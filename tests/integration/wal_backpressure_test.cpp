@@ -28,15 +28,17 @@ constexpr int kMessages = 40'000;
 constexpr int kEventsPerMessage = 3;
 constexpr int kEventSpacingMs = 1;  // 120,000 events: two minutes of event time
 
-std::string message(int m) {
+std::string message(int m, int spacing_ms = kEventSpacingMs, std::size_t note_bytes = 150) {
     std::string s = R"({"stream":"interaction.lifecycle","subscriptionId":"s1","events":[)";
     for (int k = 0; k < kEventsPerMessage; ++k) {
         const int i = m * kEventsPerMessage + k;
-        const long long ms = 1'764'496'800'000LL + static_cast<long long>(i) * kEventSpacingMs;
+        const long long offset = static_cast<long long>(i) * spacing_ms;
+        const long long ms = 1'764'496'800'000LL + offset;
         s += fmt::format(
             R"({}{{"id":"e{}","timestamp":"2025-11-30T10:{:02}:{:02}.{:03}Z","eventType":"acd.start",)"
             R"("data":{{"conversationId":"c{}","eventTime":{},"queueId":"q1","note":"{}"}}}})",
-            k ? "," : "", i, i / 60000, i / 1000 % 60, i % 1000, i, ms, std::string(150, 'n'));
+            k ? "," : "", i, offset / 60000, offset / 1000 % 60, offset % 1000, i, ms,
+            std::string(note_bytes, 'n'));
     }
     return s + "]}";
 }
@@ -167,6 +169,104 @@ TEST(WalBackpressure, StalledSinkKeepsTheConnectionBoundsMemoryAndDeliversInOrde
         at = nl + 1;
     }
     EXPECT_EQ(expected, kMessages * kEventsPerMessage);
+}
+
+// Two sinks, one stalled: each sink reads the outbox at its own cursor (docs/recovery.md,
+// "Several sinks"). The file sink gets the whole stream, in order, while the pipe sink is not
+// read for two minutes of event time; then the pipe gets it all too, in order.
+TEST(WalBackpressure, OneStalledSinkDoesNotStarveTheOther) {
+    constexpr int kStallMessages = 10'000;  // 30,000 events 4 ms apart: two minutes of event time
+    TempDir dir;
+    const std::string pipe = dir.file("stalled.pipe");
+    const std::string file = dir.file("events.jsonl");
+    ASSERT_EQ(::mkfifo(pipe.c_str(), 0600), 0) << std::strerror(errno);
+    const int reader = ::open(pipe.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    ASSERT_GE(reader, 0);
+    ::fcntl(reader, F_SETPIPE_SZ, 4096);
+
+    std::string replay;
+    for (int m = 0; m < kStallMessages; ++m) {
+        replay += message(m, 4, 20) + "\n";
+    }
+    write_file(dir.file("replay.jsonl"), replay);
+    auto emulator = start_emulator(
+        {"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate", "20000"},
+        dir.file("emulator.log"));
+    write_file(dir.file("config.yaml"),
+               "genesys:\n  base_url: " + emulator.origin() +
+                   "\n  client_id: demo\n  client_secret: demo\n"
+                   "source:\n  protocol: envelope\n  ping_interval_ms: 200\n"
+                   "  idle_timeout_ms: 1000\n"
+                   "pipeline:\n  batch: { max_events: 100, max_bytes: 1048576, max_age_ms: 50 }\n"
+                   "sinks:\n  - { type: file, path: " +
+                   pipe + " }\n  - { type: file, path: " + file + " }\n" +
+                   "dead_letter:\n  path: " + dir.file("dlq.sqlite3") +
+                   "\nmetrics:\n  listen: 127.0.0.1:0\n"
+                   "wal:\n  dir: " +
+                   dir.file("wal") + "\n  fsync: batch\n  checkpoint_interval_ms: 100\n");
+    ChildProcess consumer({GSTREAM_BINARY, "run", "--config", dir.file("config.yaml"), "--once"},
+                          {}, dir.file("consumer.log"));
+    const auto line = consumer.wait_for_line("admin listening ", 30s);
+    ASSERT_TRUE(line) << read_file(dir.file("consumer.log"));
+    const std::string admin = line->substr(std::string("admin listening ").size());
+
+    // The file sink gets everything while the pipe is not read.
+    const std::size_t total = static_cast<std::size_t>(kStallMessages) * kEventsPerMessage;
+    std::string page;
+    const auto deadline = std::chrono::steady_clock::now() + 300s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        const auto r = http_get(admin, "/metrics");
+        ASSERT_TRUE(r && r->status == 200) << read_file(dir.file("consumer.log"));
+        page = "\n" + r->body;
+        if (read_lines(file).size() >= total &&
+            sample(page, "genesys_stream_sink_lag_batches{sink=\"" + pipe + "\"}") > 0) {
+            break;
+        }
+        std::this_thread::sleep_for(50ms);  // polling the sink file, bounded by the deadline
+    }
+    const std::vector<std::string> lines = read_lines(file);
+    ASSERT_EQ(lines.size(), total) << read_file(dir.file("consumer.log"));
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        ASSERT_NE(lines[i].find(fmt::format("\"id\":\"e{}\"", i)), std::string::npos)
+            << "file sink line " << i << ": " << lines[i];
+    }
+    // Of the stream's 300 batches, the stalled sink took a pipe page's worth at most, and its
+    // cursor is far behind the other's.
+    const double lag = sample(page, "genesys_stream_sink_lag_batches{sink=\"" + pipe + "\"}");
+    std::printf("stalled sink lag=%.0f batches, outbox bytes=%.0f, other sink lag=%.0f\n", lag,
+                sample(page, "genesys_stream_outbox_bytes"),
+                sample(page, "genesys_stream_sink_lag_batches{sink=\"" + file + "\"}"));
+    EXPECT_GT(lag, 250);
+    EXPECT_GT(sample(page, "genesys_stream_outbox_bytes"), 1'000'000);
+    EXPECT_EQ(sample(page, "genesys_stream_reconnects_total"), 0);
+
+    // The stalled sink comes back: everything, once, in order.
+    ASSERT_EQ(::fcntl(reader, F_SETFL, 0), 0);
+    std::string out;
+    char buf[1 << 16];
+    for (;;) {
+        pollfd p{reader, POLLIN, 0};
+        ASSERT_GT(::poll(&p, 1, 120'000), 0) << "the sink stopped writing";
+        const ssize_t n = ::read(reader, buf, sizeof buf);
+        ASSERT_GE(n, 0);
+        if (n == 0) {
+            break;
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(reader);
+    const auto code = consumer.wait(60s);
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 0) << read_file(dir.file("consumer.log"));
+    std::size_t expected = 0;
+    for (std::size_t at = 0; at < out.size();) {
+        const std::size_t nl = out.find('\n', at);
+        ASSERT_NE(nl, std::string::npos);
+        ASSERT_EQ(out.substr(at, nl - at), lines[expected]) << "pipe line " << expected;
+        ++expected;
+        at = nl + 1;
+    }
+    EXPECT_EQ(expected, total);
 }
 
 }  // namespace

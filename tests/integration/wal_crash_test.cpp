@@ -88,6 +88,7 @@ struct ConsumerOptions {
     int queue_capacity = 16;
     int dedup_window_events = 100'000;
     bool admin = false;
+    bool second_sink = false;  ///< also events2.jsonl: each sink reads the outbox at its cursor
 };
 
 std::string write_config(const TempDir& dir, const ConsumerOptions& o) {
@@ -97,12 +98,16 @@ std::string write_config(const TempDir& dir, const ConsumerOptions& o) {
         "source:\n  protocol: envelope\n  reconnect_initial_ms: 50\n  queue_capacity: {}\n"
         "pipeline:\n  batch: {{ max_events: 500, max_bytes: 1048576, max_age_ms: 20 }}\n"
         "  allowed_lateness_ms: {}\n  dedup: {{ window_events: {} }}\n"
-        "sinks:\n  - {{ type: file, path: {}, fsync: never }}\n"
+        "sinks:\n  - {{ type: file, path: {}, fsync: never }}\n{}"
         "dead_letter:\n  path: {}\n"
         "wal:\n  dir: {}\n  fsync: batch\n  checkpoint_interval_ms: {}\n"
         "shutdown_timeout_ms: {}\n",
         o.base_url, o.queue_capacity, o.allowed_lateness_ms, o.dedup_window_events,
-        dir.file("events.jsonl"), dir.file("dlq.sqlite3"), dir.file("wal"),
+        dir.file("events.jsonl"),
+        o.second_sink
+            ? fmt::format("  - {{ type: file, path: {}, fsync: never }}\n", dir.file("events2.jsonl"))
+            : std::string(),
+        dir.file("dlq.sqlite3"), dir.file("wal"),
         o.checkpoint_interval_ms, o.shutdown_timeout_ms);
     if (o.admin) {
         text += "metrics:\n  listen: 127.0.0.1:0\n";
@@ -214,8 +219,10 @@ void expect_exactly_once(const TempDir& dir,
                          int events,
                          const std::set<std::string>& bad,
                          const std::set<std::string>& may_be_bad = {},
-                         const std::vector<std::string>& extra = {}) {
-    const std::map<std::string, int> ids = sink_event_ids(dir.file("events.jsonl"));
+                         const std::vector<std::string>& extra = {},
+                         const std::string& sink = "events.jsonl") {
+    SCOPED_TRACE(sink);
+    const std::map<std::string, int> ids = sink_event_ids(dir.file(sink));
     std::vector<int> missing;
     std::vector<int> repeated;
     for (int e = 0; e < events; ++e) {
@@ -233,7 +240,7 @@ void expect_exactly_once(const TempDir& dir,
         EXPECT_EQ(it == ids.end() ? 0 : it->second, 1) << id;
     }
     EXPECT_EQ(ids.size(), static_cast<std::size_t>(events) + extra.size());
-    EXPECT_EQ(read_lines(dir.file("events.jsonl")).size(),
+    EXPECT_EQ(read_lines(dir.file(sink)).size(),
               static_cast<std::size_t>(events) + extra.size());
 
     std::map<std::string, int> reasons;
@@ -281,33 +288,39 @@ constexpr int kRate = 2'000;
 constexpr int kOverlap = 1'000;
 constexpr int kKills = 10;
 
-TEST(WalCrash, TenRandomKillNinesDuringA200kEventStreamLoseNothingAndRepeatNothing) {
+/// `kills` SIGKILLs at random sink line counts spread over a stream of `events` events, a
+/// restart after each, then a last run to the end: every valid event in each sink exactly once,
+/// every bad message dead-lettered.
+void kill_and_restart(int events, int kills, int rate, bool second_sink) {
     const auto started = Clock::now();
     TempDir dir;
-    const Stream stream = make_stream(kEvents, kEventsPerMessage, 1);
+    const Stream stream = make_stream(events, kEventsPerMessage, 1);
     write_file(dir.file("replay.jsonl"), stream.replay);
     std::printf("stream: %d messages, %d events, %zu not json, %d repeated events\n",
                 stream.messages, stream.events, stream.bad.size(), stream.duplicates);
 
-    // Kill k lands at a random sink line count in [5% + 8% k, 5% + 8% k + 5%] of the stream: one
-    // in each stretch, at least 3% apart, the last before 90% of the sink's lines.
+    // Kill k lands at a random sink line count in [5% + s k, 5% + s k + 5%] of the stream, with
+    // s = 80% / kills: one in each stretch, the last before 90% of the sink's lines.
     std::mt19937 rng(test_seed());
     std::vector<std::size_t> targets;
-    for (int k = 0; k < kKills; ++k) {
-        std::uniform_real_distribution<double> at(0.05 + 0.08 * k, 0.10 + 0.08 * k);
-        targets.push_back(static_cast<std::size_t>(at(rng) * kEvents));
+    const double stretch = 0.80 / kills;
+    for (int k = 0; k < kills; ++k) {
+        std::uniform_real_distribution<double> at(0.05 + stretch * k, 0.10 + stretch * k);
+        targets.push_back(static_cast<std::size_t>(at(rng) * events));
     }
 
     auto emulator =
         start_emulator({"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate",
-                        std::to_string(kRate), "--replay-resume-overlap", std::to_string(kOverlap),
+                        std::to_string(rate), "--replay-resume-overlap", std::to_string(kOverlap),
                         "--stay"},
                        dir.file("emulator.log"));
     const std::string config = write_config(dir, {.base_url = emulator.origin(),
                                                   .checkpoint_interval_ms = 500,
-                                                  .dedup_window_events = 50'000});
-    SinkProgress sink(dir.file("events.jsonl"));
-    for (int k = 0; k < kKills; ++k) {
+                                                  .dedup_window_events = 50'000,
+                                                  .second_sink = second_sink});
+    // With two sinks the kills follow the second one (either may lead).
+    SinkProgress sink(dir.file(second_sink ? "events2.jsonl" : "events.jsonl"));
+    for (int k = 0; k < kills; ++k) {
         std::optional<ChildProcess> slot;
         ChildProcess& consumer =
             *start_consumer(slot, config, dir.file(fmt::format("consumer{}.log", k)));
@@ -331,9 +344,21 @@ TEST(WalCrash, TenRandomKillNinesDuringA200kEventStreamLoseNothingAndRepeatNothi
     emulator.process->signal(SIGTERM);
     EXPECT_EQ(emulator.process->wait(30s), 0);
 
-    expect_exactly_once(dir, kEvents, stream.bad);
+    expect_exactly_once(dir, events, stream.bad);
+    if (second_sink) {
+        expect_exactly_once(dir, events, stream.bad, {}, {}, "events2.jsonl");
+    }
     std::printf("wall time: %.1f s\n",
                 std::chrono::duration<double>(Clock::now() - started).count());
+}
+
+TEST(WalCrash, TenRandomKillNinesDuringA200kEventStreamLoseNothingAndRepeatNothing) {
+    kill_and_restart(kEvents, kKills, kRate, false);
+}
+
+// Two sinks: each reads the outbox at its own cursor and has its own commit point.
+TEST(WalCrash, FourRandomKillNinesWithTwoSinksLoseNothingAndRepeatNothingInEither) {
+    kill_and_restart(40'000, 4, 1'000, true);
 }
 
 // SIGTERM while the orderer holds events (a 60 s lateness over instants 100 ms apart holds the

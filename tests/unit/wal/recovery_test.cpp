@@ -143,6 +143,23 @@ TEST(CheckpointFormat, RoundTripAndDamageDetected) {
     EXPECT_FALSE(parse_checkpoint(text.substr(0, text.size() - 3), back));
 }
 
+TEST(CheckpointFormat, CursorsAndOutboxEndRoundTrip) {
+    Checkpoint c;
+    c.next_sequence = 3;
+    c.outbox_end = 42;
+    c.sinks.push_back({"a.jsonl", 10, 40});
+    c.sinks.push_back({"b c.jsonl", 20, 0});
+    const std::string text = format_checkpoint(c);
+    Checkpoint back;
+    ASSERT_TRUE(parse_checkpoint(text, back));
+    EXPECT_EQ(back.outbox_end, 42u);
+    ASSERT_EQ(back.sinks.size(), 2u);
+    EXPECT_EQ(back.sinks[0].cursor, 40u);
+    EXPECT_EQ(back.sinks[1].path, "b c.jsonl");
+    EXPECT_EQ(back.sinks[1].size, 20);
+    EXPECT_EQ(back.sinks[1].cursor, 0u);
+}
+
 // A crash after a checkpoint: lines written after it are cut, the log replays the rest, and
 // every valid event ends in the sink exactly once; the bad message is dead-lettered again.
 TEST(Recovery, CrashAfterCheckpointDeliversEveryEventExactlyOnce) {
