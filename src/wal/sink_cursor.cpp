@@ -135,6 +135,9 @@ void SinkCursor::run() {
         const std::uint64_t end = outbox_.wait_beyond(
             reader.next(),
             std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.commit_interval_ms));
+        if (give_up_ && give_up_()) {
+            break;  // shutdown past its deadline: the rest waits in the outbox
+        }
         bool stop = false;
         if (reader.next() < end) {
             boost::system::error_code ec;

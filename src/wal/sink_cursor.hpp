@@ -9,8 +9,9 @@
 // and publishes the committed pair {position, file size} that the next checkpoint records. A
 // stalled or failing sink holds back only this thread: its batches wait in the outbox on disk.
 //
-// It stops once the outbox is closed and it has delivered everything in it, or when delivery
-// is given up at shutdown (the batch stays in the outbox for the next start).
+// It stops once the outbox is closed and it has delivered everything in it, or once shutdown
+// is past its deadline (a batch being retried then, and the rest, stay in the outbox for the
+// next start).
 //
 // Thread-safety: start()/join() from the owner; committed(), position() and writable() from any
 // thread. The sink is used by this cursor's thread only.

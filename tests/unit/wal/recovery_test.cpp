@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -237,6 +238,77 @@ public:
         return sink::SinkResult::kRetry;
     }
 };
+
+class AlwaysRejectSink final : public sink::Sink {
+public:
+    std::string_view name() const override { return "reject"; }
+    sink::SinkResult write_batch(std::span<const core::Event>) override {
+        return sink::SinkResult::kReject;
+    }
+    std::string last_error() const override { return "no such topic"; }
+};
+
+// Several sinks: each reads the outbox at its own cursor. One rejects everything (dead-lettered
+// for that sink, with the events' own bytes), the other gets every event; the checkpoint
+// records both cursors at the outbox's end, and the next start has nothing to deliver again.
+TEST(Recovery, SeveralSinksEachHaveTheirOwnCursor) {
+    TempDir dir;
+    const std::string wal_dir = dir.file("wal");
+    const std::string sink_path = dir.file("out.jsonl");
+    RecoveryOptions o = DaemonRun::options(wal_dir);
+    o.per_sink_cursors = true;
+    std::vector<std::string> rejected;
+    std::mutex mutex;
+    auto dead_letter = [&](std::vector<pipeline::Rejection>& rs) {
+        std::lock_guard lock(mutex);
+        for (const pipeline::Rejection& r : rs) {
+            rejected.push_back(std::string(core::reason_name(r.reason)) + " " +
+                               std::string(r.stage) + " " + r.raw);
+        }
+        return true;
+    };
+    MemoryDeadLetters dead;
+    {
+        ops::Metrics metrics("test");
+        Recovery recovery(o, {sink_path}, metrics);
+        ASSERT_NE(recovery.outbox(), nullptr);
+        std::vector<std::unique_ptr<sink::Sink>> sinks;
+        sinks.push_back(std::make_unique<AlwaysRejectSink>());
+        auto file = std::make_unique<sink::file::FileSink>(
+            sink::file::FileSinkConfig{sink_path, sink::file::FsyncPolicy::kNever, 1000});
+        sink::file::FileSink* file_ptr = file.get();
+        sinks.push_back(std::move(file));
+        recovery.set_sinks(std::move(sinks), {nullptr, file_ptr}, dead_letter);
+        pipeline::PipelineOptions po;
+        po.batch.max_events = 2;
+        pipeline::Pipeline pipe(po, pipeline::Validator{}, pipeline::Filter({}, {}, {}),
+                                *recovery.outbox(), dead);
+        recovery.attach(pipe, {}, dead, nullptr, 0);
+        pipeline::FrameQueue frames(10);
+        recovery.start(frames, [] { return false; });
+        frames.push_nowait({envelope({ev("e1", 1), ev("e2", 2)}), 0});
+        frames.push_nowait({envelope({ev("e3", 3)}), 0});
+        DaemonRun::pump_until(recovery, 2, 5);
+        pipe.drain(10);
+        recovery.finish_delivery();
+        ASSERT_TRUE(recovery.checkpoint(10));
+        frames.close();
+        recovery.stop();
+        EXPECT_EQ(pipe.counts().delivered.load(), 3u);
+    }
+    EXPECT_EQ(ids_in(sink_path), (std::map<std::string, int>{{"e1", 1}, {"e2", 1}, {"e3", 1}}));
+    EXPECT_EQ(rejected, (std::vector<std::string>{"sink_rejected sink " + ev("e1", 1),
+                                                  "sink_rejected sink " + ev("e2", 2),
+                                                  "sink_rejected sink " + ev("e3", 3)}));
+    Checkpoint c;
+    ASSERT_TRUE(parse_checkpoint(gstream::testing::read_file(wal_dir + "/checkpoint"), c));
+    EXPECT_EQ(c.next_sequence, 2u);
+    EXPECT_EQ(c.outbox_end, 2u);  // two batches
+    ASSERT_EQ(c.sinks.size(), 2u);
+    EXPECT_EQ(c.sinks[0].cursor, 2u);
+    EXPECT_EQ(c.sinks[1].cursor, 2u);
+    EXPECT_EQ(c.sinks[1].path, sink_path);
+}
 
 // SIGTERM past shutdown_timeout_ms with a failing sink: the batch is neither delivered nor
 // dead-lettered; it stays in the log and the next start delivers it.
