@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -67,15 +69,93 @@ long status_kb(pid_t pid, const std::string& field) {
     return at == std::string::npos ? -1 : std::stol(status.substr(at + field.size() + 1));
 }
 
+/// A named pipe at `path` whose reader end is open (so the sink can open the pipe) but reads
+/// nothing yet; the pipe holds one page. Returns the reader's descriptor, -1 on failure.
+int stalled_pipe(const std::string& path) {
+    if (::mkfifo(path.c_str(), 0600) != 0) {
+        return -1;
+    }
+    const int reader = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (reader >= 0) {
+        ::fcntl(reader, F_SETPIPE_SZ, 4096);
+    }
+    return reader;
+}
+
+/// The stalled sink comes back: reads the pipe until the consumer closes it; nullopt when
+/// nothing comes for two minutes.
+std::optional<std::string> read_until_closed(int reader) {
+    ::fcntl(reader, F_SETFL, 0);
+    std::string out;
+    char buf[1 << 16];
+    for (;;) {
+        pollfd p{reader, POLLIN, 0};
+        if (::poll(&p, 1, 120'000) <= 0) {
+            return std::nullopt;
+        }
+        const ssize_t n = ::read(reader, buf, sizeof buf);
+        if (n < 0) {
+            return std::nullopt;
+        }
+        if (n == 0) {
+            return out;
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+/// The emulator replaying `replay` (one message per line) at 20,000 messages/s, and the consumer
+/// with the log, `sinks` (YAML list items) and batches of `batch_events`, until --once ends.
+struct StalledRun {
+    EmulatorProcess emulator;
+    std::optional<ChildProcess> consumer;
+    std::string admin;  ///< the admin server's address
+};
+
+void start_run(const TempDir& dir,
+               const std::string& replay,
+               int batch_events,
+               const std::string& sinks,
+               StalledRun& run) {
+    write_file(dir.file("replay.jsonl"), replay);
+    run.emulator = start_emulator(
+        {"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate", "20000"},
+        dir.file("emulator.log"));
+    write_file(dir.file("config.yaml"),
+               fmt::format("genesys:\n  base_url: {}\n  client_id: demo\n  client_secret: demo\n"
+                           "source:\n  protocol: envelope\n  ping_interval_ms: 200\n"
+                           "  idle_timeout_ms: 1000\n"
+                           "pipeline:\n  batch: {{ max_events: {}, max_bytes: 1048576, "
+                           "max_age_ms: 50 }}\n"
+                           "sinks:\n{}dead_letter:\n  path: {}\nmetrics:\n  listen: 127.0.0.1:0\n"
+                           "wal:\n  dir: {}\n  fsync: batch\n  checkpoint_interval_ms: 100\n",
+                           run.emulator.origin(), batch_events, sinks, dir.file("dlq.sqlite3"),
+                           dir.file("wal")));
+    run.consumer.emplace(
+        std::vector<std::string>{GSTREAM_BINARY, "run", "--config", dir.file("config.yaml"),
+                                 "--once"},
+        std::map<std::string, std::string>{}, dir.file("consumer.log"));
+    const auto line = run.consumer->wait_for_line("admin listening ", 30s);
+    ASSERT_TRUE(line) << read_file(dir.file("consumer.log"));
+    run.admin = line->substr(std::string("admin listening ").size());
+}
+
+/// The stalled sink comes back: its pipe is read to the end, and the consumer then exits 0.
+void read_pipe_and_finish(int reader, StalledRun& run, const TempDir& dir, std::string& out) {
+    const auto read = read_until_closed(reader);
+    ::close(reader);
+    ASSERT_TRUE(read) << "the sink stopped writing";
+    out = *read;
+    const auto code = run.consumer->wait(60s);
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 0) << read_file(dir.file("consumer.log"));
+}
+
 TEST(WalBackpressure, StalledSinkKeepsTheConnectionBoundsMemoryAndDeliversInOrderAfter) {
     TempDir dir;
     const std::string pipe = dir.file("events.pipe");
-    ASSERT_EQ(::mkfifo(pipe.c_str(), 0600), 0) << std::strerror(errno);
-    // The reader end exists (so the sink can open the pipe) but reads nothing yet; the pipe
-    // holds one page.
-    const int reader = ::open(pipe.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    ASSERT_GE(reader, 0);
-    ::fcntl(reader, F_SETPIPE_SZ, 4096);
+    const int reader = stalled_pipe(pipe);
+    ASSERT_GE(reader, 0) << std::strerror(errno);
 
     std::string replay;
     std::uint64_t logged_bytes = 0;  // what the log holds once every message is in it
@@ -84,26 +164,11 @@ TEST(WalBackpressure, StalledSinkKeepsTheConnectionBoundsMemoryAndDeliversInOrde
         logged_bytes += 28 + line.size();
         replay += line + "\n";
     }
-    write_file(dir.file("replay.jsonl"), replay);
-    auto emulator = start_emulator(
-        {"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate", "20000"},
-        dir.file("emulator.log"));
-    write_file(dir.file("config.yaml"),
-               "genesys:\n  base_url: " + emulator.origin() +
-                   "\n  client_id: demo\n  client_secret: demo\n"
-                   "source:\n  protocol: envelope\n  ping_interval_ms: 200\n"
-                   "  idle_timeout_ms: 1000\n"
-                   "pipeline:\n  batch: { max_events: 500, max_bytes: 1048576, max_age_ms: 50 }\n"
-                   "sinks:\n  - { type: file, path: " +
-                   pipe + " }\n" + "dead_letter:\n  path: " + dir.file("dlq.sqlite3") +
-                   "\nmetrics:\n  listen: 127.0.0.1:0\n"
-                   "wal:\n  dir: " +
-                   dir.file("wal") + "\n  fsync: batch\n  checkpoint_interval_ms: 100\n");
-    ChildProcess consumer({GSTREAM_BINARY, "run", "--config", dir.file("config.yaml"), "--once"},
-                          {}, dir.file("consumer.log"));
-    const auto line = consumer.wait_for_line("admin listening ", 30s);
-    ASSERT_TRUE(line) << read_file(dir.file("consumer.log"));
-    const std::string admin = line->substr(std::string("admin listening ").size());
+    StalledRun run;
+    start_run(dir, replay, 500, "  - { type: file, path: " + pipe + " }\n", run);
+    ASSERT_FALSE(HasFatalFailure());
+    const ChildProcess& consumer = *run.consumer;
+    const std::string& admin = run.admin;
 
     // Stalled: the whole stream reaches the log while the pipe is not read.
     std::string page;
@@ -137,23 +202,9 @@ TEST(WalBackpressure, StalledSinkKeepsTheConnectionBoundsMemoryAndDeliversInOrde
 #endif
 
     // The sink comes back: everything, once, in event-time order.
-    ASSERT_EQ(::fcntl(reader, F_SETFL, 0), 0);
     std::string out;
-    char buf[1 << 16];
-    for (;;) {
-        pollfd p{reader, POLLIN, 0};
-        ASSERT_GT(::poll(&p, 1, 120'000), 0) << "the sink stopped writing";
-        const ssize_t n = ::read(reader, buf, sizeof buf);
-        ASSERT_GE(n, 0);
-        if (n == 0) {
-            break;  // the consumer closed the pipe
-        }
-        out.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(reader);
-    const auto code = consumer.wait(60s);
-    ASSERT_TRUE(code.has_value());
-    EXPECT_EQ(*code, 0) << read_file(dir.file("consumer.log"));
+    read_pipe_and_finish(reader, run, dir, out);
+    ASSERT_FALSE(HasFatalFailure());
     int expected = 0;
     int wrong = 0;
     for (std::size_t at = 0; at < out.size() && wrong < 5;) {
@@ -179,36 +230,18 @@ TEST(WalBackpressure, OneStalledSinkDoesNotStarveTheOther) {
     TempDir dir;
     const std::string pipe = dir.file("stalled.pipe");
     const std::string file = dir.file("events.jsonl");
-    ASSERT_EQ(::mkfifo(pipe.c_str(), 0600), 0) << std::strerror(errno);
-    const int reader = ::open(pipe.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    ASSERT_GE(reader, 0);
-    ::fcntl(reader, F_SETPIPE_SZ, 4096);
-
+    const int reader = stalled_pipe(pipe);
+    ASSERT_GE(reader, 0) << std::strerror(errno);
     std::string replay;
     for (int m = 0; m < kStallMessages; ++m) {
         replay += message(m, 4, 20) + "\n";
     }
-    write_file(dir.file("replay.jsonl"), replay);
-    auto emulator = start_emulator(
-        {"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate", "20000"},
-        dir.file("emulator.log"));
-    write_file(dir.file("config.yaml"),
-               "genesys:\n  base_url: " + emulator.origin() +
-                   "\n  client_id: demo\n  client_secret: demo\n"
-                   "source:\n  protocol: envelope\n  ping_interval_ms: 200\n"
-                   "  idle_timeout_ms: 1000\n"
-                   "pipeline:\n  batch: { max_events: 100, max_bytes: 1048576, max_age_ms: 50 }\n"
-                   "sinks:\n  - { type: file, path: " +
-                   pipe + " }\n  - { type: file, path: " + file + " }\n" +
-                   "dead_letter:\n  path: " + dir.file("dlq.sqlite3") +
-                   "\nmetrics:\n  listen: 127.0.0.1:0\n"
-                   "wal:\n  dir: " +
-                   dir.file("wal") + "\n  fsync: batch\n  checkpoint_interval_ms: 100\n");
-    ChildProcess consumer({GSTREAM_BINARY, "run", "--config", dir.file("config.yaml"), "--once"},
-                          {}, dir.file("consumer.log"));
-    const auto line = consumer.wait_for_line("admin listening ", 30s);
-    ASSERT_TRUE(line) << read_file(dir.file("consumer.log"));
-    const std::string admin = line->substr(std::string("admin listening ").size());
+    StalledRun run;
+    start_run(dir, replay, 100,
+              "  - { type: file, path: " + pipe + " }\n  - { type: file, path: " + file + " }\n",
+              run);
+    ASSERT_FALSE(HasFatalFailure());
+    const std::string& admin = run.admin;
 
     // The file sink gets everything while the pipe is not read.
     const std::size_t total = static_cast<std::size_t>(kStallMessages) * kEventsPerMessage;
@@ -241,23 +274,9 @@ TEST(WalBackpressure, OneStalledSinkDoesNotStarveTheOther) {
     EXPECT_EQ(sample(page, "genesys_stream_reconnects_total"), 0);
 
     // The stalled sink comes back: everything, once, in order.
-    ASSERT_EQ(::fcntl(reader, F_SETFL, 0), 0);
     std::string out;
-    char buf[1 << 16];
-    for (;;) {
-        pollfd p{reader, POLLIN, 0};
-        ASSERT_GT(::poll(&p, 1, 120'000), 0) << "the sink stopped writing";
-        const ssize_t n = ::read(reader, buf, sizeof buf);
-        ASSERT_GE(n, 0);
-        if (n == 0) {
-            break;
-        }
-        out.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(reader);
-    const auto code = consumer.wait(60s);
-    ASSERT_TRUE(code.has_value());
-    EXPECT_EQ(*code, 0) << read_file(dir.file("consumer.log"));
+    read_pipe_and_finish(reader, run, dir, out);
+    ASSERT_FALSE(HasFatalFailure());
     std::size_t expected = 0;
     for (std::size_t at = 0; at < out.size();) {
         const std::size_t nl = out.find('\n', at);
