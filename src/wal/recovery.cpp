@@ -1,5 +1,6 @@
 #include "wal/recovery.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -196,6 +197,14 @@ Recovery::Recovery(RecoveryOptions options,
                                              sec.message()));
     }
     backlog_end_ = log_->next_sequence();
+    // One sink left after a run with several: its batches still in the outbox go first.
+    for (const Checkpoint::SinkPosition& p : loaded_.sinks) {
+        const bool configured = std::find(file_sink_paths.begin(), file_sink_paths.end(),
+                                          p.path) != file_sink_paths.end();
+        if (configured && p.cursor < loaded_.outbox_end) {
+            options_.per_sink_cursors = true;
+        }
+    }
     if (options_.per_sink_cursors) {
         WalOptions o = options_.wal;
         o.dir = (fs::path(options_.wal.dir) / "outbox").string();

@@ -59,7 +59,8 @@ namespace gstream::wal {
 struct RecoveryOptions {
     WalOptions wal;
     std::int64_t checkpoint_interval_ms = 1000;
-    /// Each sink reads an outbox at its own cursor (the daemon sets it with more than one sink).
+    /// Each sink reads an outbox at its own cursor (the daemon sets it with more than one sink;
+    /// also on when the checkpoint shows a configured sink behind the outbox's end).
     bool per_sink_cursors = false;
 };
 

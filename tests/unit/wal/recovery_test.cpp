@@ -18,6 +18,7 @@
 
 #include "../../support/child_process.hpp"
 #include "ops/metrics.hpp"
+#include "pipeline/decoder.hpp"
 
 namespace gstream::wal {
 namespace {
@@ -308,6 +309,51 @@ TEST(Recovery, SeveralSinksEachHaveTheirOwnCursor) {
     EXPECT_EQ(c.sinks[0].cursor, 2u);
     EXPECT_EQ(c.sinks[1].cursor, 2u);
     EXPECT_EQ(c.sinks[1].path, sink_path);
+}
+
+// A run with several sinks left one behind; the next start has only that sink configured: its
+// batches still in the outbox are delivered first (the cursor mode stays on until it catches up).
+TEST(Recovery, ASinkBehindTheOutboxCatchesUpWhenItIsTheOnlyOneLeft) {
+    TempDir dir;
+    const std::string wal_dir = dir.file("wal");
+    const std::string sink_path = dir.file("a.jsonl");
+    {
+        auto message = std::make_shared<core::Message>();
+        message->payload = envelope({ev("e1", 1)});
+        pipeline::EnvelopeDecoder decoder;
+        pipeline::DecodeOutput out;
+        decoder.decode(std::move(message), out);
+        WalOptions o;
+        o.dir = wal_dir + "/outbox";
+        Outbox outbox(o, nullptr);
+        ASSERT_EQ(outbox.deliver(out.events).delivered, 1u);
+        ASSERT_FALSE(outbox.sync());
+        Checkpoint c;
+        c.outbox_end = 1;
+        c.sinks.push_back({sink_path, 0, 0});
+        c.sinks.push_back({dir.file("b.jsonl"), 0, 1});
+        std::ofstream(wal_dir + "/checkpoint", std::ios::binary) << format_checkpoint(c);
+    }
+    ops::Metrics metrics("test");
+    Recovery recovery(DaemonRun::options(wal_dir), {sink_path}, metrics);
+    ASSERT_NE(recovery.outbox(), nullptr);
+    auto file = std::make_unique<sink::file::FileSink>(
+        sink::file::FileSinkConfig{sink_path, sink::file::FsyncPolicy::kNever, 1000});
+    sink::file::FileSink* file_ptr = file.get();
+    std::vector<std::unique_ptr<sink::Sink>> sinks;
+    sinks.push_back(std::move(file));
+    recovery.set_sinks(std::move(sinks), {file_ptr},
+                       [](std::vector<pipeline::Rejection>&) { return true; });
+    MemoryDeadLetters dead;
+    pipeline::Pipeline pipe({}, pipeline::Validator{}, pipeline::Filter({}, {}, {}),
+                            *recovery.outbox(), dead);
+    recovery.attach(pipe, {}, dead, nullptr, 0);
+    pipeline::FrameQueue frames(10);
+    recovery.start(frames, [] { return false; });
+    frames.close();
+    recovery.finish_delivery();
+    recovery.stop();
+    EXPECT_EQ(ids_in(sink_path), (std::map<std::string, int>{{"e1", 1}}));
 }
 
 // SIGTERM past shutdown_timeout_ms with a failing sink: the batch is neither delivered nor
