@@ -28,6 +28,7 @@ TEST(MetricsTest, PassesPromtoolCheck) {
     metrics.events_received().Increment(3);
     metrics.end_to_end_latency().Observe(0.042);
     metrics.batch_size().Observe(17);
+    metrics.sink_lag("/var/out/events.jsonl").Set(3);
     const auto result = test::promtool_check_metrics(metrics.serialize());
     EXPECT_EQ(result.exit_code, 0) << result.output;
     EXPECT_EQ(result.output, "");
@@ -35,6 +36,7 @@ TEST(MetricsTest, PassesPromtoolCheck) {
 
 TEST(MetricsTest, EveryNameFollowsTheSpec) {
     Metrics metrics("0.1.0");
+    metrics.sink_lag("/var/out/events.jsonl").Set(3);  // a labelled family shows once it has one
     const std::string text = metrics.serialize();
     std::set<std::string> names;
     std::istringstream lines(text);
@@ -61,7 +63,8 @@ TEST(MetricsTest, EveryNameFollowsTheSpec) {
         "genesys_stream_sink_writes_total",          "genesys_stream_build_info",
         "genesys_stream_snapshots_total",            "genesys_stream_snapshot_conversations",
         "genesys_stream_topics_rejected_total",      "genesys_stream_channel_rollovers_total",
-        "genesys_stream_wal_bytes",                  "genesys_stream_wal_corrupt_records_total"};
+        "genesys_stream_wal_bytes",                  "genesys_stream_wal_corrupt_records_total",
+        "genesys_stream_outbox_bytes",               "genesys_stream_sink_lag_batches"};
     EXPECT_EQ(names, expected);
 }
 
