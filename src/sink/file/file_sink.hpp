@@ -3,8 +3,10 @@
 //
 // Each batch is formatted into one buffer and written with write(2) in O_APPEND mode, so a batch
 // is acknowledged once the kernel has it. Durability follows `fsync`: "always" runs fdatasync(2)
-// before acknowledging each batch; "interval" (default) at most every `fsync_interval_ms` and at
-// close; "never" leaves it to the kernel. A failed or short write (disk full, I/O error) answers
+// before acknowledging each batch; "interval" (default) at most every `fsync_interval_ms`, on a
+// background thread of the sink's own so that the writer does not wait for the disk, and on
+// flush(), sync() and close, which wait; "never" leaves it to the kernel. A failed background
+// fdatasync makes the next write_batch() sync in line, which answers kRetry if it fails again. A failed or short write (disk full, I/O error) answers
 // kRetry; the partial tail is cut off again (ftruncate to the last acknowledged size) so a retried
 // batch is never written twice.
 //
@@ -17,8 +19,12 @@
 // point, so after a crash such a sink gets the lines since the last checkpoint again
 // (at-least-once). Opening a FIFO waits until it has a reader.
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include <boost/system/error_code.hpp>
 
@@ -34,6 +40,8 @@ struct FileSinkConfig {
     std::int64_t fsync_interval_ms = 1000;
 };
 
+/// Not thread-safe: one thread (the pipeline's) calls every member. The background sync thread
+/// is internal.
 class FileSink final : public Sink {
 public:
     /// Opens (creates, with parent folders) the file for appending. Throws std::runtime_error
@@ -64,6 +72,9 @@ public:
                                                               std::int64_t& cut);
 
 private:
+    void request_background_sync();
+    void background_sync_loop();
+
     FileSinkConfig config_;
     int fd_ = -1;
     std::int64_t size_ = 0;            // bytes acknowledged so far
@@ -72,6 +83,14 @@ private:
     bool regular_ = true;  // a regular file (not a pipe or a device)
     std::string buffer_;
     std::string last_error_;
+
+    // The "interval" policy's background fdatasync: the thread starts with the first request.
+    std::thread sync_thread_;
+    std::mutex sync_mutex_;
+    std::condition_variable sync_wake_;
+    bool sync_requested_ = false;  // guarded by sync_mutex_
+    bool sync_stop_ = false;       // guarded by sync_mutex_
+    std::atomic<bool> background_sync_failed_{false};
 };
 
 }  // namespace gstream::sink::file
