@@ -335,6 +335,7 @@ public:
         stack.clear();
         std::vector<Name>& names = scratch_names();
         names.clear();
+        names_ = &names;
         std::uint32_t p = ws(0);
         for (;;) {
             // A value starts at p.
@@ -487,7 +488,7 @@ private:
         const std::uint32_t h = name_hash(name);
         const std::uint64_t bit = std::uint64_t{1} << (h & 63U);
         std::uint64_t& word = object.filter[(h >> 6) & 3U];
-        std::vector<Name>& names = scratch_names();
+        std::vector<Name>& names = *names_;
         if ((word & bit) != 0 && !object.duplicate) {
             for (std::size_t i = object.first_name; i < names.size(); ++i) {
                 if (names[i].hash == h && doc_.string_of(doc_.nodes_[names[i].node]) == name) {
@@ -736,6 +737,7 @@ private:
     JsonDocument& doc_;
     const char* s_;
     std::uint32_t n_;
+    std::vector<Name>* names_ = nullptr;  // scratch_names(), looked up once per run()
 };
 
 bool JsonDocument::parse_fast() {
@@ -746,8 +748,6 @@ bool JsonDocument::parse_fast() {
     JsonTapeScanner scanner(*this);
     return scanner.run();
 }
-
-JsonType JsonValue::type() const noexcept { return doc_->node(index_).type; }
 
 bool JsonValue::is_number() const noexcept {
     if (!valid()) {
@@ -761,23 +761,8 @@ bool JsonValue::is_integer() const noexcept {
     return valid() && (type() == JsonType::kInteger || type() == JsonType::kBigInteger);
 }
 
-std::string_view JsonValue::raw() const noexcept {
-    if (!valid()) {
-        return {};
-    }
-    const JsonNode& n = doc_->node(index_);
-    return doc_->text().substr(n.begin, n.end - n.begin);
-}
-
 std::uint32_t JsonValue::begin() const noexcept { return valid() ? doc_->node(index_).begin : 0; }
 std::uint32_t JsonValue::end() const noexcept { return valid() ? doc_->node(index_).end : 0; }
-
-std::string_view JsonValue::get_string() const noexcept {
-    if (!is_string()) {
-        return {};
-    }
-    return doc_->string_of(doc_->node(index_));
-}
 
 std::int64_t JsonValue::get_int64() const noexcept {
     return valid() && type() == JsonType::kInteger ? doc_->node(index_).num.i : 0;
@@ -810,21 +795,6 @@ bool JsonValue::has_duplicate_key() const noexcept {
 
 bool JsonValue::has_big_integer() const noexcept {
     return valid() && (doc_->node(index_).flags & kJsonFlagBigInteger) != 0;
-}
-
-JsonValue JsonValue::find(std::string_view key) const noexcept {
-    if (!is_object()) {
-        return {};
-    }
-    std::uint32_t i = index_ + 1;
-    const std::uint32_t stop = doc_->node(index_).next;
-    while (i < stop) {
-        if (doc_->string_of(doc_->node(i)) == key) {
-            return {doc_, i + 1};
-        }
-        i = doc_->node(i + 1).next;
-    }
-    return {};
 }
 
 JsonValue JsonValue::at_pointer(std::string_view pointer) const noexcept {

@@ -72,7 +72,7 @@ public:
 
     bool valid() const noexcept { return doc_ != nullptr; }
     explicit operator bool() const noexcept { return valid(); }
-    JsonType type() const noexcept;
+    JsonType type() const noexcept;  // valid() values only
     bool is_object() const noexcept { return valid() && type() == JsonType::kObject; }
     bool is_array() const noexcept { return valid() && type() == JsonType::kArray; }
     bool is_string() const noexcept { return valid() && type() == JsonType::kString; }
@@ -172,6 +172,40 @@ private:
     std::string pool_;
     ParseError error_;
 };
+
+// The accessors the pipeline calls per event, inline.
+
+inline JsonType JsonValue::type() const noexcept { return doc_->node(index_).type; }
+
+inline std::string_view JsonValue::raw() const noexcept {
+    if (!valid()) {
+        return {};
+    }
+    const JsonNode& n = doc_->node(index_);
+    return doc_->text().substr(n.begin, n.end - n.begin);
+}
+
+inline std::string_view JsonValue::get_string() const noexcept {
+    if (!is_string()) {
+        return {};
+    }
+    return doc_->string_of(doc_->node(index_));
+}
+
+inline JsonValue JsonValue::find(std::string_view key) const noexcept {
+    if (!is_object()) {
+        return {};
+    }
+    std::uint32_t i = index_ + 1;
+    const std::uint32_t stop = doc_->node(index_).next;
+    while (i < stop) {
+        if (doc_->string_of(doc_->node(i)) == key) {
+            return {doc_, i + 1};
+        }
+        i = doc_->node(i + 1).next;
+    }
+    return {};
+}
 
 template <class F>
 void JsonValue::for_each_member(F&& f) const {
