@@ -532,10 +532,11 @@ private:
     }
 
     // The string token at p (its opening quote) into node `index`; p moves past the closing quote.
-    bool string(std::uint32_t& p, std::uint32_t index) {
+    // Inline: most strings have no escape; the rest go through string_escaped().
+    [[gnu::always_inline]] bool string(std::uint32_t& p, std::uint32_t index) {
         const std::uint32_t begin = p;
-        std::uint32_t q = string_stop(p + 1);
-        if (s_[q] == '"') {
+        const std::uint32_t q = string_stop(p + 1);
+        if (s_[q] == '"') [[likely]] {
             JsonNode& n = doc_.nodes_[index];
             n.begin = begin;
             n.end = q + 1;
@@ -545,6 +546,13 @@ private:
             p = q + 1;
             return true;
         }
+        return string_escaped(p, index, q);
+    }
+
+    // string() from the first backslash or control character at q on: the unescaped text goes to
+    // the document's pool.
+    [[gnu::noinline]] bool string_escaped(std::uint32_t& p, std::uint32_t index, std::uint32_t q) {
+        const std::uint32_t begin = p;
         std::string& pool = doc_.pool_;
         const auto offset = static_cast<std::uint32_t>(pool.size());
         pool.append(s_ + begin + 1, q - begin - 1);
