@@ -224,6 +224,16 @@ struct DeadLetterQueue::Impl {
     // Declared last: destroyed first, so its connection closes before `db` does.
     std::unique_ptr<Checkpointer> checkpointer;
 
+    Impl() = default;
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    ~Impl() {
+        if (db) {
+            sqlite3_wal_hook(db.get(), nullptr, nullptr);  // the hook's argument goes next
+        }
+        checkpointer.reset();
+    }
+
     [[noreturn]] void fail(std::string_view what) const {
         throw std::runtime_error("dead-letter queue " + path + ": " + std::string(what) + ": " +
                                  db_error(db.get()));
