@@ -370,6 +370,7 @@ struct Node {
     bool string_checks = false;
     bool number_checks = false;
     bool date_time = false;
+    bool type_only = false;  // a kSchema node whose only check is `type` (set after compiling)
     std::uint32_t ref = kNone;
     std::string pointer;  // schema pointer of this node ("" = root)
 
@@ -498,6 +499,13 @@ bool CompiledSchema::Impl::check(std::uint32_t id, const JsonValue& v, const Pat
         return GSTREAM_SCHEMA_FAIL(err, path, *n, "false", "the false schema accepts nothing");
     }
     const std::uint8_t bits = instance_type_bits(v);
+    if (n->type_only) {  // most properties: {"type": "string"} and the like
+        if (n->types == 0 || (n->types & bits) != 0) {
+            return true;
+        }
+        return GSTREAM_SCHEMA_FAIL(err, path, *n, "type", "expected {}, got {}",
+                                   type_mask_names(n->types), type_name(v));
+    }
     if (n->types != 0 && (n->types & bits) == 0) {
         return GSTREAM_SCHEMA_FAIL(err, path, *n, "type", "expected {}, got {}",
                                    type_mask_names(n->types), type_name(v));
@@ -1404,6 +1412,12 @@ core::Result<CompiledSchema> CompiledSchema::compile_text(std::string_view text,
     try {
         Compiler compiler(*impl->schema_doc, impl->nodes, impl->regexes);
         impl->root = compiler.compile_root();
+        for (Node& n : impl->nodes) {
+            n.type_only = n.kind == NodeKind::kSchema && !n.has_const && !n.has_enum &&
+                          !n.object_checks && !n.array_checks && !n.string_checks &&
+                          !n.number_checks && n.all_of.empty() && n.any_of.empty() &&
+                          n.one_of.empty() && n.not_schema == kNone;
+        }
     } catch (const CompileError& e) {
         if (error_text != nullptr) {
             *error_text = e.text;
