@@ -271,6 +271,7 @@ bool JsonDocument::parse_in_place(const std::string& text, JsonParser parser) {
     nodes_.clear();
     pool_.clear();
     error_ = {};
+    line_breaks_ = false;
     if (text.size() >= std::numeric_limits<std::uint32_t>::max()) {
         error_ = {0, "document larger than 4 GiB"};
         return false;
@@ -285,6 +286,7 @@ bool JsonDocument::parse_in_place(const std::string& text, JsonParser parser) {
     }
     nodes_.clear();
     pool_.clear();
+    line_breaks_ = text.find_first_of("\r\n") != std::string::npos;
     return parse_with_rapidjson();
 }
 
@@ -464,11 +466,19 @@ private:
 
     // The text is a std::string's: s_[n_] is '\0', which is none of the bytes looked for, so the
     // scans below stop at the end without a bounds check.
-    std::uint32_t ws(std::uint32_t p) const {
-        while (s_[p] == ' ' || s_[p] == '\n' || s_[p] == '\r' || s_[p] == '\t') {
-            ++p;
+    // Past whitespace; notes a line break (JsonDocument::has_line_breaks()).
+    std::uint32_t ws(std::uint32_t p) {
+        for (;;) {
+            const char c = s_[p];
+            if (c == ' ' || c == '\t') {
+                ++p;
+            } else if (c == '\n' || c == '\r') {
+                doc_.line_breaks_ = true;
+                ++p;
+            } else {
+                return p;
+            }
         }
-        return p;
     }
 
     // A member name of `object` at p, then ':' and the start of its value in p. A name whose

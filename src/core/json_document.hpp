@@ -148,6 +148,9 @@ public:
     bool parse_copy(std::string text);
 
     const ParseError& error() const noexcept { return error_; }
+    /// True when the parsed text holds a line break (CR or LF). A string cannot hold one raw, so
+    /// when false no value's raw() has one either (sinks copy raw() as one line without a scan).
+    bool has_line_breaks() const noexcept { return line_breaks_; }
     JsonValue root() const noexcept { return nodes_.empty() ? JsonValue{} : JsonValue{this, 0}; }
     std::string_view text() const noexcept { return text_; }
 
@@ -171,6 +174,7 @@ private:
     std::vector<JsonNode> nodes_;
     std::string pool_;
     ParseError error_;
+    bool line_breaks_ = false;
 };
 
 // The accessors the pipeline calls per event, inline.
