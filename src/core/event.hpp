@@ -14,7 +14,8 @@ namespace gstream::core {
 
 /// One received WebSocket message (a frame's payload) and its parsed document. Shared by the
 /// events decoded from it, so their views stay valid until the last one is written. Immutable
-/// once shared; safe to read from any thread.
+/// while shared; safe to read from any thread. The pipeline reuses a Message (and its tape's
+/// capacity) for a later payload only once it holds the last reference.
 struct Message {
     std::string payload;
     JsonDocument doc;            ///< parsed over `payload`

@@ -271,6 +271,7 @@ bool JsonDocument::parse_in_place(const std::string& text, JsonParser parser) {
     nodes_.clear();
     pool_.clear();
     error_ = {};
+    line_breaks_ = false;
     if (text.size() >= std::numeric_limits<std::uint32_t>::max()) {
         error_ = {0, "document larger than 4 GiB"};
         return false;
@@ -285,6 +286,7 @@ bool JsonDocument::parse_in_place(const std::string& text, JsonParser parser) {
     }
     nodes_.clear();
     pool_.clear();
+    line_breaks_ = text.find_first_of("\r\n") != std::string::npos;
     return parse_with_rapidjson();
 }
 
@@ -335,6 +337,7 @@ public:
         stack.clear();
         std::vector<Name>& names = scratch_names();
         names.clear();
+        names_ = &names;
         std::uint32_t p = ws(0);
         for (;;) {
             // A value starts at p.
@@ -463,11 +466,19 @@ private:
 
     // The text is a std::string's: s_[n_] is '\0', which is none of the bytes looked for, so the
     // scans below stop at the end without a bounds check.
-    std::uint32_t ws(std::uint32_t p) const {
-        while (s_[p] == ' ' || s_[p] == '\n' || s_[p] == '\r' || s_[p] == '\t') {
-            ++p;
+    // Past whitespace; notes a line break (JsonDocument::has_line_breaks()).
+    std::uint32_t ws(std::uint32_t p) {
+        for (;;) {
+            const char c = s_[p];
+            if (c == ' ' || c == '\t') {
+                ++p;
+            } else if (c == '\n' || c == '\r') {
+                doc_.line_breaks_ = true;
+                ++p;
+            } else {
+                return p;
+            }
         }
-        return p;
     }
 
     // A member name of `object` at p, then ':' and the start of its value in p. A name whose
@@ -487,7 +498,7 @@ private:
         const std::uint32_t h = name_hash(name);
         const std::uint64_t bit = std::uint64_t{1} << (h & 63U);
         std::uint64_t& word = object.filter[(h >> 6) & 3U];
-        std::vector<Name>& names = scratch_names();
+        std::vector<Name>& names = *names_;
         if ((word & bit) != 0 && !object.duplicate) {
             for (std::size_t i = object.first_name; i < names.size(); ++i) {
                 if (names[i].hash == h && doc_.string_of(doc_.nodes_[names[i].node]) == name) {
@@ -531,10 +542,11 @@ private:
     }
 
     // The string token at p (its opening quote) into node `index`; p moves past the closing quote.
-    bool string(std::uint32_t& p, std::uint32_t index) {
+    // Inline: most strings have no escape; the rest go through string_escaped().
+    [[gnu::always_inline]] bool string(std::uint32_t& p, std::uint32_t index) {
         const std::uint32_t begin = p;
-        std::uint32_t q = string_stop(p + 1);
-        if (s_[q] == '"') {
+        const std::uint32_t q = string_stop(p + 1);
+        if (s_[q] == '"') [[likely]] {
             JsonNode& n = doc_.nodes_[index];
             n.begin = begin;
             n.end = q + 1;
@@ -544,6 +556,13 @@ private:
             p = q + 1;
             return true;
         }
+        return string_escaped(p, index, q);
+    }
+
+    // string() from the first backslash or control character at q on: the unescaped text goes to
+    // the document's pool.
+    [[gnu::noinline]] bool string_escaped(std::uint32_t& p, std::uint32_t index, std::uint32_t q) {
+        const std::uint32_t begin = p;
         std::string& pool = doc_.pool_;
         const auto offset = static_cast<std::uint32_t>(pool.size());
         pool.append(s_ + begin + 1, q - begin - 1);
@@ -736,6 +755,7 @@ private:
     JsonDocument& doc_;
     const char* s_;
     std::uint32_t n_;
+    std::vector<Name>* names_ = nullptr;  // scratch_names(), looked up once per run()
 };
 
 bool JsonDocument::parse_fast() {
@@ -746,8 +766,6 @@ bool JsonDocument::parse_fast() {
     JsonTapeScanner scanner(*this);
     return scanner.run();
 }
-
-JsonType JsonValue::type() const noexcept { return doc_->node(index_).type; }
 
 bool JsonValue::is_number() const noexcept {
     if (!valid()) {
@@ -761,23 +779,8 @@ bool JsonValue::is_integer() const noexcept {
     return valid() && (type() == JsonType::kInteger || type() == JsonType::kBigInteger);
 }
 
-std::string_view JsonValue::raw() const noexcept {
-    if (!valid()) {
-        return {};
-    }
-    const JsonNode& n = doc_->node(index_);
-    return doc_->text().substr(n.begin, n.end - n.begin);
-}
-
 std::uint32_t JsonValue::begin() const noexcept { return valid() ? doc_->node(index_).begin : 0; }
 std::uint32_t JsonValue::end() const noexcept { return valid() ? doc_->node(index_).end : 0; }
-
-std::string_view JsonValue::get_string() const noexcept {
-    if (!is_string()) {
-        return {};
-    }
-    return doc_->string_of(doc_->node(index_));
-}
 
 std::int64_t JsonValue::get_int64() const noexcept {
     return valid() && type() == JsonType::kInteger ? doc_->node(index_).num.i : 0;
@@ -810,21 +813,6 @@ bool JsonValue::has_duplicate_key() const noexcept {
 
 bool JsonValue::has_big_integer() const noexcept {
     return valid() && (doc_->node(index_).flags & kJsonFlagBigInteger) != 0;
-}
-
-JsonValue JsonValue::find(std::string_view key) const noexcept {
-    if (!is_object()) {
-        return {};
-    }
-    std::uint32_t i = index_ + 1;
-    const std::uint32_t stop = doc_->node(index_).next;
-    while (i < stop) {
-        if (doc_->string_of(doc_->node(i)) == key) {
-            return {doc_, i + 1};
-        }
-        i = doc_->node(i + 1).next;
-    }
-    return {};
 }
 
 JsonValue JsonValue::at_pointer(std::string_view pointer) const noexcept {

@@ -72,7 +72,7 @@ public:
 
     bool valid() const noexcept { return doc_ != nullptr; }
     explicit operator bool() const noexcept { return valid(); }
-    JsonType type() const noexcept;
+    JsonType type() const noexcept;  // valid() values only
     bool is_object() const noexcept { return valid() && type() == JsonType::kObject; }
     bool is_array() const noexcept { return valid() && type() == JsonType::kArray; }
     bool is_string() const noexcept { return valid() && type() == JsonType::kString; }
@@ -148,6 +148,9 @@ public:
     bool parse_copy(std::string text);
 
     const ParseError& error() const noexcept { return error_; }
+    /// True when the parsed text holds a line break (CR or LF). A string cannot hold one raw, so
+    /// when false no value's raw() has one either (sinks copy raw() as one line without a scan).
+    bool has_line_breaks() const noexcept { return line_breaks_; }
     JsonValue root() const noexcept { return nodes_.empty() ? JsonValue{} : JsonValue{this, 0}; }
     std::string_view text() const noexcept { return text_; }
 
@@ -171,7 +174,42 @@ private:
     std::vector<JsonNode> nodes_;
     std::string pool_;
     ParseError error_;
+    bool line_breaks_ = false;
 };
+
+// The accessors the pipeline calls per event, inline.
+
+inline JsonType JsonValue::type() const noexcept { return doc_->node(index_).type; }
+
+inline std::string_view JsonValue::raw() const noexcept {
+    if (!valid()) {
+        return {};
+    }
+    const JsonNode& n = doc_->node(index_);
+    return doc_->text().substr(n.begin, n.end - n.begin);
+}
+
+inline std::string_view JsonValue::get_string() const noexcept {
+    if (!is_string()) {
+        return {};
+    }
+    return doc_->string_of(doc_->node(index_));
+}
+
+inline JsonValue JsonValue::find(std::string_view key) const noexcept {
+    if (!is_object()) {
+        return {};
+    }
+    std::uint32_t i = index_ + 1;
+    const std::uint32_t stop = doc_->node(index_).next;
+    while (i < stop) {
+        if (doc_->string_of(doc_->node(i)) == key) {
+            return {doc_, i + 1};
+        }
+        i = doc_->node(i + 1).next;
+    }
+    return {};
+}
 
 template <class F>
 void JsonValue::for_each_member(F&& f) const {

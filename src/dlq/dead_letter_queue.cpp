@@ -1,8 +1,10 @@
 #include "dlq/dead_letter_queue.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
@@ -108,6 +110,98 @@ DeadLetter read_row(sqlite3_stmt* stmt) {
     return entry;
 }
 
+// Copies the write-ahead log back into the database on a thread and connection of its own, so
+// that appending never waits for a checkpoint's copy and fdatasyncs (SQLite's automatic
+// checkpoint would run them inside the committing append, on the pipeline thread). The queue's
+// connection reports the log's size after each commit (wal_hook); at kCheckpointPages pages or
+// more a PASSIVE checkpoint runs, which never blocks writers. Closing this connection before the
+// queue's lets the queue's close checkpoint the rest and remove the log, as before.
+class Checkpointer {
+public:
+    /// Same threshold as SQLite's default automatic checkpoint.
+    static constexpr int kCheckpointPages = 1000;
+
+    explicit Checkpointer(std::string path)
+        : path_(std::move(path)) {}
+    Checkpointer(const Checkpointer&) = delete;
+    Checkpointer& operator=(const Checkpointer&) = delete;
+    ~Checkpointer() {
+        if (thread_.joinable()) {
+            {
+                std::lock_guard lock(mutex_);
+                stop_ = true;
+            }
+            wake_.notify_one();
+            thread_.join();
+        }
+    }
+
+    /// Called by the queue's connection after each commit (under the queue's mutex).
+    void on_commit(int wal_pages) {
+        if (wal_pages < kCheckpointPages) {
+            return;
+        }
+        {
+            std::lock_guard lock(mutex_);
+            if (failed_) {
+                return;
+            }
+            wanted_ = true;
+        }
+        if (!thread_.joinable()) {
+            thread_ = std::thread([this] { run(); });
+        }
+        wake_.notify_one();
+    }
+
+    /// True once the thread could not open its connection: the caller falls back to SQLite's
+    /// automatic checkpoint.
+    bool failed() {
+        std::lock_guard lock(mutex_);
+        return failed_;
+    }
+
+private:
+    void run() {
+        sqlite3* raw = nullptr;
+        const int rc = sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
+        DbHandle db(raw);
+        if (rc != SQLITE_OK) {
+            ops::logger("dlq")->warn(
+                "Cannot open the checkpoint connection; checkpoints run in line. path={} error={}",
+                path_, db_error(db.get()));
+            std::lock_guard lock(mutex_);
+            failed_ = true;
+            return;
+        }
+        sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            wake_.wait(lock, [&] { return wanted_ || stop_; });
+            if (stop_) {
+                return;  // the connection closes here, before the queue's
+            }
+            wanted_ = false;
+            lock.unlock();
+            const int crc = sqlite3_wal_checkpoint_v2(db.get(), nullptr,
+                                                      SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+            if (crc != SQLITE_OK && crc != SQLITE_BUSY) {
+                ops::logger("dlq")->warn("Dead-letter checkpoint failed. path={} error={}", path_,
+                                         sqlite3_errstr(crc));
+            }
+            lock.lock();
+        }
+    }
+
+    std::string path_;
+    std::thread thread_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool wanted_ = false;  // guarded by mutex_
+    bool stop_ = false;    // guarded by mutex_
+    bool failed_ = false;  // guarded by mutex_
+};
+
 }  // namespace
 
 struct DeadLetterQueue::Impl {
@@ -127,6 +221,18 @@ struct DeadLetterQueue::Impl {
     mutable std::mutex mutex;
     std::atomic<std::int64_t> backlog{0};
     std::function<void(std::int64_t)> observer;
+    // Declared last: destroyed first, so its connection closes before `db` does.
+    std::unique_ptr<Checkpointer> checkpointer;
+
+    Impl() = default;
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    ~Impl() {
+        if (db) {
+            sqlite3_wal_hook(db.get(), nullptr, nullptr);  // the hook's argument goes next
+        }
+        checkpointer.reset();
+    }
 
     [[noreturn]] void fail(std::string_view what) const {
         throw std::runtime_error("dead-letter queue " + path + ": " + std::string(what) + ": " +
@@ -204,6 +310,21 @@ DeadLetterQueue DeadLetterQueue::open(const std::string& path) {
     // transactions but never corrupts the file.
     impl->exec("PRAGMA synchronous=NORMAL", "cannot set synchronous=NORMAL");
     impl->exec(std::string(kSchema).c_str(), "cannot create schema");
+    // Checkpoints move to the Checkpointer's thread (replacing SQLite's automatic checkpoint,
+    // which is itself a wal_hook).
+    impl->checkpointer = std::make_unique<Checkpointer>(path);
+    sqlite3_wal_hook(
+        impl->db.get(),
+        [](void* arg, sqlite3* db, const char*, int pages) -> int {
+            auto* checkpointer = static_cast<Checkpointer*>(arg);
+            checkpointer->on_commit(pages);
+            if (pages >= Checkpointer::kCheckpointPages && checkpointer->failed()) {
+                sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                          nullptr);
+            }
+            return SQLITE_OK;
+        },
+        impl->checkpointer.get());
 
     Impl& q = *impl;
     q.begin = prepare(q.db.get(), "BEGIN IMMEDIATE", path);

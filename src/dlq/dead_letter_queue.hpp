@@ -1,5 +1,7 @@
 #pragma once
 // The durable dead-letter queue: one SQLite database file (WAL journal, synchronous=NORMAL).
+// The write-ahead log is checkpointed (copied back into the database) on a thread of the queue's
+// own once it reaches 1000 pages, so append() never waits for it; close checkpoints the rest.
 //
 // Every event the pipeline cannot deliver lands here with its exact bytes, the stage that gave
 // up, a reason code and a detail. Operators list, inspect, replay and remove entries from the

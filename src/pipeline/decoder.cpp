@@ -207,7 +207,7 @@ void NotificationDecoder::decode(std::shared_ptr<core::Message> message, DecodeO
     event.value = root;
     event.kind = rest.substr(dot + 1);
     event.data = root.find("eventBody");
-    event.id = root.at_pointer("/metadata/CorrelationId");
+    event.id = root.find("metadata").find("CorrelationId");
     if (event.data.is_object()) {
         const JsonValue event_time = event.data.find("eventTime");
         if (event_time.valid() && event_time.type() == core::JsonType::kBigInteger) {
@@ -249,7 +249,7 @@ void NotificationDecoder::decode_snapshot(std::shared_ptr<core::Message> message
     event.value = root;
     event.kind = kSnapshotEventType;
     event.data = root.find("eventBody");
-    event.id = root.at_pointer("/metadata/CorrelationId");
+    event.id = root.find("metadata").find("CorrelationId");
     event.conversation_id = event.data.find("id");
     event.time_received = true;  // the pipeline sets instant to the receive time
     event.message = std::move(message);

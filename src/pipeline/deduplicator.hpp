@@ -1,12 +1,15 @@
 #pragma once
 // De-duplication by event id within a window of the last N ids and T milliseconds. Pure: the
 // caller passes `now`.
+//
+// Storage is flat, with no allocation per id once warm: the ids' bytes sit back to back in one
+// circular byte buffer, their (time seen, hash, position) records in a circular array, oldest
+// first, and an open-addressing hash table (linear probing) maps ids to records. Every structure
+// doubles when full and never shrinks.
 
 #include <cstdint>
-#include <deque>
-#include <string>
 #include <string_view>
-#include <unordered_set>
+#include <vector>
 
 namespace gstream::pipeline {
 
@@ -18,29 +21,55 @@ public:
     /// True when `id` was seen within the window (a duplicate); otherwise remembers it.
     /// `now_ms`: a monotonic clock in milliseconds.
     bool seen(std::string_view id, std::int64_t now_ms);
-
-    std::size_t size() const noexcept { return order_.size(); }
+    std::size_t size() const noexcept { return static_cast<std::size_t>(count_); }
 
     /// Visits every remembered id with the time it was seen (`now_ms` clock), oldest first
     /// (persisted with write-ahead log checkpoints, docs/recovery.md).
     template <class F>
     void for_each(F&& visit) const {
-        for (const auto& [at_ms, id] : order_) {
-            visit(std::string_view(id), at_ms);
+        for (std::uint64_t s = head_; s != head_ + count_; ++s) {
+            const Record& r = records_[s & record_mask_];
+            visit(bytes_of(r), r.at_ms);
         }
     }
     /// Remembers `id` as seen at `seen_ms` (restoring a persisted window; call oldest first).
     void remember(std::string_view id, std::int64_t seen_ms);
 
 private:
+    struct Record {
+        std::int64_t at_ms;
+        std::uint64_t hash;
+        std::uint64_t pos;  // logical position of the id's first byte in bytes_
+        std::uint32_t len;
+    };
+
+    std::string_view bytes_of(const Record& r) const noexcept {
+        return {bytes_.data() + (r.pos & byte_mask_), r.len};
+    }
+    bool contains(std::string_view id, std::uint64_t hash) const noexcept;
+    void push(std::string_view id, std::uint64_t hash, std::int64_t at_ms);
+    void pop_oldest();
     void expire(std::int64_t now_ms);
+    void grow_bytes(std::size_t need);
+    void grow_records();
+    void grow_table();
+    void insert_slot(std::uint64_t record_seq, std::uint64_t hash);
 
     std::uint64_t window_events_;
     std::int64_t window_ms_;
-    // (time seen, id), oldest first. A deque never moves its elements on push_back/pop_front,
-    // so ids_ holds views of these strings: one copy of each id.
-    std::deque<std::pair<std::int64_t, std::string>> order_;
-    std::unordered_set<std::string_view> ids_;
+    // Records of sequence numbers [head_, head_ + count_), record s at records_[s & record_mask_].
+    std::vector<Record> records_;
+    std::uint64_t record_mask_ = 0;
+    std::uint64_t head_ = 0;
+    std::uint64_t count_ = 0;
+    // Id bytes at logical positions [oldest record's pos, byte_tail_), byte p at
+    // bytes_[p & byte_mask_]. An id never wraps around the end (the gap before the end is skipped).
+    std::vector<char> bytes_;
+    std::uint64_t byte_mask_ = 0;
+    std::uint64_t byte_tail_ = 0;
+    // Hash table: record sequence + 1 per slot (0 = empty); at most half full.
+    std::vector<std::uint64_t> slots_;
+    std::uint64_t slot_mask_ = 0;
 };
 
 }  // namespace gstream::pipeline

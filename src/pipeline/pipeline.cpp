@@ -1,5 +1,6 @@
 #include "pipeline/pipeline.hpp"
 
+#include <atomic>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -15,6 +16,12 @@ std::string PipelineCounts::summary_line() const {
 }
 
 namespace {
+
+// The counts have one writer (the pipeline thread): a relaxed load and store, not a locked
+// read-modify-write, per update.
+void bump(std::atomic<std::uint64_t>& count, std::uint64_t n) {
+    count.store(count.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
 
 bool emits_transitions(SnapshotEmit emit) {
     return emit != SnapshotEmit::kSnapshots;
@@ -68,9 +75,9 @@ Pipeline::Pipeline(PipelineOptions options, Validator validator, Filter filter, 
 
 void Pipeline::reject_one(Rejection&& r) {
     const auto reason = static_cast<std::size_t>(r.reason);
-    counts_.dead_lettered.fetch_add(1, std::memory_order_relaxed);
+    bump(counts_.dead_lettered, 1);
     if (reason < PipelineCounts::kReasons) {
-        counts_.dead_lettered_by_reason[reason].fetch_add(1, std::memory_order_relaxed);
+        bump(counts_.dead_lettered_by_reason[reason], 1);
     }
     pending_rejections_.push_back(std::move(r));
 }
@@ -82,9 +89,36 @@ void Pipeline::reject(std::vector<Rejection>& rejections) {
     rejections.clear();
 }
 
+std::shared_ptr<core::Message> Pipeline::take_message(std::size_t payload_bytes) {
+    // Messages are released roughly in arrival order (filtered events at once, held ones after the
+    // orderer and the batch), so the oldest handed out is the one most likely free again.
+    if (payload_bytes > kMaxPooledPayloadBytes) {
+        return std::make_shared<core::Message>();  // not kept: bounds what idle ones retain
+    }
+    constexpr int kTries = 2;
+    for (int i = 0; i < kTries && !messages_.empty(); ++i) {
+        std::shared_ptr<core::Message> m = std::move(messages_.front());
+        messages_.pop_front();
+        if (m.use_count() == 1) {
+            // Only this pipeline holds it: the events that viewed it are gone. The fence pairs
+            // with the release in the last holder's shared_ptr destructor.
+            std::atomic_thread_fence(std::memory_order_acquire);
+            messages_.push_back(m);
+            return m;
+        }
+        messages_.push_back(std::move(m));  // still viewed: look again later
+    }
+    auto m = std::make_shared<core::Message>();
+    if (messages_.size() >= kMaxPooledMessages) {
+        messages_.pop_front();
+    }
+    messages_.push_back(m);
+    return m;
+}
+
 void Pipeline::on_message(std::string payload, std::int64_t received_ns, std::int64_t now_ms,
                           std::optional<std::uint64_t> sequence) {
-    auto message = std::make_shared<core::Message>();
+    std::shared_ptr<core::Message> message = take_message(payload.size());
     message->payload = std::move(payload);
     message->received_ns = received_ns;
     message->sequence = sequence ? *sequence : message_sequence_;
@@ -92,7 +126,7 @@ void Pipeline::on_message(std::string payload, std::int64_t received_ns, std::in
     if (tracker_ != nullptr) {
         tracker_->on_message(message->sequence);
     }
-    counts_.messages.fetch_add(1, std::memory_order_relaxed);
+    bump(counts_.messages, 1);
 
     decoded_.events.clear();
     decoded_.rejections.clear();
@@ -103,15 +137,15 @@ void Pipeline::on_message(std::string payload, std::int64_t received_ns, std::in
         envelope_decoder_.decode(std::move(message), decoded_);
     }
     if (decoded_.control) {
-        counts_.control.fetch_add(1, std::memory_order_relaxed);
+        bump(counts_.control, 1);
     }
-    counts_.received.fetch_add(decoded_.rejections.size(), std::memory_order_relaxed);
+    bump(counts_.received, decoded_.rejections.size());
     reject(decoded_.rejections);
     for (core::Event& event : decoded_.events) {
         if (event.format == core::EventFormat::kSnapshot) {
             on_snapshot(std::move(event), now_ms);
         } else {
-            counts_.received.fetch_add(1, std::memory_order_relaxed);
+            bump(counts_.received, 1);
             accept(std::move(event), now_ms);
         }
     }
@@ -129,19 +163,18 @@ std::int64_t Pipeline::wall_ms() const {
 }
 
 void Pipeline::count_snapshot(SnapshotOutcome outcome) {
-    counts_.snapshots_by_outcome[static_cast<std::size_t>(outcome)].fetch_add(
-        1, std::memory_order_relaxed);
+    bump(counts_.snapshots_by_outcome[static_cast<std::size_t>(outcome)], 1);
 }
 
 void Pipeline::on_snapshot(core::Event&& snapshot, std::int64_t now_ms) {
-    counts_.snapshots.fetch_add(1, std::memory_order_relaxed);
+    bump(counts_.snapshots, 1);
     const std::int64_t received_ms = wall_ms();
     snapshot.instant = core::instant_from_epoch_ms(received_ms).value_or(core::Instant{});
     snapshot.time_received = true;
     detail_.clear();
     if (!validator_.validate(snapshot, detail_)) {
         count_snapshot(SnapshotOutcome::kMalformed);
-        counts_.received.fetch_add(1, std::memory_order_relaxed);
+        bump(counts_.received, 1);
         reject_one(
             {core::Errc::kSchema, "validate", detail_, std::string(snapshot.raw()), std::nullopt});
         return;
@@ -157,7 +190,7 @@ void Pipeline::on_snapshot(core::Event&& snapshot, std::int64_t now_ms) {
     if (deriver_.malformed_snapshots() != malformed_before) {
         // The validator checks what the deriver needs; this keeps a disagreement visible.
         count_snapshot(SnapshotOutcome::kMalformed);
-        counts_.received.fetch_add(1, std::memory_order_relaxed);
+        bump(counts_.received, 1);
         reject_one({core::Errc::kBadEnvelope, "decode", "eventBody is not a conversation snapshot",
                     std::string(snapshot.raw()), std::nullopt});
         return;
@@ -170,8 +203,8 @@ void Pipeline::on_snapshot(core::Event&& snapshot, std::int64_t now_ms) {
     }
     if (emits_transitions(options_.snapshot_emit)) {
         for (const Transition& t : transitions_) {
-            counts_.transitions.fetch_add(1, std::memory_order_relaxed);
-            counts_.received.fetch_add(1, std::memory_order_relaxed);
+            bump(counts_.transitions, 1);
+            bump(counts_.received, 1);
             core::Event event;
             if (!make_transition_event(t, snapshot, event)) {
                 reject_one({core::Errc::kBadEnvelope, "decode",
@@ -184,7 +217,7 @@ void Pipeline::on_snapshot(core::Event&& snapshot, std::int64_t now_ms) {
     }
     transitions_.clear();
     if (emits_snapshots(options_.snapshot_emit)) {
-        counts_.received.fetch_add(1, std::memory_order_relaxed);
+        bump(counts_.received, 1);
         if (!snapshot.id.is_string() || snapshot.id.get_string().empty()) {
             reject_one({core::Errc::kSchema, "validate",
                         "/metadata/CorrelationId: required (a non-empty string, the id of a raw "
@@ -210,13 +243,12 @@ void Pipeline::route(core::Event&& event, std::int64_t now_ms) {
     event.sequence = event_sequence_++;
     const FilterKind kind = filter_.check(event);
     if (kind != FilterKind::kNone) {
-        counts_.filtered.fetch_add(1, std::memory_order_relaxed);
-        counts_.filtered_by_kind[static_cast<std::size_t>(kind)].fetch_add(
-            1, std::memory_order_relaxed);
+        bump(counts_.filtered, 1);
+        bump(counts_.filtered_by_kind[static_cast<std::size_t>(kind)], 1);
         return;
     }
     if (dedup_.seen(event.id.get_string(), now_ms)) {
-        counts_.duplicates.fetch_add(1, std::memory_order_relaxed);
+        bump(counts_.duplicates, 1);
         return;
     }
     if (tracker_ != nullptr) {
@@ -228,7 +260,7 @@ void Pipeline::route(core::Event&& event, std::int64_t now_ms) {
 void Pipeline::emit(std::int64_t now_ms) {
     for (core::Event& e : released_) {
         if (e.late) {
-            counts_.late.fetch_add(1, std::memory_order_relaxed);
+            bump(counts_.late, 1);
             if (options_.late_policy == LatePolicy::kDeadLetter) {
                 if (tracker_ != nullptr) {
                     tracker_->on_done(e);
@@ -252,9 +284,9 @@ void Pipeline::flush_batch() {
     }
     std::vector<core::Event> batch = batcher_.take();
     DeliveryReport report = sinks_.deliver(batch);
-    counts_.batches.fetch_add(1, std::memory_order_relaxed);
+    bump(counts_.batches, 1);
     if (report.delivered > 0) {
-        counts_.delivered.fetch_add(report.delivered, std::memory_order_relaxed);
+        bump(counts_.delivered, report.delivered);
         if (on_delivered_) {
             on_delivered_(batch);
         }

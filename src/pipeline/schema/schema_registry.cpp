@@ -70,10 +70,11 @@ bool SchemaRegistry::has_kind(std::string_view event_type) const noexcept {
 }
 
 const CompiledSchema& SchemaRegistry::detail(std::string_view event_type) const noexcept {
-    if (!has_kind(event_type)) {
+    if (is_structural(event_type)) {
         return *common_;
     }
-    return schemas_.find(event_type)->second;
+    const auto it = schemas_.find(event_type);
+    return it == schemas_.end() ? *common_ : it->second;
 }
 
 std::vector<std::string> SchemaRegistry::kinds() const {

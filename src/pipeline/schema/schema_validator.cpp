@@ -286,17 +286,29 @@ std::size_t count_code_points(std::string_view s) noexcept {
     return n;
 }
 
-// Member names are short: the length and up to 16 bytes (the first and the last eight) mixed by
-// two multiplications tell them apart well enough for a small open-addressing table, at a fixed
-// cost instead of one multiplication per byte.
+// Member names are short: the length and up to 16 bytes (the first and the last eight; of a
+// shorter name its first and last four, or three of its bytes) mixed by two multiplications tell
+// them apart well enough for a small open-addressing table, at a fixed cost instead of one
+// multiplication per byte.
 std::uint64_t hash_name(std::string_view s) noexcept {
     std::uint64_t a = 0;
     std::uint64_t b = 0;
-    if (s.size() >= 8) {
-        std::memcpy(&a, s.data(), 8);
-        std::memcpy(&b, s.data() + s.size() - 8, 8);
-    } else if (!s.empty()) {
-        std::memcpy(&a, s.data(), s.size());
+    const char* p = s.data();
+    const std::size_t n = s.size();
+    if (n >= 8) {
+        std::memcpy(&a, p, 8);
+        std::memcpy(&b, p + n - 8, 8);
+    } else if (n >= 4) {  // fixed-size loads (inlined), not a memcpy of n bytes
+        std::uint32_t lo = 0;
+        std::uint32_t hi = 0;
+        std::memcpy(&lo, p, 4);
+        std::memcpy(&hi, p + n - 4, 4);
+        a = lo | (std::uint64_t{hi} << 32);
+    } else if (n > 0) {
+        const auto byte = [&](std::size_t i) {
+            return std::uint64_t{static_cast<unsigned char>(p[i])};
+        };
+        a = byte(0) | (byte(n / 2) << 8) | (byte(n - 1) << 16);
     }
     std::uint64_t h = (a ^ (s.size() * 0x9E3779B97F4A7C15ULL)) * 0xBF58476D1CE4E5B9ULL;
     h = (h ^ (h >> 31) ^ b) * 0x94D049BB133111EBULL;
@@ -358,6 +370,7 @@ struct Node {
     bool string_checks = false;
     bool number_checks = false;
     bool date_time = false;
+    bool type_only = false;  // a kSchema node whose only check is `type` (set after compiling)
     std::uint32_t ref = kNone;
     std::string pointer;  // schema pointer of this node ("" = root)
 
@@ -486,6 +499,13 @@ bool CompiledSchema::Impl::check(std::uint32_t id, const JsonValue& v, const Pat
         return GSTREAM_SCHEMA_FAIL(err, path, *n, "false", "the false schema accepts nothing");
     }
     const std::uint8_t bits = instance_type_bits(v);
+    if (n->type_only) {  // most properties: {"type": "string"} and the like
+        if (n->types == 0 || (n->types & bits) != 0) {
+            return true;
+        }
+        return GSTREAM_SCHEMA_FAIL(err, path, *n, "type", "expected {}, got {}",
+                                   type_mask_names(n->types), type_name(v));
+    }
     if (n->types != 0 && (n->types & bits) == 0) {
         return GSTREAM_SCHEMA_FAIL(err, path, *n, "type", "expected {}, got {}",
                                    type_mask_names(n->types), type_name(v));
@@ -1392,6 +1412,12 @@ core::Result<CompiledSchema> CompiledSchema::compile_text(std::string_view text,
     try {
         Compiler compiler(*impl->schema_doc, impl->nodes, impl->regexes);
         impl->root = compiler.compile_root();
+        for (Node& n : impl->nodes) {
+            n.type_only = n.kind == NodeKind::kSchema && !n.has_const && !n.has_enum &&
+                          !n.object_checks && !n.array_checks && !n.string_checks &&
+                          !n.number_checks && n.all_of.empty() && n.any_of.empty() &&
+                          n.one_of.empty() && n.not_schema == kNone;
+        }
     } catch (const CompileError& e) {
         if (error_text != nullptr) {
             *error_text = e.text;

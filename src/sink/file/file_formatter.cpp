@@ -26,9 +26,13 @@ void append_minified(std::string_view json, std::string& out) {
 
 namespace {
 
-void append_value(std::string_view raw, std::string& out) {
-    // JSON strings cannot hold a raw line break, so only whitespace between tokens can.
-    if (std::memchr(raw.data(), '\n', raw.size()) == nullptr &&
+void append_value(const core::JsonValue& value, std::string& out) {
+    const std::string_view raw = value.raw();
+    // JSON strings cannot hold a raw line break, so only whitespace between tokens can; the
+    // parser noted whether the whole text has one.
+    if (value.document() == nullptr || !value.document()->has_line_breaks()) {
+        out.append(raw);
+    } else if (std::memchr(raw.data(), '\n', raw.size()) == nullptr &&
         std::memchr(raw.data(), '\r', raw.size()) == nullptr) {
         out.append(raw);
     } else {
@@ -71,17 +75,17 @@ void format_event(const core::Event& event, std::string& out) {
     out.push_back('"');
     if (event.queue_id.valid()) {
         out.append(R"(,"queueId":)");
-        append_value(event.queue_id.raw(), out);
+        append_value(event.queue_id, out);
     }
     if (event.conversation_id.valid()) {
         out.append(R"(,"conversationId":)");
-        append_value(event.conversation_id.raw(), out);
+        append_value(event.conversation_id, out);
     }
     if (event.late) {
         out.append(R"(,"late":true)");
     }
     out.append(R"(,"data":)");
-    append_value(event.data.raw(), out);
+    append_value(event.data, out);
     out.append("}\n");
 }
 

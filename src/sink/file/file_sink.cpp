@@ -39,10 +39,19 @@ FileSink::FileSink(FileSinkConfig config)
         regular_ = S_ISREG(st.st_mode);
         size_ = regular_ ? st.st_size : 0;
     }
+    writeback_from_ = writeback_to_ = writeback_requested_to_ = size_;
     last_sync_ms_ = steady_ms();
 }
 
 FileSink::~FileSink() {
+    if (sync_thread_.joinable()) {
+        {
+            std::lock_guard lock(sync_mutex_);
+            sync_stop_ = true;
+        }
+        sync_wake_.notify_one();
+        sync_thread_.join();
+    }
     if (fd_ >= 0) {
         if (dirty_ && config_.fsync != FsyncPolicy::kNever) {
             ::fdatasync(fd_);
@@ -76,12 +85,83 @@ SinkResult FileSink::write_batch(std::span<const core::Event> events) {
     }
     size_ += static_cast<std::int64_t>(buffer_.size());
     dirty_ = true;
-    if (config_.fsync == FsyncPolicy::kAlways ||
-        (config_.fsync == FsyncPolicy::kInterval &&
-         steady_ms() - last_sync_ms_ >= config_.fsync_interval_ms)) {
-        return flush();
+    if (config_.fsync == FsyncPolicy::kAlways) {
+        return sync();
+    }
+    if (config_.fsync == FsyncPolicy::kInterval) {
+        if (background_sync_failed_.exchange(false, std::memory_order_relaxed)) {
+            return sync();  // reports the failure (kRetry) unless the disk has recovered
+        }
+        if (steady_ms() - last_sync_ms_ >= config_.fsync_interval_ms) {
+            request_background_sync();
+        } else if (regular_ && size_ - writeback_requested_to_ >= kWritebackBytes) {
+            request_writeback();
+        }
     }
     return SinkResult::kOk;
+}
+
+void FileSink::request_writeback() {
+    {
+        std::lock_guard lock(sync_mutex_);
+        writeback_to_ = size_;
+    }
+    writeback_requested_to_ = size_;
+    if (!sync_thread_.joinable()) {
+        sync_thread_ = std::thread([this] { background_sync_loop(); });
+    }
+    sync_wake_.notify_one();
+}
+
+void FileSink::request_background_sync() {
+    if (!regular_) {
+        return;  // a pipe or a device has nothing to sync
+    }
+    last_sync_ms_ = steady_ms();
+    writeback_requested_to_ = size_;  // the sync writes everything back
+    {
+        std::lock_guard lock(sync_mutex_);
+        sync_requested_ = true;
+    }
+    if (!sync_thread_.joinable()) {
+        sync_thread_ = std::thread([this] { background_sync_loop(); });
+    }
+    sync_wake_.notify_one();
+}
+
+void FileSink::background_sync_loop() {
+    std::unique_lock lock(sync_mutex_);
+    for (;;) {
+        sync_wake_.wait(lock, [&] {
+            return sync_requested_ || sync_stop_ || writeback_from_ < writeback_to_;
+        });
+        if (sync_stop_) {
+            return;
+        }
+        if (sync_requested_) {
+            sync_requested_ = false;
+            writeback_from_ = writeback_to_;
+            lock.unlock();
+            // Covers every byte written before the call; dirty_ stays set (later writes may not
+            // be covered), so flush() and close still sync in line.
+            if (::fdatasync(fd_) != 0) {
+                background_sync_failed_.store(true, std::memory_order_relaxed);
+            }
+        } else {
+            const std::int64_t from = writeback_from_;
+            const std::int64_t to = writeback_to_;
+            writeback_from_ = to;
+            lock.unlock();
+#if defined(__linux__)
+            // Starts writing these bytes back without waiting, so that the next fdatasync has
+            // less to wait for. A hint only: no durability is claimed from it, errors are ignored.
+            (void)::sync_file_range(fd_, from, to - from, SYNC_FILE_RANGE_WRITE);
+#else
+            (void)from;
+#endif
+        }
+        lock.lock();
+    }
 }
 
 SinkResult FileSink::flush() {

@@ -3,10 +3,13 @@
 //
 // Each batch is formatted into one buffer and written with write(2) in O_APPEND mode, so a batch
 // is acknowledged once the kernel has it. Durability follows `fsync`: "always" runs fdatasync(2)
-// before acknowledging each batch; "interval" (default) at most every `fsync_interval_ms` and at
-// close; "never" leaves it to the kernel. A failed or short write (disk full, I/O error) answers
-// kRetry; the partial tail is cut off again (ftruncate to the last acknowledged size) so a retried
-// batch is never written twice.
+// before acknowledging each batch; "interval" (default) at most every `fsync_interval_ms`, on a
+// background thread of the sink's own so that the writer does not wait for the disk (that thread
+// also starts the writeback of every MiB written, so that each sync has less to wait for), and on
+// flush(), sync() and close, which wait; "never" leaves it to the kernel. A failed background
+// fdatasync makes the next write_batch() sync in line, which answers kRetry if it fails again.
+// A failed or short write (disk full, I/O error) answers kRetry; the partial tail is cut off
+// again (ftruncate to the last acknowledged size) so a retried batch is never written twice.
 //
 // Commit point (docs/recovery.md): with a write-ahead log, the daemon records size() after sync()
 // in its checkpoint; on start, truncate_to_commit_point() cuts the lines written after the last
@@ -17,8 +20,12 @@
 // point, so after a crash such a sink gets the lines since the last checkpoint again
 // (at-least-once). Opening a FIFO waits until it has a reader.
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include <boost/system/error_code.hpp>
 
@@ -34,6 +41,8 @@ struct FileSinkConfig {
     std::int64_t fsync_interval_ms = 1000;
 };
 
+/// Not thread-safe: one thread (the pipeline's) calls every member. The background sync thread
+/// is internal.
 class FileSink final : public Sink {
 public:
     /// Opens (creates, with parent folders) the file for appending. Throws std::runtime_error
@@ -64,6 +73,10 @@ public:
                                                               std::int64_t& cut);
 
 private:
+    void request_background_sync();
+    void request_writeback();
+    void background_sync_loop();
+
     FileSinkConfig config_;
     int fd_ = -1;
     std::int64_t size_ = 0;            // bytes acknowledged so far
@@ -72,6 +85,20 @@ private:
     bool regular_ = true;  // a regular file (not a pipe or a device)
     std::string buffer_;
     std::string last_error_;
+
+    // The "interval" policy's background fdatasync: the thread starts with the first request.
+    std::thread sync_thread_;
+    std::mutex sync_mutex_;
+    std::condition_variable sync_wake_;
+    bool sync_requested_ = false;  // guarded by sync_mutex_
+    bool sync_stop_ = false;       // guarded by sync_mutex_
+    // Between interval syncs, every kWritebackBytes written the thread starts their writeback
+    // (sync_file_range, no wait), so the next fdatasync (the one at close too) waits less.
+    static constexpr std::int64_t kWritebackBytes = 1 << 20;
+    std::int64_t writeback_from_ = 0;       // guarded by sync_mutex_: file offsets
+    std::int64_t writeback_to_ = 0;         // guarded by sync_mutex_
+    std::int64_t writeback_requested_to_ = 0;  // the writer's side
+    std::atomic<bool> background_sync_failed_{false};
 };
 
 }  // namespace gstream::sink::file

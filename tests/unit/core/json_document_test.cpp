@@ -198,3 +198,25 @@ TEST(JsonDocument, FastPathHandlesLongStringsAndEscapesAcrossBlocks) {
 
 }  // namespace
 }  // namespace gstream::core
+
+namespace gstream::core {
+namespace {
+
+// A line break can only be whitespace between tokens; both parsers note whether there is one,
+// and a reused document forgets the last text's.
+TEST(JsonDocument, NotesLineBreaksBetweenTokens) {
+    for (const JsonParser parser : {JsonParser::kAuto, JsonParser::kRapidJsonOnly}) {
+        JsonDocument doc;
+        ASSERT_TRUE(doc.parse(R"({"a":"x\ny","b":[1,2]})", parser));
+        EXPECT_FALSE(doc.has_line_breaks());  // an escape, not a raw line break
+        ASSERT_TRUE(doc.parse("{\"a\":1,\r\n\"b\":2}", parser));
+        EXPECT_TRUE(doc.has_line_breaks());
+        ASSERT_TRUE(doc.parse("[1,\n2]", parser));
+        EXPECT_TRUE(doc.has_line_breaks());
+        ASSERT_TRUE(doc.parse("[1, 2]\t", parser));
+        EXPECT_FALSE(doc.has_line_breaks());
+    }
+}
+
+}  // namespace
+}  // namespace gstream::core

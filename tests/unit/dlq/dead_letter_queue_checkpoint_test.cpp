@@ -1,0 +1,73 @@
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "dlq/dead_letter_queue.hpp"
+
+namespace gstream::dlq {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path make_temp_dir() {
+    std::string templ = (fs::temp_directory_path() / "gstream-dlq-ckpt-XXXXXX").string();
+    if (mkdtemp(templ.data()) == nullptr) {
+        throw std::runtime_error("mkdtemp failed");
+    }
+    return templ;
+}
+
+// Enough dead letters to pass the 1000-page checkpoint threshold several times: the background
+// checkpoints run while appends go on, nothing is lost, and close still folds the write-ahead
+// log back into the database and removes it.
+TEST(DeadLetterQueueCheckpoint, ManyAppendsAcrossBackgroundCheckpointsLoseNothing) {
+    const fs::path dir = make_temp_dir();
+    const std::string path = (dir / "dlq.sqlite3").string();
+    constexpr int kBatches = 60;
+    constexpr int kPerBatch = 50;
+    {
+        DeadLetterQueue q = DeadLetterQueue::open(path);
+        for (int b = 0; b < kBatches; ++b) {
+            std::vector<DeadLetter> batch;
+            for (int i = 0; i < kPerBatch; ++i) {
+                DeadLetter d;
+                d.time_ms = b * kPerBatch + i;
+                d.source = "notifications";
+                d.stage = "validate";
+                d.reason = "schema";
+                d.detail = "/eventBody/eventTime: type";
+                d.raw = std::string(2000, static_cast<char>('a' + (i % 26)));
+                batch.push_back(std::move(d));
+            }
+            ASSERT_FALSE(q.append(batch)) << "batch " << b;
+        }
+        EXPECT_EQ(q.backlog(), kBatches * kPerBatch);
+        ListFilter last;
+        last.since_ms = kBatches * kPerBatch - 1;
+        const auto tail = q.list(last);
+        ASSERT_EQ(tail.size(), 1U);
+        EXPECT_EQ(tail[0].raw, std::string(2000, static_cast<char>('a' + (kPerBatch - 1) % 26)));
+    }
+    EXPECT_FALSE(fs::exists(path + "-wal"));  // the close checkpointed it all
+    {
+        DeadLetterQueue q = DeadLetterQueue::open(path);
+        EXPECT_EQ(q.backlog(), kBatches * kPerBatch);
+        ListFilter all;
+        all.limit = 0;
+        const auto entries = q.list(all);
+        ASSERT_EQ(entries.size(), static_cast<std::size_t>(kBatches * kPerBatch));
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            ASSERT_EQ(entries[i].time_ms, static_cast<std::int64_t>(i));
+        }
+    }
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+}
+
+}  // namespace
+}  // namespace gstream::dlq
