@@ -16,8 +16,9 @@ enum class SinkResult {
     kReject,  ///< the sink will never take these events: dead-letter them
 };
 
-/// A destination for batches. Called from the pipeline thread only; implementations need not be
-/// thread-safe.
+/// A destination for batches. Called from one thread only (the pipeline thread, or with several
+/// sinks and a write-ahead log the sink's own cursor thread, wal::SinkCursor); implementations
+/// need not be thread-safe.
 class Sink {
 public:
     virtual ~Sink() = default;

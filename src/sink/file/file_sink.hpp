@@ -41,8 +41,9 @@ struct FileSinkConfig {
     std::int64_t fsync_interval_ms = 1000;
 };
 
-/// Not thread-safe: one thread (the pipeline's) calls every member. The background sync thread
-/// is internal.
+/// Not thread-safe: one thread (the pipeline's, or with several sinks and a write-ahead log this
+/// sink's cursor thread, wal::SinkCursor) calls every member. The background sync thread is
+/// internal.
 class FileSink final : public Sink {
 public:
     /// Opens (creates, with parent folders) the file for appending. Throws std::runtime_error
