@@ -16,6 +16,9 @@
 int main(int argc, char** argv) {
     // Past RLIMIT_FSIZE, write(2) then fails with EFBIG (handled like ENOSPC) instead of a kill.
     std::signal(SIGXFSZ, SIG_IGN);
+    // A pipe sink whose reader went away: write(2) fails with EPIPE (the sink retries) instead
+    // of the process being killed.
+    std::signal(SIGPIPE, SIG_IGN);
     CLI::App app{"genesys-stream: a consumer of Genesys Cloud contact-center event streams"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "genesys-stream 0.1.0");

@@ -318,6 +318,13 @@ void Recovery::finish_delivery() {
     }
     outbox_->close();
     for (auto& c : cursors_) {
+        // A sink still behind (stalled, or catching up) keeps a --once run or a drain waiting:
+        // say which, every few seconds.
+        while (!c->wait_stopped(std::chrono::steady_clock::now() + std::chrono::seconds(5))) {
+            ops::logger("wal")->warn(
+                "waiting for a sink to take the outbox sink=\"{}\" batches_behind={}",
+                c->label(), outbox_->end() - c->position());
+        }
         c->join();
     }
 }

@@ -53,6 +53,11 @@ void SinkCursor::join() {
     }
 }
 
+bool SinkCursor::wait_stopped(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    return stopped_cv_.wait_until(lock, deadline, [&] { return stopped_; });
+}
+
 SinkCursor::Committed SinkCursor::committed() const {
     std::lock_guard lock(mutex_);
     return committed_;
@@ -165,6 +170,9 @@ void SinkCursor::run() {
         }
     }
     commit();
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    stopped_cv_.notify_all();
 }
 
 }  // namespace gstream::wal

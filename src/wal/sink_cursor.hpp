@@ -17,6 +17,8 @@
 // thread. The sink is used by this cursor's thread only.
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -70,6 +72,8 @@ public:
     void start();
     /// Waits for the thread (see above for when it stops).
     void join();
+    /// Waits until the thread has stopped or `deadline`; true when it has stopped.
+    bool wait_stopped(std::chrono::steady_clock::time_point deadline);
 
     Committed committed() const;
     /// The first outbox record not yet written to the sink.
@@ -96,7 +100,9 @@ private:
     std::string label_;
     std::atomic<std::uint64_t> position_;
     mutable std::mutex mutex_;
-    Committed committed_;
+    Committed committed_;                  // guarded by mutex_
+    bool stopped_ = false;                 // guarded by mutex_
+    std::condition_variable stopped_cv_;
     std::uint64_t committed_position_ = 0;  // cursor thread: position of the last commit
     std::vector<core::Event> events_;
     std::thread thread_;

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "core/clock.hpp"
+#include "ops/logging.hpp"
 #include "sink/file/file_formatter.hpp"
 
 namespace gstream::sink::file {
@@ -29,7 +30,22 @@ FileSink::FileSink(FileSinkConfig config)
     if (path.has_parent_path()) {
         std::filesystem::create_directories(path.parent_path(), ec);
     }
-    fd_ = ::open(config_.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    struct stat before {};
+    if (::stat(config_.path.c_str(), &before) == 0 && S_ISFIFO(before.st_mode)) {
+        // Opening a pipe for writing waits for a reader: say so instead of hanging silently.
+        fd_ = ::open(config_.path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd_ >= 0) {
+            ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
+        } else if (errno == ENXIO) {
+            ops::logger("sink")->warn(
+                "file sink: waiting for a reader of the named pipe path=\"{}\" (start-up waits "
+                "until one opens it)",
+                config_.path);
+        }
+    }
+    if (fd_ < 0) {
+        fd_ = ::open(config_.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    }
     if (fd_ < 0) {
         throw std::runtime_error(fmt::format("file sink: cannot open '{}': {} (sinks[].path)",
                                              config_.path, std::strerror(errno)));

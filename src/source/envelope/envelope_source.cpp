@@ -265,8 +265,12 @@ asio::awaitable<void> EnvelopeSource::run() {
         session_ = nullptr;
         if (end.stopped || stopping_) break;
         if (end.messages > 0) backoff_.reset();
-        logger()->warn("stream connection ended reason={} detail=\"{}\" messages={}",
-                       to_string(end.error), end.detail, end.messages);
+        // The server's normal close (1000, the end of a replay) is routine; anything else warns.
+        const bool normal =
+            end.error == ConnectionError::kClosedByPeer && end.close_code == kCloseNormal;
+        logger()->log(normal ? spdlog::level::info : spdlog::level::warn,
+                      "stream connection ended reason={} detail=\"{}\" messages={}",
+                      to_string(end.error), end.detail, end.messages);
         observer_.on_disconnected(end.error, end.detail);
 
         if (end.error == ConnectionError::kClosedByPeer && end.close_code == kCloseNormal &&
