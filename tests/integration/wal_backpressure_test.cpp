@@ -104,7 +104,7 @@ std::optional<std::string> read_until_closed(int reader) {
     }
 }
 
-/// The emulator replaying `replay` (one message per line) at 20,000 messages/s, and the consumer
+/// The emulator replaying `replay` (one message per line) at `rate` messages/s, and the consumer
 /// with the log, `sinks` (YAML list items) and batches of `batch_events`, until --once ends.
 struct StalledRun {
     EmulatorProcess emulator;
@@ -116,11 +116,12 @@ void start_run(const TempDir& dir,
                const std::string& replay,
                int batch_events,
                const std::string& sinks,
-               StalledRun& run) {
+               StalledRun& run,
+               int rate = 20'000) {
     write_file(dir.file("replay.jsonl"), replay);
-    run.emulator = start_emulator(
-        {"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate", "20000"},
-        dir.file("emulator.log"));
+    run.emulator = start_emulator({"--protocol", "envelope", "--replay", dir.file("replay.jsonl"),
+                                   "--rate", std::to_string(rate)},
+                                  dir.file("emulator.log"));
     write_file(dir.file("config.yaml"),
                fmt::format("genesys:\n  base_url: {}\n  client_id: demo\n  client_secret: demo\n"
                            "source:\n  protocol: envelope\n  ping_interval_ms: 200\n"
@@ -286,6 +287,60 @@ TEST(WalBackpressure, OneStalledSinkDoesNotStarveTheOther) {
         at = nl + 1;
     }
     EXPECT_EQ(expected, total);
+}
+
+// A pipe sink whose reader goes away: the write fails with EPIPE (SIGPIPE is ignored), the sink
+// is retried and /readyz says so, the process stays up; a new reader gets everything, in order.
+TEST(WalBackpressure, APipeSinkWhoseReaderLeftIsRetriedNotFatal) {
+    TempDir dir;
+    const std::string pipe = dir.file("events.pipe");
+    const int first_reader = stalled_pipe(pipe);
+    ASSERT_GE(first_reader, 0) << std::strerror(errno);
+    std::string replay;
+    for (int m = 0; m < 200; ++m) {
+        replay += message(m) + "\n";
+    }
+    StalledRun run;
+    // 100 messages/s: the first batch (100 events, 34 messages) is written ~340 ms after the
+    // connection, long after the first reader is gone.
+    start_run(dir, replay, 100, "  - { type: file, path: " + pipe + " }\n", run, 100);
+    ASSERT_FALSE(HasFatalFailure());
+    ::close(first_reader);  // the sink has the pipe open (the admin server starts after it)
+
+    std::optional<HttpResponse> ready;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        ready = http_get(run.admin, "/readyz");
+        ASSERT_TRUE(ready) << read_file(dir.file("consumer.log"));
+        if (ready->body.find("a sink is failing") != std::string::npos) {
+            break;
+        }
+        std::this_thread::sleep_for(20ms);  // polling /readyz, bounded by the deadline
+    }
+    EXPECT_EQ(ready->status, 503);
+    EXPECT_NE(ready->body.find("a sink is failing"), std::string::npos) << ready->body;
+    EXPECT_FALSE(run.consumer->wait(0ms).has_value()) << read_file(dir.file("consumer.log"));
+    EXPECT_NE(read_file(dir.file("consumer.log")).find("Broken pipe"), std::string::npos);
+
+    const int reader = ::open(pipe.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    ASSERT_GE(reader, 0);
+    std::string out;
+    read_pipe_and_finish(reader, run, dir, out);
+    ASSERT_FALSE(HasFatalFailure());
+    const std::vector<std::string> lines = [&] {
+        std::vector<std::string> v;
+        for (std::size_t at = 0; at < out.size();) {
+            const std::size_t nl = out.find('\n', at);
+            v.push_back(out.substr(at, nl - at));
+            at = nl == std::string::npos ? out.size() : nl + 1;
+        }
+        return v;
+    }();
+    ASSERT_EQ(lines.size(), 200u * kEventsPerMessage);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        ASSERT_NE(lines[i].find(fmt::format("\"id\":\"e{}\"", i)), std::string::npos)
+            << "line " << i << ": " << lines[i];
+    }
 }
 
 }  // namespace
