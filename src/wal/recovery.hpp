@@ -30,7 +30,7 @@
 // release the log segments below it (deleted by the writer's thread) and the outbox segments
 // every cursor is past.
 //
-// Thread-safety: every method but healthy() runs on the pipeline thread.
+// Thread-safety: every method but healthy() and sinks_writable() runs on the pipeline thread.
 
 #include <atomic>
 #include <chrono>
@@ -96,9 +96,6 @@ public:
              const std::vector<std::string>& file_sink_paths,
              ops::Metrics& metrics);
 
-    /// `file_sinks`: the file sinks (owned by the driver); `dead_letters_ok`: false while the
-    /// dead-letter queue fails (no checkpoint then covers the rejections). Without a checkpoint
-    /// yet (first start), writes one: the sinks' sizes now. Throws when it cannot.
     /// Several sinks: hands the sinks to their cursors (one thread each, started by start()).
     /// `files[i]` is sinks[i] when it is a file sink, else null. `dead_letter`: stores the
     /// rejections of a cursor's thread (see SinkCursor). Before attach().
@@ -110,6 +107,9 @@ public:
     /// False while some cursor's sink is failing (/readyz). Any thread.
     bool sinks_writable() const noexcept;
 
+    /// `file_sinks`: the file sinks (owned by the driver; unused with several sinks); `dead_letters_ok`: false while the
+    /// dead-letter queue fails (no checkpoint then covers the rejections). Without a checkpoint
+    /// yet (first start), writes one: the sinks' sizes now. Throws when it cannot.
     void attach(pipeline::Pipeline& pipeline,
                 std::vector<sink::file::FileSink*> file_sinks,
                 pipeline::DeadLetterWriter& dead_letters,
