@@ -107,9 +107,10 @@ public:
     /// False while some cursor's sink is failing (/readyz). Any thread.
     bool sinks_writable() const noexcept;
 
-    /// `file_sinks`: the file sinks (owned by the driver; unused with several sinks); `dead_letters_ok`: false while the
-    /// dead-letter queue fails (no checkpoint then covers the rejections). Without a checkpoint
-    /// yet (first start), writes one: the sinks' sizes now. Throws when it cannot.
+    /// `file_sinks`: the file sinks (owned by the driver; unused with several sinks);
+    /// `dead_letters_ok`: false while the dead-letter queue fails (no checkpoint then covers the
+    /// rejections). Without a checkpoint yet (first start), writes one: the sinks' sizes now.
+    /// Throws when it cannot.
     void attach(pipeline::Pipeline& pipeline,
                 std::vector<sink::file::FileSink*> file_sinks,
                 pipeline::DeadLetterWriter& dead_letters,
