@@ -269,33 +269,32 @@ error_code WriteAheadLog::sync(std::int64_t now_steady_ms) {
         }
     }
     unsynced_ = false;
-    const Segment& active = segments_.back();
-    const bool old = now_steady_ms > 0 && active_opened_ms_ > 0 &&
-                     now_steady_ms - active_opened_ms_ >= options_.segment_age_ms;
-    if (active.size > 0 && (active.size >= options_.segment_bytes || old)) {
-        active_opened_ms_ = now_steady_ms;
-        return open_active(next_sequence_);
-    }
-    return {};
+    return rotate_if_due(now_steady_ms);
 }
 
 error_code WriteAheadLog::flush(std::int64_t now_steady_ms) {
     if (error_code ec = write_buffer()) {
         return ec;
     }
+    return rotate_if_due(now_steady_ms);
+}
+
+// Closes the active segment when it is full, or older than segment_age_ms at `now_steady_ms`
+// (0: no age check). A closed segment is never synced again: what flush() wrote to it is made
+// durable first.
+error_code WriteAheadLog::rotate_if_due(std::int64_t now_steady_ms) {
     const Segment& active = segments_.back();
     const bool old = now_steady_ms > 0 && active_opened_ms_ > 0 &&
                      now_steady_ms - active_opened_ms_ >= options_.segment_age_ms;
-    if (active.size > 0 && (active.size >= options_.segment_bytes || old)) {
-        // A closed segment is never synced again: make it durable before moving on.
-        if (unsynced_ && options_.fsync != FsyncPolicy::kNever && ::fdatasync(fd_) != 0) {
-            return errno_code(errno);
-        }
-        unsynced_ = false;
-        active_opened_ms_ = now_steady_ms;
-        return open_active(next_sequence_);
+    if (active.size == 0 || (active.size < options_.segment_bytes && !old)) {
+        return {};
     }
-    return {};
+    if (unsynced_ && options_.fsync != FsyncPolicy::kNever && ::fdatasync(fd_) != 0) {
+        return errno_code(errno);
+    }
+    unsynced_ = false;
+    active_opened_ms_ = now_steady_ms;
+    return open_active(next_sequence_);
 }
 
 std::size_t WriteAheadLog::discard_unwritten() noexcept {

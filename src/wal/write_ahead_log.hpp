@@ -127,6 +127,7 @@ private:
     explicit WriteAheadLog(WalOptions options);
     boost::system::error_code open_active(std::uint64_t first_sequence);
     boost::system::error_code write_buffer();
+    boost::system::error_code rotate_if_due(std::int64_t now_steady_ms);
 
     WalOptions options_;
     std::vector<Segment> segments_;  // oldest first; the last one is active
