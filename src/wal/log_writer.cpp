@@ -5,6 +5,7 @@
 #include "core/clock.hpp"
 #include "ops/logging.hpp"
 #include "ops/metrics.hpp"
+#include "wal/disk_retry.hpp"
 
 namespace gstream::wal {
 namespace {
@@ -85,25 +86,24 @@ void LogWriter::publish() {
 
 // Syncs what was appended; true when it is durable, false when given up on (shutdown).
 bool LogWriter::sync_with_retry(std::size_t messages) {
-    std::int64_t backoff_ms = 50;
-    for (;;) {
-        const boost::system::error_code ec = log_.sync(steady_ms());
-        if (!ec) {
-            healthy_.store(true, std::memory_order_relaxed);
-            return true;
-        }
-        healthy_.store(false, std::memory_order_relaxed);
-        const bool stop = give_up_ && give_up_();
-        ops::logger("wal")->error(
-            "write-ahead log write failed dir=\"{}\" messages={} error=\"{}\"{}", log_.dir(),
-            messages, ec.message(),
-            stop ? " (shutting down: dead-lettering them)" : "; retrying");
-        if (stop) {
-            return false;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
-        backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 1000);
+    boost::system::error_code ec;
+    const bool synced = retry_on_disk_error(
+        [&] {
+            ec = log_.sync(steady_ms());
+            return !ec;
+        },
+        give_up_,
+        [&](bool stop) {
+            healthy_.store(false, std::memory_order_relaxed);
+            ops::logger("wal")->error(
+                "write-ahead log write failed dir=\"{}\" messages={} error=\"{}\"{}", log_.dir(),
+                messages, ec.message(),
+                stop ? " (shutting down: dead-lettering them)" : "; retrying");
+        });
+    if (synced) {
+        healthy_.store(true, std::memory_order_relaxed);
     }
+    return synced;
 }
 
 void LogWriter::run() {

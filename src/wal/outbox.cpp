@@ -1,14 +1,13 @@
 #include "wal/outbox.hpp"
 
-#include <algorithm>
 #include <stdexcept>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "core/clock.hpp"
 #include "ops/logging.hpp"
 #include "sink/file/file_formatter.hpp"
+#include "wal/disk_retry.hpp"
 
 namespace gstream::wal {
 
@@ -119,26 +118,25 @@ pipeline::DeliveryReport Outbox::deliver(std::span<const core::Event> events) {
     buffer_.clear();
     encode(events, buffer_);
     const std::uint64_t sequence = log_->append(buffer_, core::wall_ms(), core::steady_ms());
-    std::int64_t backoff_ms = 50;
-    for (;;) {
-        const boost::system::error_code ec = log_->flush(core::steady_ms());
-        if (!ec) {
-            break;
-        }
-        healthy_.store(false, std::memory_order_relaxed);
-        const bool stop = give_up_ && give_up_();
-        ops::logger("wal")->error("outbox write failed dir=\"{}\" events={} error=\"{}\"{}",
-                                  log_->dir(), events.size(), ec.message(),
-                                  stop ? " (shutting down: left in the write-ahead log)"
-                                       : "; retrying");
-        if (stop) {
-            // The events stay pending in the log; this record must not stay behind them.
-            (void)log_->truncate_from(sequence);
-            report.abandoned = true;
-            return report;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
-        backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 1000);
+    boost::system::error_code ec;
+    const bool written = retry_on_disk_error(
+        [&] {
+            ec = log_->flush(core::steady_ms());
+            return !ec;
+        },
+        give_up_,
+        [&](bool stop) {
+            healthy_.store(false, std::memory_order_relaxed);
+            ops::logger("wal")->error("outbox write failed dir=\"{}\" events={} error=\"{}\"{}",
+                                      log_->dir(), events.size(), ec.message(),
+                                      stop ? " (shutting down: left in the write-ahead log)"
+                                           : "; retrying");
+        });
+    if (!written) {
+        // The events stay pending in the log; this record must not stay behind them.
+        (void)log_->truncate_from(sequence);
+        report.abandoned = true;
+        return report;
     }
     healthy_.store(true, std::memory_order_relaxed);
     publish();
