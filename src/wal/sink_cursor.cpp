@@ -6,6 +6,7 @@
 #include "core/clock.hpp"
 #include "ops/logging.hpp"
 #include "ops/metrics.hpp"
+#include "wal/disk_retry.hpp"
 #include "wal/log_reader.hpp"
 
 namespace gstream::wal {
@@ -36,8 +37,7 @@ SinkCursor::SinkCursor(std::unique_ptr<sink::Sink> sink,
     , metrics_(metrics)
     , label_(file != nullptr ? file->path() : std::string(driver_.sinks()[0]->name()))
     , position_(position)
-    , committed_{position, file != nullptr ? file->size() : 0}
-    , committed_position_(position) {}
+    , committed_{position, file != nullptr ? file->size() : 0} {}
 
 SinkCursor::~SinkCursor() {
     join();
@@ -64,23 +64,20 @@ SinkCursor::Committed SinkCursor::committed() const {
 }
 
 bool SinkCursor::store(std::vector<pipeline::Rejection>& rejections) {
-    std::int64_t backoff_ms = 50;
-    for (;;) {
-        std::vector<pipeline::Rejection> copy = rejections;  // the writer consumes its input
-        if (dead_letter_(copy)) {
-            metrics_.dead_lettered(rejections.front().reason == core::Errc::kWalCorrupt
-                                       ? ops::DeadLetterReason::kWalCorrupt
-                                       : ops::DeadLetterReason::kSinkRejected)
-                .Increment(static_cast<double>(rejections.size()));
-            rejections.clear();
-            return true;
-        }
-        if (give_up_ && give_up_()) {
-            return false;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
-        backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 1000);
+    const bool stored = retry_on_disk_error(
+        [&] {
+            std::vector<pipeline::Rejection> copy = rejections;  // the writer consumes its input
+            return dead_letter_(copy);
+        },
+        give_up_, [](bool) {});  // the dead-letter writer logs and fails /readyz itself
+    if (stored) {
+        metrics_.dead_lettered(rejections.front().reason == core::Errc::kWalCorrupt
+                                   ? ops::DeadLetterReason::kWalCorrupt
+                                   : ops::DeadLetterReason::kSinkRejected)
+            .Increment(static_cast<double>(rejections.size()));
+        rejections.clear();
     }
+    return stored;
 }
 
 // One outbox record: delivered, dead-lettered, or (false) given up on at shutdown.
@@ -130,7 +127,6 @@ void SinkCursor::commit() {
     }
     std::lock_guard lock(mutex_);
     committed_ = {position, size};
-    committed_position_ = position;
 }
 
 void SinkCursor::run() {
@@ -160,7 +156,7 @@ void SinkCursor::run() {
             position_.store(reader.next(), std::memory_order_release);
         }
         const std::int64_t now = core::steady_ms();
-        if (position_.load(std::memory_order_relaxed) != committed_position_ &&
+        if (position_.load(std::memory_order_relaxed) != committed().position &&
             now - last_commit_ms >= options_.commit_interval_ms) {
             commit();
             last_commit_ms = now;

@@ -82,7 +82,6 @@ public:
     bool writable() const noexcept { return driver_.writable(); }
     /// The file sink's path, or the sink's name.
     const std::string& label() const noexcept { return label_; }
-    sink::file::FileSink* file() const noexcept { return file_; }
 
 private:
     void run();
@@ -103,7 +102,6 @@ private:
     Committed committed_;                  // guarded by mutex_
     bool stopped_ = false;                 // guarded by mutex_
     std::condition_variable stopped_cv_;
-    std::uint64_t committed_position_ = 0;  // cursor thread: position of the last commit
     std::vector<core::Event> events_;
     std::thread thread_;
 };
