@@ -1,5 +1,6 @@
 #include "wal/outbox.hpp"
 
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -99,8 +100,15 @@ TEST(Outbox, DeliverPrepareAndClose) {
     outbox.prepare(1);
     EXPECT_EQ(outbox.end(), 1u);
     EXPECT_THROW(outbox.prepare(5), std::runtime_error);
+    // A cursor waiting for a record beyond the end wakes up on close().
+    auto waiter = std::async(std::launch::async, [&] {
+        return outbox.wait_beyond(1, std::chrono::steady_clock::now() + std::chrono::hours(1));
+    });
+    EXPECT_EQ(waiter.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
     outbox.close();
-    EXPECT_EQ(outbox.wait_beyond(1, std::chrono::steady_clock::now() + std::chrono::hours(1)), 1u);
+    ASSERT_EQ(waiter.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    EXPECT_EQ(waiter.get(), 1u);
+    EXPECT_TRUE(outbox.closed());
 }
 
 }  // namespace
