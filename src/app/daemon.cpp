@@ -417,7 +417,8 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
         }
     });
     MetricsSync metrics_sync(pipe.counts(), metrics);
-    boost::asio::io_context io;  // outlives the source and the admin server
+    // One thread runs it (io_thread below): the hint lets Asio skip waking other threads.
+    boost::asio::io_context io{1};  // outlives the source and the admin server
     pipeline::FrameQueue queue(static_cast<std::size_t>(config.source.queue_capacity));
     Observer observer(queue, metrics);
     // A full frame queue pauses the socket reads; the consumer's next pop resumes them (only

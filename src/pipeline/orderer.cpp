@@ -18,7 +18,18 @@ void Orderer::push(core::Event&& event, std::int64_t now_ms, std::vector<core::E
     max_seen_ns_ = std::max(max_seen_ns_, event.instant.ns);
     watermark_ns_ = std::max(watermark_ns_, max_seen_ns_ - lateness_ns_);
     arrivals_.push_back({now_ms, event.instant.ns});
-    heap_.push(std::move(event));
+    std::uint32_t slot = 0;
+    if (free_.empty()) {
+        slot = static_cast<std::uint32_t>(slots_.size());
+        slots_.push_back(std::move(event));
+    } else {
+        slot = free_.back();
+        free_.pop_back();
+        slots_[slot] = std::move(event);
+    }
+    const core::Event& held = slots_[slot];
+    heap_.push_back({held.instant.ns, held.sequence, slot});
+    std::push_heap(heap_.begin(), heap_.end(), Later{});
     release(now_ms, out);
 }
 
@@ -36,10 +47,12 @@ void Orderer::release(std::int64_t now_ms, std::vector<core::Event>& out) {
 }
 
 void Orderer::release_up_to(std::int64_t bound_ns, std::vector<core::Event>& out) {
-    while (!heap_.empty() && heap_.top().instant.ns <= bound_ns) {
-        // priority_queue::top is const; the element is moved out just before pop().
-        out.push_back(std::move(const_cast<core::Event&>(heap_.top())));
-        heap_.pop();
+    while (!heap_.empty() && heap_.front().instant_ns <= bound_ns) {
+        std::pop_heap(heap_.begin(), heap_.end(), Later{});
+        const std::uint32_t slot = heap_.back().slot;
+        heap_.pop_back();
+        out.push_back(std::move(slots_[slot]));  // leaves the slot's message pointer empty
+        free_.push_back(slot);
     }
 }
 
@@ -47,7 +60,7 @@ void Orderer::flush(std::vector<core::Event>& out) {
     if (!heap_.empty()) {
         std::int64_t highest = INT64_MIN;
         while (!heap_.empty()) {
-            highest = heap_.top().instant.ns;
+            highest = heap_.front().instant_ns;
             release_up_to(highest, out);
         }
         watermark_ns_ = std::max(watermark_ns_, highest);

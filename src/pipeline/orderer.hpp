@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
-#include <queue>
 #include <vector>
 
 #include "core/event.hpp"
@@ -37,9 +36,16 @@ public:
     std::int64_t watermark_ns() const noexcept { return watermark_ns_; }
 
 private:
+    // The heap orders small keys; the held events stay put in slots_ (an Event is ~170 bytes,
+    // and a heap operation moves log2(held) elements).
+    struct Key {
+        std::int64_t instant_ns;
+        std::uint64_t sequence;
+        std::uint32_t slot;  ///< index in slots_
+    };
     struct Later {
-        bool operator()(const core::Event& a, const core::Event& b) const noexcept {
-            return a.instant.ns != b.instant.ns ? a.instant.ns > b.instant.ns
+        bool operator()(const Key& a, const Key& b) const noexcept {
+            return a.instant_ns != b.instant_ns ? a.instant_ns > b.instant_ns
                                                 : a.sequence > b.sequence;
         }
     };
@@ -54,7 +60,9 @@ private:
     std::int64_t lateness_ns_;
     std::int64_t max_seen_ns_ = INT64_MIN;
     std::int64_t watermark_ns_ = INT64_MIN;
-    std::priority_queue<core::Event, std::vector<core::Event>, Later> heap_;
+    std::vector<Key> heap_;             // a min-heap by (instant, sequence) under Later
+    std::vector<core::Event> slots_;    // held events; moved-from when free
+    std::vector<std::uint32_t> free_;   // free indexes of slots_
     std::deque<Arrival> arrivals_;  // held events in arrival order (may include released ones)
 };
 
