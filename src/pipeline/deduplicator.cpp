@@ -55,33 +55,40 @@ bool Deduplicator::contains(std::string_view id, std::uint64_t hash) const noexc
     if (count_ == 0) {
         return false;
     }
-    for (std::uint64_t i = hash & slot_mask_;; i = (i + 1) & slot_mask_) {
-        const std::uint64_t slot = slots_[i];
-        if (slot == 0) {
+    const auto tag = static_cast<std::uint32_t>(hash);
+    for (std::uint64_t i = tag & slot_mask_;; i = (i + 1) & slot_mask_) {
+        const Slot slot = slots_[i];
+        if (slot.ref == 0) {
             return false;
         }
-        const Record& r = records_[(slot - 1) & record_mask_];
-        if (r.hash == hash && bytes_of(r) == id) {
-            return true;
+        if (slot.hash == tag) {
+            const Record& r = records_[slot.ref - 1];
+            if (r.hash == hash && bytes_of(r) == id) {
+                return true;
+            }
         }
     }
 }
 
 void Deduplicator::insert_slot(std::uint64_t record_seq, std::uint64_t hash) {
-    std::uint64_t i = hash & slot_mask_;
-    while (slots_[i] != 0) {
+    std::uint64_t i = static_cast<std::uint32_t>(hash) & slot_mask_;  // the slot's home
+    while (slots_[i].ref != 0) {
         i = (i + 1) & slot_mask_;
     }
-    slots_[i] = record_seq + 1;
+    slots_[i] = Slot{static_cast<std::uint32_t>(hash),
+                     static_cast<std::uint32_t>((record_seq & record_mask_) + 1)};
 }
 
-void Deduplicator::grow_table() {
-    const std::size_t size = slots_.empty() ? 2 * kInitialRecords : 2 * slots_.size();
-    slots_.assign(size, 0);
+void Deduplicator::rebuild_table(std::size_t size) {
+    slots_.assign(size, Slot{0, 0});
     slot_mask_ = size - 1;
     for (std::uint64_t s = head_; s != head_ + count_; ++s) {
         insert_slot(s, records_[s & record_mask_].hash);
     }
+}
+
+void Deduplicator::grow_table() {
+    rebuild_table(slots_.empty() ? 2 * kInitialRecords : 2 * slots_.size());
 }
 
 void Deduplicator::grow_records() {
@@ -92,6 +99,9 @@ void Deduplicator::grow_records() {
     }
     records_ = std::move(records);
     record_mask_ = size - 1;
+    if (!slots_.empty()) {
+        rebuild_table(slots_.size());  // slots name records by index
+    }
 }
 
 void Deduplicator::grow_bytes(std::size_t need) {
@@ -145,15 +155,17 @@ void Deduplicator::push(std::string_view id, std::uint64_t hash, std::int64_t at
 
 void Deduplicator::pop_oldest() {
     const Record& r = records_[head_ & record_mask_];
+    const auto ref = static_cast<std::uint32_t>((head_ & record_mask_) + 1);
     // Finds the record's slot, then closes the hole (backward-shift deletion): every following
     // slot of the probe run whose home is not strictly between the hole and it moves back.
-    std::uint64_t i = r.hash & slot_mask_;
-    while (slots_[i] != head_ + 1) {
+    std::uint64_t i = static_cast<std::uint32_t>(r.hash) & slot_mask_;
+    while (slots_[i].ref != ref) {
         i = (i + 1) & slot_mask_;
     }
     std::uint64_t hole = i;
-    for (std::uint64_t j = (hole + 1) & slot_mask_; slots_[j] != 0; j = (j + 1) & slot_mask_) {
-        const std::uint64_t home = records_[(slots_[j] - 1) & record_mask_].hash & slot_mask_;
+    for (std::uint64_t j = (hole + 1) & slot_mask_; slots_[j].ref != 0;
+         j = (j + 1) & slot_mask_) {
+        const std::uint64_t home = slots_[j].hash & slot_mask_;
         // Movable when home is not in (hole, j] cyclically.
         const bool in_between = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
         if (!in_between) {
@@ -161,7 +173,7 @@ void Deduplicator::pop_oldest() {
             hole = j;
         }
     }
-    slots_[hole] = 0;
+    slots_[hole] = Slot{0, 0};
     ++head_;
     --count_;
     if (count_ == 0) {

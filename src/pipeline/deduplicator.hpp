@@ -15,7 +15,8 @@ namespace gstream::pipeline {
 
 class Deduplicator {
 public:
-    /// `window_events` ids at most are remembered, each for `window_ms` of processing time.
+    /// `window_events` ids at most are remembered (at most 2^31; the config allows 10^8), each
+    /// for `window_ms` of processing time.
     Deduplicator(std::uint64_t window_events, std::int64_t window_ms);
 
     /// True when `id` was seen within the window (a duplicate); otherwise remembers it.
@@ -54,6 +55,7 @@ private:
     void grow_records();
     void grow_table();
     void insert_slot(std::uint64_t record_seq, std::uint64_t hash);
+    void rebuild_table(std::size_t size);
 
     std::uint64_t window_events_;
     std::int64_t window_ms_;
@@ -67,8 +69,14 @@ private:
     std::vector<char> bytes_;
     std::uint64_t byte_mask_ = 0;
     std::uint64_t byte_tail_ = 0;
-    // Hash table: record sequence + 1 per slot (0 = empty); at most half full.
-    std::vector<std::uint64_t> slots_;
+    // Hash table, at most half full. A slot holds the low 32 bits of the id's hash (its home
+    // and a tag, so probing and deletion rarely touch records_) and the record's index in
+    // records_ + 1 (0 = empty; live records have distinct indexes).
+    struct Slot {
+        std::uint32_t hash;
+        std::uint32_t ref;
+    };
+    std::vector<Slot> slots_;
     std::uint64_t slot_mask_ = 0;
 };
 
