@@ -409,6 +409,13 @@ struct Node {
     // (`type` admits integers; minimum/maximum/exclusive* are int64 limits; nothing else).
     std::uint16_t accept = 0;
     bool int_range = false;
+    // Of the node the $ref chain ends at (set after compiling): a string is valid when its
+    // byte length decides minLength/maxLength and it is a date-time if `format` asks (no
+    // pattern); an array when its size is within minItems/maxItems and `items` (one schema)
+    // certainly accepts every element. Other keywords rule these out (set_fast_verdicts).
+    bool fast_string = false;
+    bool fast_array = false;
+    std::uint32_t resolved = kNone;  // the node the $ref chain ends at (this one if not a $ref)
     std::int64_t int_lo = std::numeric_limits<std::int64_t>::min();
     std::int64_t int_hi = std::numeric_limits<std::int64_t>::max();
     std::uint32_t ref = kNone;
@@ -484,6 +491,10 @@ struct CompiledSchema::Impl {
                       SchemaError* err) const;
     bool check_child(std::uint32_t id, const JsonValue& v, const PathSeg* seg, unsigned depth,
                      SchemaError* err) const;
+    bool fast_accept(const Node& t, const core::JsonDocument* doc, std::uint32_t i,
+                     bool deep) const noexcept;
+    bool fast_accept_more(const Node& t, const core::JsonDocument* doc, const core::JsonNode& v,
+                          std::uint32_t i, bool deep) const noexcept;
 };
 
 namespace {
@@ -521,17 +532,61 @@ bool regex_search_guarded(const Regex& re, std::string_view s, bool& too_complex
     }
 }
 
-// True when `t` certainly accepts the value at tape node `v` (Node::accept, Node::int_range);
-// false means "ask check()", which decides and words the error.
-inline bool fast_accept(const Node& t, const core::JsonNode& v) noexcept {
+}  // namespace
+
+// True when `t` certainly accepts the value at tape index `i` (Node::accept and the fast_*
+// flags); false means "ask check()", which decides and words the error. With `deep` an array's
+// elements are looked at too (one level, no recursion).
+inline bool CompiledSchema::Impl::fast_accept(const Node& t, const core::JsonDocument* doc,
+                                              std::uint32_t i, bool deep) const noexcept {
+    const core::JsonNode& v = doc->node(i);
     if (((t.accept >> static_cast<unsigned>(v.type)) & 1u) != 0) {
         return true;
     }
-    return t.int_range && v.type == JsonType::kInteger && v.num.i >= t.int_lo &&
-           v.num.i <= t.int_hi;
+    if (v.type == JsonType::kInteger) {
+        return t.int_range && v.num.i >= t.int_lo && v.num.i <= t.int_hi;
+    }
+    return (t.fast_string || t.fast_array) && fast_accept_more(t, doc, v, i, deep);
 }
 
-}  // namespace
+bool CompiledSchema::Impl::fast_accept_more(const Node& t, const core::JsonDocument* doc,
+                                            const core::JsonNode& v, std::uint32_t i,
+                                            bool deep) const noexcept {
+    switch (v.type) {
+        case JsonType::kString: {
+            if (!t.fast_string) {
+                return false;
+            }
+            const Node& r = nodes[t.resolved];
+            const std::string_view s = doc->string_of(v);
+            // As check_string(): code points are counted only when the bytes do not decide.
+            if (r.max_length < s.size() || r.min_length > s.size() / 4) {
+                return false;
+            }
+            return !r.date_time || is_rfc3339_date_time(s);
+        }
+        case JsonType::kArray: {
+            if (!t.fast_array || !deep) {
+                return false;
+            }
+            const Node& r = nodes[t.resolved];
+            if (v.aux < r.min_items || v.aux > r.max_items) {
+                return false;
+            }
+            if (r.items == kNone) {
+                return true;
+            }
+            const Node& item = nodes[r.items];
+            for (std::uint32_t e = i + 1; e < v.next; e = doc->node(e).next) {
+                if (!fast_accept(item, doc, e, false)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        default: return false;
+    }
+}
 
 bool CompiledSchema::Impl::check_child(std::uint32_t id, const JsonValue& v, const PathSeg* seg,
                                        unsigned depth, SchemaError* err) const {
@@ -652,6 +707,7 @@ bool CompiledSchema::Impl::check_object(const Node& n, const JsonValue& v, const
         // A child that fast_accept() decides needs no call, no path segment and no depth check,
         // as long as check_child() would not fail on depth before looking at it.
         const bool fast = depth < kMaxValidationDepth;
+        const bool deep = depth + 1 < kMaxValidationDepth;  // the elements of an array child
         const std::uint32_t stop = subtree_end(v);
         for (std::uint32_t i = first_child(v); i < stop;) {
             const core::JsonNode& key_node = doc->node(i);
@@ -667,7 +723,7 @@ bool CompiledSchema::Impl::check_object(const Node& n, const JsonValue& v, const
                 }
                 if (entry->property != kNone) {
                     matched = true;
-                    if (!fast || !fast_accept(nodes[entry->property], value_node)) {
+                    if (!fast || !fast_accept(nodes[entry->property], doc, value_index, deep)) {
                         const PathSeg seg{path, key, 0, false};
                         if (!check_child(entry->property, JsonValue(doc, value_index), &seg,
                                          depth, err)) {
@@ -696,7 +752,7 @@ bool CompiledSchema::Impl::check_object(const Node& n, const JsonValue& v, const
             if (matched || n.additional_properties == kNone) {
                 continue;
             }
-            if (fast && fast_accept(nodes[n.additional_properties], value_node)) {
+            if (fast && fast_accept(nodes[n.additional_properties], doc, value_index, deep)) {
                 continue;
             }
             const PathSeg seg{path, key, 0, false};
@@ -743,6 +799,7 @@ bool CompiledSchema::Impl::check_array(const Node& n, const JsonValue& v, const 
     }
     const core::JsonDocument* doc = v.document();
     const bool fast = depth < kMaxValidationDepth;  // as in check_object()
+    const bool deep = depth + 1 < kMaxValidationDepth;
     const std::uint32_t stop = subtree_end(v);
     std::size_t index = 0;
     for (std::uint32_t i = first_child(v); i < stop; i = doc->node(i).next, ++index) {
@@ -762,7 +819,7 @@ bool CompiledSchema::Impl::check_array(const Node& n, const JsonValue& v, const 
             }
             continue;
         }
-        if (fast && fast_accept(nodes[schema], doc->node(i))) {
+        if (fast && fast_accept(nodes[schema], doc, i, deep)) {
             continue;
         }
         const PathSeg seg{path, {}, index, true};
@@ -1413,6 +1470,8 @@ private:
 void set_fast_verdicts(Node& n) {
     n.accept = 0;
     n.int_range = false;
+    n.fast_string = false;
+    n.fast_array = false;
     if (n.kind == NodeKind::kAlways) {
         n.accept = 0xFFFF;
         return;
@@ -1438,6 +1497,8 @@ void set_fast_verdicts(Node& n) {
     mark(JsonType::kString, allows(kTypeString) && !n.string_checks);
     mark(JsonType::kArray, allows(kTypeArray) && !n.array_checks);
     mark(JsonType::kObject, allows(kTypeObject) && !n.object_checks);
+    n.fast_string = allows(kTypeString) && n.string_checks && n.pattern == kNone;
+    n.fast_array = allows(kTypeArray) && n.array_checks && !n.items_is_list;
     if (!n.number_checks || !allows(kTypeInteger | kTypeNumber)) {
         return;
     }
@@ -1577,8 +1638,11 @@ core::Result<CompiledSchema> CompiledSchema::compile_text(std::string_view text,
             while (target->kind == NodeKind::kRef) {  // ends: check_cycles rejected $ref cycles
                 target = &impl->nodes[target->ref];
             }
+            n.resolved = static_cast<std::uint32_t>(target - impl->nodes.data());
             n.accept = target->accept;
             n.int_range = target->int_range;
+            n.fast_string = target->fast_string;
+            n.fast_array = target->fast_array;
             n.int_lo = target->int_lo;
             n.int_hi = target->int_hi;
         }
