@@ -426,6 +426,8 @@ struct Node {
     std::vector<MemberEntry> members;
     std::vector<MemberSlot> member_slots;  // 2^k slots (k >= 2), empty when no members
     unsigned slot_shift = 64;              // 64 - k: name_slot() keeps the hash's high k bits
+    std::size_t slot_mask = 0;             // 2^k - 1
+    const MemberSlot* slots = nullptr;     // member_slots.data() once compiled, for the probe
     std::uint64_t required_mask = 0;
     std::vector<std::string> required;  // in schema order, for messages and beyond 64 names
     std::uint32_t additional_properties = kNone;
@@ -449,14 +451,13 @@ struct Node {
     std::uint32_t not_schema = kNone;
 
     const MemberEntry* find_member(std::string_view name) const noexcept {
-        if (member_slots.empty()) {
+        if (slots == nullptr) {
             return nullptr;
         }
         const std::size_t n = name.size();
         const NameWords w = name_words(name.data(), n);
-        const std::size_t mask = member_slots.size() - 1;
-        for (std::size_t slot = name_slot(w, n, slot_shift);; slot = (slot + 1) & mask) {
-            const MemberSlot& e = member_slots[slot];
+        for (std::size_t slot = name_slot(w, n, slot_shift);; slot = (slot + 1) & slot_mask) {
+            const MemberSlot& e = slots[slot];
             if (e.member == 0) {
                 return nullptr;
             }
@@ -714,7 +715,11 @@ bool CompiledSchema::Impl::check_object(const Node& n, const JsonValue& v, const
             const core::JsonNode& value_node = doc->node(i + 1);
             const std::uint32_t value_index = i + 1;
             i = value_node.next;
-            const std::string_view key = doc->string_of(key_node);
+            // A name without escapes is in the text (the common case: no bounds checks).
+            const std::string_view key =
+                (key_node.flags & core::kJsonFlagInText) != 0
+                    ? std::string_view(doc->text().data() + key_node.aux2, key_node.aux)
+                    : doc->string_of(key_node);
             const MemberEntry* entry = n.find_member(key);
             bool matched = false;  // by properties or patternProperties
             if (entry != nullptr) {
@@ -1385,7 +1390,7 @@ private:
             return;
         }
         std::size_t size = 4;
-        while (size < n.members.size() * 2) {
+        while (size < n.members.size() * 4) {  // load <= 1/4: mostly one probe
             size *= 2;
         }
         n.member_slots.assign(size, MemberSlot{});
@@ -1632,6 +1637,8 @@ core::Result<CompiledSchema> CompiledSchema::compile_text(std::string_view text,
                           !n.number_checks && n.all_of.empty() && n.any_of.empty() &&
                           n.one_of.empty() && n.not_schema == kNone;
             set_fast_verdicts(n);
+            n.slots = n.member_slots.empty() ? nullptr : n.member_slots.data();
+            n.slot_mask = n.member_slots.empty() ? 0 : n.member_slots.size() - 1;
         }
         for (Node& n : impl->nodes) {
             const Node* target = &n;
