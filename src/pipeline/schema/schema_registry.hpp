@@ -60,7 +60,7 @@ private:
     SchemaRegistry() = default;
     const CompiledSchema* find_kind(std::string_view event_type) const noexcept;
 
-    // A kind's slot in kinds_by_name_ (FNV-1a, the table's size a power of two).
+    // A kind's slot in kinds_by_name_ (open addressing by kind_hash(), size a power of two).
     struct KindSlot {
         std::string_view kind;  // into a key of schemas_ (map nodes do not move); empty = free
         const CompiledSchema* schema = nullptr;
