@@ -19,10 +19,12 @@ SchemaCheck schema_check(std::shared_ptr<const SchemaRegistry> registry) {
         } else {
             schema = &registry->detail(kind);
         }
-        SchemaError error;
-        if (schema == nullptr || schema->validate(value, &error)) {
+        // The success path builds no SchemaError; a failure is validated again to describe it.
+        if (schema == nullptr || schema->validate(value)) {
             return true;
         }
+        SchemaError error;
+        schema->validate(value, &error);
         detail = fmt::format("{}: {}", error.instance_pointer, error.keyword);
         return false;
     };

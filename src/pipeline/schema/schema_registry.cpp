@@ -1,6 +1,8 @@
 #include "pipeline/schema/schema_registry.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <system_error>
@@ -18,6 +20,22 @@ constexpr std::string_view kTransitionStem = "lifecycle-transition";
 bool is_structural(std::string_view stem) {
     return stem == kEnvelopeStem || stem == kCommonStem || stem == kSnapshotStem ||
            stem == kTransitionStem;
+}
+
+// The length and the first and last eight bytes (or all of a shorter kind) tell the kinds apart
+// well enough for the table, at a fixed cost per lookup.
+std::uint64_t kind_hash(std::string_view kind) noexcept {
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+    const std::size_t n = kind.size();
+    if (n >= 8) {
+        std::memcpy(&a, kind.data(), 8);
+        std::memcpy(&b, kind.data() + n - 8, 8);
+    } else {
+        std::memcpy(&a, kind.data(), n);
+    }
+    const std::uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ULL) ^ n) * 0xBF58476D1CE4E5B9ULL;
+    return h ^ (h >> 32);
 }
 
 bool ends_with(std::string_view s, std::string_view suffix) {
@@ -62,19 +80,47 @@ SchemaRegistry SchemaRegistry::load(const std::string& dir) {
     if (const auto t = registry.schemas_.find(kTransitionStem); t != registry.schemas_.end()) {
         registry.transition_ = &t->second;
     }
+    std::size_t size = 4;
+    while (size < registry.schemas_.size() * 2) {
+        size *= 2;
+    }
+    registry.kinds_by_name_.assign(size, KindSlot{});
+    for (const auto& [stem, schema] : registry.schemas_) {
+        if (is_structural(stem)) {
+            continue;
+        }
+        std::size_t slot = kind_hash(stem) & (size - 1);
+        while (registry.kinds_by_name_[slot].schema != nullptr) {
+            slot = (slot + 1) & (size - 1);
+        }
+        registry.kinds_by_name_[slot] = KindSlot{stem, &schema};
+    }
     return registry;
 }
 
+const CompiledSchema* SchemaRegistry::find_kind(std::string_view event_type) const noexcept {
+    if (kinds_by_name_.empty()) {  // a moved-from registry
+        return nullptr;
+    }
+    const std::size_t mask = kinds_by_name_.size() - 1;
+    for (std::size_t slot = kind_hash(event_type) & mask;; slot = (slot + 1) & mask) {
+        const KindSlot& s = kinds_by_name_[slot];
+        if (s.schema == nullptr) {
+            return nullptr;
+        }
+        if (s.kind == event_type) {
+            return s.schema;
+        }
+    }
+}
+
 bool SchemaRegistry::has_kind(std::string_view event_type) const noexcept {
-    return !is_structural(event_type) && schemas_.find(event_type) != schemas_.end();
+    return find_kind(event_type) != nullptr;
 }
 
 const CompiledSchema& SchemaRegistry::detail(std::string_view event_type) const noexcept {
-    if (is_structural(event_type)) {
-        return *common_;
-    }
-    const auto it = schemas_.find(event_type);
-    return it == schemas_.end() ? *common_ : it->second;
+    const CompiledSchema* schema = find_kind(event_type);
+    return schema != nullptr ? *schema : *common_;
 }
 
 std::vector<std::string> SchemaRegistry::kinds() const {

@@ -58,7 +58,16 @@ public:
 
 private:
     SchemaRegistry() = default;
+    const CompiledSchema* find_kind(std::string_view event_type) const noexcept;
+
+    // A kind's slot in kinds_by_name_ (open addressing by kind_hash(), size a power of two).
+    struct KindSlot {
+        std::string_view kind;  // into a key of schemas_ (map nodes do not move); empty = free
+        const CompiledSchema* schema = nullptr;
+    };
+
     std::map<std::string, CompiledSchema, std::less<>> schemas_;  // file stem -> schema
+    std::vector<KindSlot> kinds_by_name_;  // the kinds of has_kind(), looked up per event
     const CompiledSchema* envelope_ = nullptr;
     const CompiledSchema* common_ = nullptr;
     const CompiledSchema* snapshot_ = nullptr;

@@ -286,33 +286,55 @@ std::size_t count_code_points(std::string_view s) noexcept {
     return n;
 }
 
-// Member names are short: the length and up to 16 bytes (the first and the last eight; of a
-// shorter name its first and last four, or three of its bytes) mixed by two multiplications tell
-// them apart well enough for a small open-addressing table, at a fixed cost instead of one
-// multiplication per byte.
-std::uint64_t hash_name(std::string_view s) noexcept {
+// A member name as two words and its length: of a name of 8 bytes or more its first and last
+// eight bytes, of a shorter one its first and last four, or its bytes 0, n/2 and n-1. Fixed-size
+// loads that stay inside the name (inlined, no memcpy of n bytes). Names of up to 16 bytes are
+// equal exactly when their words and lengths are; longer ones also compare bytes 8..n-8.
+struct NameWords {
     std::uint64_t a = 0;
     std::uint64_t b = 0;
-    const char* p = s.data();
-    const std::size_t n = s.size();
+};
+
+inline NameWords name_words(const char* p, std::size_t n) noexcept {
+    NameWords w;
     if (n >= 8) {
-        std::memcpy(&a, p, 8);
-        std::memcpy(&b, p + n - 8, 8);
-    } else if (n >= 4) {  // fixed-size loads (inlined), not a memcpy of n bytes
+        std::memcpy(&w.a, p, 8);
+        std::memcpy(&w.b, p + n - 8, 8);
+    } else if (n >= 4) {
         std::uint32_t lo = 0;
         std::uint32_t hi = 0;
         std::memcpy(&lo, p, 4);
         std::memcpy(&hi, p + n - 4, 4);
-        a = lo | (std::uint64_t{hi} << 32);
+        w.a = lo | (std::uint64_t{hi} << 32);
     } else if (n > 0) {
         const auto byte = [&](std::size_t i) {
             return std::uint64_t{static_cast<unsigned char>(p[i])};
         };
-        a = byte(0) | (byte(n / 2) << 8) | (byte(n - 1) << 16);
+        w.a = byte(0) | (byte(n / 2) << 8) | (byte(n - 1) << 16);
     }
-    std::uint64_t h = (a ^ (s.size() * 0x9E3779B97F4A7C15ULL)) * 0xBF58476D1CE4E5B9ULL;
-    h = (h ^ (h >> 31) ^ b) * 0x94D049BB133111EBULL;
-    return h ^ (h >> 29);
+    return w;
+}
+
+// Slot of a name in a table of 2^bits slots: one multiplication, the high bits kept.
+inline std::size_t name_slot(const NameWords& w, std::size_t n, unsigned shift) noexcept {
+    const std::uint64_t h = (w.a ^ (w.b * 0x9E3779B97F4A7C15ULL) ^ n) * 0xBF58476D1CE4E5B9ULL;
+    return static_cast<std::size_t>(h >> shift);
+}
+
+// Bytes 8..n-8 of two names of the same length n > 16, eight at a time (the last load may
+// overlap the one before).
+inline bool middle_equal(const char* x, const char* y, std::size_t n) noexcept {
+    for (std::size_t off = 8; off < n - 8; off += 8) {
+        const std::size_t at = std::min(off, n - 16);
+        std::uint64_t u = 0;
+        std::uint64_t v = 0;
+        std::memcpy(&u, x + at, 8);
+        std::memcpy(&v, y + at, 8);
+        if (u != v) {
+            return false;
+        }
+    }
+    return true;
 }
 
 std::string escape_pointer_token(std::string_view token) {
@@ -360,6 +382,15 @@ struct MemberEntry {
     int required_bit = -1;           // bit in Node::required_mask, -1 when not required
 };
 
+// One slot of a node's open-addressing table of member names: the name's words and length
+// (name_words), so that a probe compares three integers and touches no string.
+struct MemberSlot {
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+    std::uint32_t length = 0;
+    std::uint32_t member = 0;  // Node::members index + 1; 0 = empty slot
+};
+
 struct Node {
     NodeKind kind = NodeKind::kSchema;
     std::uint8_t types = 0;  // 0 = no `type` keyword
@@ -371,13 +402,32 @@ struct Node {
     bool number_checks = false;
     bool date_time = false;
     bool type_only = false;  // a kSchema node whose only check is `type` (set after compiling)
+    // Set after compiling, on kRef nodes too (from the node the $ref chain ends at), so that a
+    // parent decides most children without a call: bit (1 << JsonType) is set when every
+    // instance of that JSON type is valid here (the type passes and no other keyword applies to
+    // it); `int_range` when an int64 instance is valid exactly when it lies in [int_lo, int_hi]
+    // (`type` admits integers; minimum/maximum/exclusive* are int64 limits; nothing else).
+    std::uint16_t accept = 0;
+    bool int_range = false;
+    // Of the node the $ref chain ends at (set after compiling): a string is valid when its
+    // byte length decides minLength/maxLength and it is a date-time if `format` asks (no
+    // pattern); an array when its size is within minItems/maxItems and `items` (one schema)
+    // certainly accepts every element. Other keywords rule these out (set_fast_verdicts).
+    bool fast_string = false;
+    bool fast_array = false;
+    std::uint32_t resolved = kNone;  // the node the $ref chain ends at (this one if not a $ref)
+    std::int64_t int_lo = std::numeric_limits<std::int64_t>::min();
+    std::int64_t int_hi = std::numeric_limits<std::int64_t>::max();
     std::uint32_t ref = kNone;
     std::string pointer;  // schema pointer of this node ("" = root)
 
     std::vector<JsonValue> enum_values;  // const: one value (into the schema's own document)
 
     std::vector<MemberEntry> members;
-    std::vector<std::uint32_t> member_slots;  // open addressing: members index + 1, 0 = empty
+    std::vector<MemberSlot> member_slots;  // 2^k slots (k >= 2), empty when no members
+    unsigned slot_shift = 64;              // 64 - k: name_slot() keeps the hash's high k bits
+    std::size_t slot_mask = 0;             // 2^k - 1
+    const MemberSlot* slots = nullptr;     // member_slots.data() once compiled, for the probe
     std::uint64_t required_mask = 0;
     std::vector<std::string> required;  // in schema order, for messages and beyond 64 names
     std::uint32_t additional_properties = kNone;
@@ -401,17 +451,21 @@ struct Node {
     std::uint32_t not_schema = kNone;
 
     const MemberEntry* find_member(std::string_view name) const noexcept {
-        if (member_slots.empty()) {
+        if (slots == nullptr) {
             return nullptr;
         }
-        const std::size_t mask = member_slots.size() - 1;
-        for (std::size_t slot = hash_name(name) & mask;; slot = (slot + 1) & mask) {
-            const std::uint32_t e = member_slots[slot];
-            if (e == 0) {
+        const std::size_t n = name.size();
+        const NameWords w = name_words(name.data(), n);
+        for (std::size_t slot = name_slot(w, n, slot_shift);; slot = (slot + 1) & slot_mask) {
+            const MemberSlot& e = slots[slot];
+            if (e.member == 0) {
                 return nullptr;
             }
-            if (members[e - 1].name == name) {
-                return &members[e - 1];
+            if (e.length == n && e.a == w.a && e.b == w.b) {
+                const MemberEntry& m = members[e.member - 1];
+                if (n <= 16 || middle_equal(m.name.data(), name.data(), n)) {
+                    return &m;
+                }
             }
         }
     }
@@ -438,6 +492,10 @@ struct CompiledSchema::Impl {
                       SchemaError* err) const;
     bool check_child(std::uint32_t id, const JsonValue& v, const PathSeg* seg, unsigned depth,
                      SchemaError* err) const;
+    bool fast_accept(const Node& t, const core::JsonDocument* doc, std::uint32_t i,
+                     bool deep) const noexcept;
+    bool fast_accept_more(const Node& t, const core::JsonDocument* doc, const core::JsonNode& v,
+                          std::uint32_t i, bool deep) const noexcept;
 };
 
 namespace {
@@ -476,6 +534,60 @@ bool regex_search_guarded(const Regex& re, std::string_view s, bool& too_complex
 }
 
 }  // namespace
+
+// True when `t` certainly accepts the value at tape index `i` (Node::accept and the fast_*
+// flags); false means "ask check()", which decides and words the error. With `deep` an array's
+// elements are looked at too (one level, no recursion).
+inline bool CompiledSchema::Impl::fast_accept(const Node& t, const core::JsonDocument* doc,
+                                              std::uint32_t i, bool deep) const noexcept {
+    const core::JsonNode& v = doc->node(i);
+    if (((t.accept >> static_cast<unsigned>(v.type)) & 1u) != 0) {
+        return true;
+    }
+    if (v.type == JsonType::kInteger) {
+        return t.int_range && v.num.i >= t.int_lo && v.num.i <= t.int_hi;
+    }
+    return (t.fast_string || t.fast_array) && fast_accept_more(t, doc, v, i, deep);
+}
+
+bool CompiledSchema::Impl::fast_accept_more(const Node& t, const core::JsonDocument* doc,
+                                            const core::JsonNode& v, std::uint32_t i,
+                                            bool deep) const noexcept {
+    switch (v.type) {
+        case JsonType::kString: {
+            if (!t.fast_string) {
+                return false;
+            }
+            const Node& r = nodes[t.resolved];
+            const std::string_view s = doc->string_of(v);
+            // As check_string(): code points are counted only when the bytes do not decide.
+            if (r.max_length < s.size() || r.min_length > s.size() / 4) {
+                return false;
+            }
+            return !r.date_time || is_rfc3339_date_time(s);
+        }
+        case JsonType::kArray: {
+            if (!t.fast_array || !deep) {
+                return false;
+            }
+            const Node& r = nodes[t.resolved];
+            if (v.aux < r.min_items || v.aux > r.max_items) {
+                return false;
+            }
+            if (r.items == kNone) {
+                return true;
+            }
+            const Node& item = nodes[r.items];
+            for (std::uint32_t e = i + 1; e < v.next; e = doc->node(e).next) {
+                if (!fast_accept(item, doc, e, false)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        default: return false;
+    }
+}
 
 bool CompiledSchema::Impl::check_child(std::uint32_t id, const JsonValue& v, const PathSeg* seg,
                                        unsigned depth, SchemaError* err) const {
@@ -593,43 +705,68 @@ bool CompiledSchema::Impl::check_object(const Node& n, const JsonValue& v, const
     std::uint64_t seen = 0;
     if (!n.members.empty() || n.additional_properties != kNone ||
         !n.pattern_properties.empty()) {
+        // A child that fast_accept() decides needs no call, no path segment and no depth check,
+        // as long as check_child() would not fail on depth before looking at it.
+        const bool fast = depth < kMaxValidationDepth;
+        const bool deep = depth + 1 < kMaxValidationDepth;  // the elements of an array child
         const std::uint32_t stop = subtree_end(v);
-        for (std::uint32_t i = first_child(v); i < stop; i = doc->node(i + 1).next) {
+        for (std::uint32_t i = first_child(v); i < stop;) {
             const core::JsonNode& key_node = doc->node(i);
-            const std::string_view key = doc->string_of(key_node);
+            const core::JsonNode& value_node = doc->node(i + 1);
+            const std::uint32_t value_index = i + 1;
+            i = value_node.next;
+            // A name without escapes is in the text (the common case: no bounds checks).
+            const std::string_view key =
+                (key_node.flags & core::kJsonFlagInText) != 0
+                    ? std::string_view(doc->text().data() + key_node.aux2, key_node.aux)
+                    : doc->string_of(key_node);
             const MemberEntry* entry = n.find_member(key);
-            if (entry != nullptr && entry->required_bit >= 0) {
-                seen |= std::uint64_t{1} << entry->required_bit;
-            }
-            const PathSeg seg{path, key, 0, false};
-            const JsonValue value(doc, i + 1);
             bool matched = false;  // by properties or patternProperties
-            if (entry != nullptr && entry->property != kNone) {
-                matched = true;
-                if (!check_child(entry->property, value, &seg, depth, err)) {
-                    return false;
+            if (entry != nullptr) {
+                if (entry->required_bit >= 0) {
+                    seen |= std::uint64_t{1} << entry->required_bit;
+                }
+                if (entry->property != kNone) {
+                    matched = true;
+                    if (!fast || !fast_accept(nodes[entry->property], doc, value_index, deep)) {
+                        const PathSeg seg{path, key, 0, false};
+                        if (!check_child(entry->property, JsonValue(doc, value_index), &seg,
+                                         depth, err)) {
+                            return false;
+                        }
+                    }
                 }
             }
-            for (const auto& [regex, sub] : n.pattern_properties) {
-                bool too_complex = false;
-                if (regex_search_guarded(regexes[regex], key, too_complex)) {
-                    matched = true;
-                    if (!check_child(sub, value, &seg, depth, err)) {
-                        return false;
+            if (!n.pattern_properties.empty()) {
+                const PathSeg seg{path, key, 0, false};
+                const JsonValue value(doc, value_index);
+                for (const auto& [regex, sub] : n.pattern_properties) {
+                    bool too_complex = false;
+                    if (regex_search_guarded(regexes[regex], key, too_complex)) {
+                        matched = true;
+                        if (!check_child(sub, value, &seg, depth, err)) {
+                            return false;
+                        }
+                    } else if (too_complex) {
+                        return GSTREAM_SCHEMA_FAIL(
+                            err, &seg, n, "patternProperties",
+                            "member name exceeded the regex complexity limit");
                     }
-                } else if (too_complex) {
-                    return GSTREAM_SCHEMA_FAIL(err, &seg, n, "patternProperties",
-                                               "member name exceeded the regex complexity limit");
                 }
             }
             if (matched || n.additional_properties == kNone) {
                 continue;
             }
+            if (fast && fast_accept(nodes[n.additional_properties], doc, value_index, deep)) {
+                continue;
+            }
+            const PathSeg seg{path, key, 0, false};
             if (nodes[n.additional_properties].kind == NodeKind::kNever) {
                 return GSTREAM_SCHEMA_FAIL(err, &seg, n, "additionalProperties",
                                            "member \"{}\" is not allowed", key);
             }
-            if (!check_child(n.additional_properties, value, &seg, depth, err)) {
+            if (!check_child(n.additional_properties, JsonValue(doc, value_index), &seg, depth,
+                             err)) {
                 return false;
             }
         }
@@ -666,6 +803,8 @@ bool CompiledSchema::Impl::check_array(const Node& n, const JsonValue& v, const 
         return true;
     }
     const core::JsonDocument* doc = v.document();
+    const bool fast = depth < kMaxValidationDepth;  // as in check_object()
+    const bool deep = depth + 1 < kMaxValidationDepth;
     const std::uint32_t stop = subtree_end(v);
     std::size_t index = 0;
     for (std::uint32_t i = first_child(v); i < stop; i = doc->node(i).next, ++index) {
@@ -683,6 +822,9 @@ bool CompiledSchema::Impl::check_array(const Node& n, const JsonValue& v, const 
             if (additional) {
                 break;  // additionalItems absent: the rest is unconstrained
             }
+            continue;
+        }
+        if (fast && fast_accept(nodes[schema], doc, i, deep)) {
             continue;
         }
         const PathSeg seg{path, {}, index, true};
@@ -1248,16 +1390,24 @@ private:
             return;
         }
         std::size_t size = 4;
-        while (size < n.members.size() * 2) {
+        while (size < n.members.size() * 4) {  // load <= 1/4: mostly one probe
             size *= 2;
         }
-        n.member_slots.assign(size, 0);
+        n.member_slots.assign(size, MemberSlot{});
+        unsigned bits = 0;
+        while ((std::size_t{1} << bits) < size) {
+            ++bits;
+        }
+        n.slot_shift = 64 - bits;
         for (std::size_t i = 0; i < n.members.size(); ++i) {
-            std::size_t slot = hash_name(n.members[i].name) & (size - 1);
-            while (n.member_slots[slot] != 0) {
+            const std::string& name = n.members[i].name;
+            const NameWords w = name_words(name.data(), name.size());
+            std::size_t slot = name_slot(w, name.size(), n.slot_shift);
+            while (n.member_slots[slot].member != 0) {
                 slot = (slot + 1) & (size - 1);
             }
-            n.member_slots[slot] = static_cast<std::uint32_t>(i + 1);
+            n.member_slots[slot] = MemberSlot{w.a, w.b, static_cast<std::uint32_t>(name.size()),
+                                              static_cast<std::uint32_t>(i + 1)};
         }
     }
 
@@ -1319,6 +1469,75 @@ private:
     std::unordered_map<std::uint32_t, std::uint32_t> memo_;  // tape index -> node
     std::vector<PendingRef> pending_;
 };
+
+// Node::accept and Node::int_range of a kAlways, kNever or kSchema node (see Node). Only what
+// check() would certainly accept is marked; anything else goes through check().
+void set_fast_verdicts(Node& n) {
+    n.accept = 0;
+    n.int_range = false;
+    n.fast_string = false;
+    n.fast_array = false;
+    if (n.kind == NodeKind::kAlways) {
+        n.accept = 0xFFFF;
+        return;
+    }
+    if (n.kind != NodeKind::kSchema || n.has_const || n.has_enum || !n.all_of.empty() ||
+        !n.any_of.empty() || !n.one_of.empty() || n.not_schema != kNone) {
+        return;
+    }
+    const auto allows = [&](std::uint8_t bits) { return n.types == 0 || (n.types & bits) != 0; };
+    const auto mark = [&](JsonType t, bool valid) {
+        if (valid) {
+            n.accept |= static_cast<std::uint16_t>(1u << static_cast<unsigned>(t));
+        }
+    };
+    mark(JsonType::kNull, allows(kTypeNull));
+    mark(JsonType::kFalse, allows(kTypeBoolean));
+    mark(JsonType::kTrue, allows(kTypeBoolean));
+    // An integer sets both kTypeInteger and kTypeNumber; a float whose value is integral also
+    // sets kTypeInteger, which is left to check() (only kTypeNumber decides a float here).
+    mark(JsonType::kInteger, allows(kTypeInteger | kTypeNumber) && !n.number_checks);
+    mark(JsonType::kBigInteger, allows(kTypeInteger | kTypeNumber) && !n.number_checks);
+    mark(JsonType::kFloat, allows(kTypeNumber) && !n.number_checks);
+    mark(JsonType::kString, allows(kTypeString) && !n.string_checks);
+    mark(JsonType::kArray, allows(kTypeArray) && !n.array_checks);
+    mark(JsonType::kObject, allows(kTypeObject) && !n.object_checks);
+    n.fast_string = allows(kTypeString) && n.string_checks && n.pattern == kNone;
+    n.fast_array = allows(kTypeArray) && n.array_checks && !n.items_is_list;
+    if (!n.number_checks || !allows(kTypeInteger | kTypeNumber)) {
+        return;
+    }
+    std::int64_t lo = std::numeric_limits<std::int64_t>::min();
+    std::int64_t hi = std::numeric_limits<std::int64_t>::max();
+    const auto int_limit = [](const std::optional<Number>& limit) {
+        return !limit || limit->kind == Number::Kind::kInt;
+    };
+    if (!int_limit(n.minimum) || !int_limit(n.maximum) || !int_limit(n.exclusive_minimum) ||
+        !int_limit(n.exclusive_maximum)) {
+        return;  // a float or big-integer limit: check() compares exactly
+    }
+    if (n.minimum) {
+        lo = std::max(lo, n.minimum->i);
+    }
+    if (n.maximum) {
+        hi = std::min(hi, n.maximum->i);
+    }
+    if (n.exclusive_minimum) {
+        if (n.exclusive_minimum->i == std::numeric_limits<std::int64_t>::max()) {
+            return;  // no int64 is above it
+        }
+        lo = std::max(lo, n.exclusive_minimum->i + 1);
+    }
+    if (n.exclusive_maximum) {
+        if (n.exclusive_maximum->i == std::numeric_limits<std::int64_t>::min()) {
+            return;
+        }
+        hi = std::min(hi, n.exclusive_maximum->i - 1);
+    }
+    n.int_range = true;
+    n.int_lo = lo;
+    n.int_hi = hi;
+}
 
 unsigned digits_at(std::string_view s, std::size_t pos, std::size_t n, bool& ok) noexcept {
     unsigned v = 0;
@@ -1417,6 +1636,22 @@ core::Result<CompiledSchema> CompiledSchema::compile_text(std::string_view text,
                           !n.object_checks && !n.array_checks && !n.string_checks &&
                           !n.number_checks && n.all_of.empty() && n.any_of.empty() &&
                           n.one_of.empty() && n.not_schema == kNone;
+            set_fast_verdicts(n);
+            n.slots = n.member_slots.empty() ? nullptr : n.member_slots.data();
+            n.slot_mask = n.member_slots.empty() ? 0 : n.member_slots.size() - 1;
+        }
+        for (Node& n : impl->nodes) {
+            const Node* target = &n;
+            while (target->kind == NodeKind::kRef) {  // ends: check_cycles rejected $ref cycles
+                target = &impl->nodes[target->ref];
+            }
+            n.resolved = static_cast<std::uint32_t>(target - impl->nodes.data());
+            n.accept = target->accept;
+            n.int_range = target->int_range;
+            n.fast_string = target->fast_string;
+            n.fast_array = target->fast_array;
+            n.int_lo = target->int_lo;
+            n.int_hi = target->int_hi;
         }
     } catch (const CompileError& e) {
         if (error_text != nullptr) {
