@@ -2,7 +2,7 @@
 // One WebSocket client connection (ws:// or wss://) that reads text messages until it ends.
 //
 // Dials (resolve + TCP connect, TLS with SNI and host-name verification, HTTP upgrade; each phase
-// bounded by connect_timeout), then reads each message in pieces of up to 64 KiB into a flat buffer
+// bounded by connect_timeout), then reads each message in ~4 KiB pieces into a flat buffer
 // (Beast validates UTF-8 incrementally, DESIGN.md §5) and hands complete text messages to the
 // handler. The socket is read in chunks of up to 64 KiB (read_ahead_stream.hpp); while the next
 // message is already wholly in memory it is read synchronously (no syscall, no scheduler cycle),
