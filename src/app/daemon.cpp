@@ -1,5 +1,7 @@
 #include "app/daemon.hpp"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -486,7 +488,10 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
         source->stop();
     });
     source->start();
-    std::thread io_thread([&io] { io.run(); });
+    std::thread io_thread([&io] {
+        pthread_setname_np(pthread_self(), "gstream-io");  // for top -H, perf and gdb
+        io.run();
+    });
 
     // The pipeline thread: messages (from the log, or without one a queue-full of frames at a
     // time), plus the deadlines of the orderer, the batcher and the pending dead letters.
