@@ -1,6 +1,7 @@
 #include "core/json_document.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cstring>
 #include <cstdlib>
@@ -297,7 +298,7 @@ bool JsonDocument::parse_with_rapidjson() {
         error_ = {0, "invalid UTF-8"};
         return false;
     }
-    nodes_.reserve(text.size() / 24 + 8);
+    nodes_.reserve(static_cast<std::uint32_t>(text.size() / 24 + 8));
     pool_.reserve(text.size() / 2 + 16);
     // The text is a std::string's, so NUL-terminated, which StringStream needs to find the end.
     rapidjson::StringStream stream(text.data());
@@ -325,6 +326,10 @@ bool JsonDocument::parse_with_rapidjson() {
 // stricter than the fallback where that is simpler (it refuses a lone surrogate escape and a
 // float outside double's range): anything it refuses is parsed again by RapidJSON, which decides
 // and words the error. A differential test keeps the two tapes identical.
+// The scanner's steps are lambdas over run()'s locals, inlined into it (GCC would otherwise call
+// them out of line with each local behind a pointer).
+#define GSTREAM_INLINE __attribute__((always_inline))
+
 class JsonTapeScanner {
 public:
     explicit JsonTapeScanner(JsonDocument& doc)
@@ -332,107 +337,243 @@ public:
         , s_(doc.text_.data())
         , n_(static_cast<std::uint32_t>(doc.text_.size())) {}
 
+    // The hot state (text, tape, stacks) lives in locals, not members: a store of a node's one-byte
+    // type or flags may alias any member, which would then be read again from memory.
     bool run() {
-        std::vector<Open>& stack = scratch_stack();
-        stack.clear();
-        std::vector<Name>& names = scratch_names();
-        names.clear();
-        names_ = &names;
+        const char* const s = s_;
+        const std::uint32_t n = n_;
+        std::string& pool = doc_.pool_;
+        JsonTape& tape = doc_.nodes_;
+        tape.reserve(n / 12 + 16);
+        JsonNode* t = tape.data();
+        std::uint32_t cap = tape.capacity();
+        std::uint32_t cnt = 0;
+        std::vector<Open>& stack_store = scratch_stack();
+        Open* st = stack_store.data();
+        auto st_cap = static_cast<std::uint32_t>(stack_store.size());
+        std::uint32_t depth = 0;
+        std::vector<Name>& names_store = scratch_names();
+        Name* names = names_store.data();
+        auto names_cap = static_cast<std::uint32_t>(names_store.size());
+        std::uint32_t names_count = 0;
+        bool line_breaks = false;
+
+        // The text is a std::string's: s[n] is '\0', which is none of the bytes looked for, so
+        // the scans below stop at the end without a bounds check.
+        // Past whitespace; notes a line break (JsonDocument::has_line_breaks()).
+        const auto ws = [&](std::uint32_t p) GSTREAM_INLINE {
+            for (;;) {
+                const char c = s[p];
+                if (static_cast<unsigned char>(c) > ' ') [[likely]] {
+                    return p;
+                }
+                if (c == ' ' || c == '\t') {
+                    ++p;
+                } else if (c == '\n' || c == '\r') {
+                    line_breaks = true;
+                    ++p;
+                } else {
+                    return p;
+                }
+            }
+        };
+        // The next node; the tape grows (doubling) past its capacity.
+        const auto push = [&]() GSTREAM_INLINE -> JsonNode* {
+            if (cnt == cap) [[unlikely]] {
+                tape.reserve(cap * 2 + 16);
+                t = tape.data();
+                cap = tape.capacity();
+            }
+            return t + cnt++;
+        };
+        // The string token whose opening quote is at p into the new node `node` of `type`; p
+        // moves past its closing quote. Most strings have no escape: their text is the node's.
+        const auto string = [&](std::uint32_t& p, JsonNode* node, JsonType type) GSTREAM_INLINE {
+            const std::uint32_t begin = p;
+            const std::uint32_t q = string_stop(s, n, p + 1);
+            if (s[q] == '"') [[likely]] {
+                *node = JsonNode{type, kJsonFlagInText, begin, q + 1, cnt, q - begin - 1, begin + 1,
+                                 {0}};
+                p = q + 1;
+                return true;
+            }
+            std::uint32_t end = 0;
+            std::uint32_t offset = 0;
+            if (!string_escaped(begin, q, end, offset)) {
+                return false;
+            }
+            *node = JsonNode{type, 0, begin, end,
+                             cnt, static_cast<std::uint32_t>(pool.size()) - offset, offset, {0}};
+            p = end;
+            return true;
+        };
+        // A member name of `object` at p, then ':' and the start of its value in p. A name whose
+        // filter bit is set already is compared with the object's earlier names of the same hash.
+        const auto key = [&](std::uint32_t& p, Open& object) GSTREAM_INLINE {
+            if (s[p] != '"') {
+                return false;
+            }
+            JsonNode* k = push();
+            const std::uint32_t index = cnt - 1;
+            if (!string(p, k, JsonType::kKey)) {
+                return false;
+            }
+            const std::uint32_t length = k->aux;
+            const char* name;
+            std::uint32_t h;
+            if ((k->flags & kJsonFlagInText) != 0 && k->aux2 + 8 <= n + 1) [[likely]] {
+                name = s + k->aux2;
+                h = name_hash_padded(name, length);  // name[0..8) is within the text (or its NUL)
+            } else {
+                name = ((k->flags & kJsonFlagInText) != 0 ? s : pool.data()) + k->aux2;
+                h = name_hash(name, length);
+            }
+            const std::uint64_t bit = std::uint64_t{1} << ((h >> 24) & 63U);
+            std::uint64_t& word = object.filter[h >> 30];
+            if ((word & bit) != 0 && !object.duplicate) {
+                for (std::uint32_t i = object.first_name; i < names_count; ++i) {
+                    if (names[i].hash != h) {
+                        continue;
+                    }
+                    const JsonNode& other = t[names[i].node];
+                    const char* other_name =
+                        ((other.flags & kJsonFlagInText) != 0 ? s : pool.data()) + other.aux2;
+                    if (other.aux == length && std::memcmp(other_name, name, length) == 0) {
+                        object.duplicate = true;
+                        break;
+                    }
+                }
+            }
+            word |= bit;
+            if (names_count == names_cap) [[unlikely]] {
+                names_store.resize(names_store.size() * 2 + 64);
+                names = names_store.data();
+                names_cap = static_cast<std::uint32_t>(names_store.size());
+            }
+            names[names_count++] = {h, index};
+            p = ws(p);
+            if (s[p] != ':') {
+                return false;
+            }
+            p = ws(p + 1);
+            return true;
+        };
+        // Opens a container at p.
+        const auto open = [&](std::uint32_t p, bool object) GSTREAM_INLINE {
+            JsonNode* c = push();
+            *c = JsonNode{object ? JsonType::kObject : JsonType::kArray, 0, p, 0, 0, 0, 0, {0}};
+            if (depth == st_cap) [[unlikely]] {
+                stack_store.resize(stack_store.size() * 2 + 16);
+                st = stack_store.data();
+                st_cap = static_cast<std::uint32_t>(stack_store.size());
+            }
+            st[depth++] = Open{cnt - 1, 0, 0, names_count, 0, object, false, {0, 0, 0, 0}};
+        };
+        // Closes the innermost container at p (its closing bracket).
+        const auto close = [&](std::uint32_t p) GSTREAM_INLINE {
+            const Open& done = st[--depth];
+            const auto flags = static_cast<std::uint8_t>(
+                done.flags | (done.duplicate ? kJsonFlagDuplicateKey : 0));
+            const std::uint32_t height = done.height + 1;
+            JsonNode& c = t[done.index];
+            c.end = p + 1;
+            c.next = cnt;
+            c.aux = done.count;
+            c.aux2 = height;
+            c.flags = flags;
+            if (done.object) {
+                names_count = done.first_name;
+            }
+            if (depth != 0) {
+                Open& parent = st[depth - 1];
+                parent.height = std::max(parent.height, height);
+                parent.flags |= flags;
+            }
+        };
+
         std::uint32_t p = ws(0);
         for (;;) {
             // A value starts at p.
-            switch (s_[p]) {
+            switch (s[p]) {
                 case '{':
-                case '[': {
-                    const bool object = s_[p] == '{';
-                    const auto index = static_cast<std::uint32_t>(doc_.nodes_.size());
-                    JsonNode& n = doc_.nodes_.emplace_back();
-                    n.type = object ? JsonType::kObject : JsonType::kArray;
-                    n.begin = p;
-                    stack.push_back({index, 0, 0, 0, object, false,
-                                     static_cast<std::uint32_t>(names.size()), {0, 0, 0, 0}});
+                    open(p, true);
                     p = ws(p + 1);
-                    if (s_[p] == (object ? '}' : ']')) {
-                        break;  // empty: closed below
+                    if (s[p] == '}') {
+                        close(p);
+                        ++p;
+                        break;
                     }
-                    if (object) {
-                        if (!key(p, stack.back())) {
-                            return false;
-                        }
+                    if (!key(p, st[depth - 1])) {
+                        return false;
                     }
                     continue;
-                }
-                case '"': {
-                    const std::uint32_t index = static_cast<std::uint32_t>(doc_.nodes_.size());
-                    doc_.nodes_.emplace_back().type = JsonType::kString;
-                    if (!string(p, index)) {
+                case '[':
+                    open(p, false);
+                    p = ws(p + 1);
+                    if (s[p] == ']') {
+                        close(p);
+                        ++p;
+                        break;
+                    }
+                    continue;
+                case '"':
+                    if (!string(p, push(), JsonType::kString)) {
                         return false;
                     }
-                    doc_.nodes_[index].next = index + 1;
                     break;
-                }
                 case 't':
-                    if (!literal(p, "true", JsonType::kTrue)) {
+                    if (n - p < 4 || std::memcmp(s + p, "true", 4) != 0) {
                         return false;
                     }
+                    *push() = JsonNode{JsonType::kTrue, 0, p, p + 4, cnt, 0, 0, {0}};
+                    p += 4;
                     break;
                 case 'f':
-                    if (!literal(p, "false", JsonType::kFalse)) {
+                    if (n - p < 5 || std::memcmp(s + p, "false", 5) != 0) {
                         return false;
                     }
+                    *push() = JsonNode{JsonType::kFalse, 0, p, p + 5, cnt, 0, 0, {0}};
+                    p += 5;
                     break;
                 case 'n':
-                    if (!literal(p, "null", JsonType::kNull)) {
+                    if (n - p < 4 || std::memcmp(s + p, "null", 4) != 0) {
                         return false;
                     }
+                    *push() = JsonNode{JsonType::kNull, 0, p, p + 4, cnt, 0, 0, {0}};
+                    p += 4;
                     break;
-                default:
-                    if (!number(p, stack)) {
+                default: {
+                    JsonNode* num = push();
+                    if (!number(p, *num, cnt)) {
                         return false;
                     }
+                    if ((num->flags & kJsonFlagBigInteger) != 0 && depth != 0) {
+                        st[depth - 1].flags |= kJsonFlagBigInteger;
+                    }
                     break;
+                }
             }
-            // A value ended at p (for an empty container: p is at its closing bracket).
+            // A value ended at p: the next one, or the end of its container(s).
             for (;;) {
-                if (stack.empty()) {
-                    return ws(p) == n_;
+                if (depth == 0) {
+                    tape.set_size(cnt);
+                    doc_.line_breaks_ = line_breaks;
+                    return ws(p) == n;
                 }
-                Open& top = stack.back();
-                const bool empty_close =
-                    doc_.nodes_.size() == top.index + 1U && s_[p] == (top.object ? '}' : ']');
-                if (!empty_close) {
-                    ++top.count;
-                    p = ws(p);
-                    if (s_[p] == ',') {
-                        p = ws(p + 1);
-                        if (top.object && !key(p, top)) {
-                            return false;
-                        }
-                        break;  // the next value
-                    }
-                    if (s_[p] != (top.object ? '}' : ']')) {
+                Open& top = st[depth - 1];
+                ++top.count;
+                p = ws(p);
+                if (s[p] == ',') {
+                    p = ws(p + 1);
+                    if (top.object && !key(p, top)) {
                         return false;
                     }
+                    break;  // the next value
                 }
-                // Close the container at p.
-                const Open done = top;
-                stack.pop_back();
-                JsonNode& c = doc_.nodes_[done.index];
-                c.end = p + 1;
-                c.next = static_cast<std::uint32_t>(doc_.nodes_.size());
-                c.aux = done.count;
-                c.aux2 = done.height + 1;
-                c.flags = done.flags;
-                if (done.duplicate) {
-                    c.flags |= kJsonFlagDuplicateKey;
+                if (s[p] != (top.object ? '}' : ']')) {
+                    return false;
                 }
-                if (done.object) {
-                    names.resize(done.first_name);
-                }
-                if (!stack.empty()) {
-                    stack.back().height = std::max(stack.back().height, c.aux2);
-                    stack.back().flags |= c.flags;
-                }
+                close(p);
                 ++p;
             }
         }
@@ -441,12 +582,12 @@ public:
 private:
     struct Open {
         std::uint32_t index;
-        std::uint32_t height;  // max height among child containers
+        std::uint32_t height;      // max height among child containers
         std::uint32_t count;
+        std::uint32_t first_name;  // this object's names start here in the names scratch
         std::uint8_t flags;
         bool object;
-        bool duplicate;           // two members of this object share a name
-        std::uint32_t first_name;  // this object's names start here in names()
+        bool duplicate;            // two members of this object share a name
         std::uint64_t filter[4];   // a 256-bit filter over the names' hashes
     };
     struct Name {
@@ -454,6 +595,7 @@ private:
         std::uint32_t node;
     };
 
+    // Both scratch vectors are used up to their size (their size is their capacity).
     static std::vector<Open>& scratch_stack() {
         thread_local std::vector<Open> stack;
         return stack;
@@ -464,67 +606,54 @@ private:
         return names;
     }
 
-    // The text is a std::string's: s_[n_] is '\0', which is none of the bytes looked for, so the
-    // scans below stop at the end without a bounds check.
-    // Past whitespace; notes a line break (JsonDocument::has_line_breaks()).
-    std::uint32_t ws(std::uint32_t p) {
-        for (;;) {
-            const char c = s_[p];
-            if (c == ' ' || c == '\t') {
-                ++p;
-            } else if (c == '\n' || c == '\r') {
-                doc_.line_breaks_ = true;
-                ++p;
-            } else {
-                return p;
-            }
-        }
+    // A hash of a member name, for the duplicate-name filter (its top 8 bits) and the comparison
+    // of candidates: its length, its first 8 bytes (zero-padded) and its last 8 bytes (if any).
+    static std::uint32_t name_mix(std::uint64_t first, std::uint64_t last, std::uint32_t length) {
+        const std::uint64_t x =
+            (first ^ (last * 0x9E3779B97F4A7C15ULL) ^ length) * 0xC2B2AE3D27D4EB4FULL;
+        return static_cast<std::uint32_t>(x >> 32);
     }
-
-    // A member name of `object` at p, then ':' and the start of its value in p. A name whose
-    // filter bit is set already is compared with the object's earlier names of the same hash.
-    bool key(std::uint32_t& p, Open& object) {
-        if (s_[p] != '"') {
-            return false;
-        }
-        const auto index = static_cast<std::uint32_t>(doc_.nodes_.size());
-        doc_.nodes_.emplace_back().type = JsonType::kKey;
-        if (!string(p, index)) {
-            return false;
-        }
-        JsonNode& k = doc_.nodes_[index];
-        k.next = index + 1;
-        const std::string_view name = doc_.string_of(k);
-        const std::uint32_t h = name_hash(name);
-        const std::uint64_t bit = std::uint64_t{1} << (h & 63U);
-        std::uint64_t& word = object.filter[(h >> 6) & 3U];
-        std::vector<Name>& names = *names_;
-        if ((word & bit) != 0 && !object.duplicate) {
-            for (std::size_t i = object.first_name; i < names.size(); ++i) {
-                if (names[i].hash == h && doc_.string_of(doc_.nodes_[names[i].node]) == name) {
-                    object.duplicate = true;
-                    break;
-                }
+    static std::uint64_t load8(const char* p) {
+        std::uint64_t v = 0;
+        std::memcpy(&v, p, 8);
+        return v;
+    }
+    static std::uint32_t name_hash(const char* name, std::uint32_t length) {
+        std::uint64_t first = 0;
+        std::uint64_t last = 0;
+        if (length >= 8) {
+            first = load8(name);
+            last = load8(name + length - 8);
+        } else {
+            for (std::uint32_t i = 0; i < length; ++i) {  // little-endian, as load8() below
+                first |= std::uint64_t{static_cast<unsigned char>(name[i])} << (8 * i);
             }
         }
-        word |= bit;
-        names.push_back({h, index});
-        p = ws(p);
-        if (s_[p] != ':') {
-            return false;
+        return name_mix(first, last, length);
+    }
+    // name_hash() for a name whose first 8 bytes are readable even when it is shorter.
+    static std::uint32_t name_hash_padded(const char* name, std::uint32_t length) {
+        if constexpr (std::endian::native != std::endian::little) {
+            return name_hash(name, length);
         }
-        p = ws(p + 1);
-        return true;
+        std::uint64_t first = load8(name);
+        std::uint64_t last = 0;
+        if (length >= 8) {
+            last = load8(name + length - 8);
+        } else {
+            first &= (std::uint64_t{1} << (8 * length)) - 1;
+        }
+        return name_mix(first, last, length);
     }
 
     // The first byte at or after p that is '"', '\\' or a control character (or the end).
-    std::uint32_t string_stop(std::uint32_t p) const {
+    static std::uint32_t string_stop(const char* s, std::uint32_t n, std::uint32_t p) {
 #if defined(__SSE2__)
         const __m128i quote = _mm_set1_epi8('"');
         const __m128i backslash = _mm_set1_epi8('\\');
         const __m128i control = _mm_set1_epi8(0x1F);
-        while (p + 16 <= n_) {
-            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s_ + p));
+        while (p + 16 <= n) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + p));
             const __m128i hit = _mm_or_si128(
                 _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
                 _mm_cmpeq_epi8(_mm_max_epu8(x, control), control));
@@ -535,36 +664,19 @@ private:
             p += 16;
         }
 #endif
-        while (s_[p] != '"' && s_[p] != '\\' && static_cast<unsigned char>(s_[p]) >= 0x20) {
+        while (s[p] != '"' && s[p] != '\\' && static_cast<unsigned char>(s[p]) >= 0x20) {
             ++p;
         }
         return p;
     }
 
-    // The string token at p (its opening quote) into node `index`; p moves past the closing quote.
-    // Inline: most strings have no escape; the rest go through string_escaped().
-    [[gnu::always_inline]] bool string(std::uint32_t& p, std::uint32_t index) {
-        const std::uint32_t begin = p;
-        const std::uint32_t q = string_stop(p + 1);
-        if (s_[q] == '"') [[likely]] {
-            JsonNode& n = doc_.nodes_[index];
-            n.begin = begin;
-            n.end = q + 1;
-            n.flags |= kJsonFlagInText;
-            n.aux2 = begin + 1;
-            n.aux = q - begin - 1;
-            p = q + 1;
-            return true;
-        }
-        return string_escaped(p, index, q);
-    }
-
-    // string() from the first backslash or control character at q on: the unescaped text goes to
-    // the document's pool.
-    [[gnu::noinline]] bool string_escaped(std::uint32_t& p, std::uint32_t index, std::uint32_t q) {
-        const std::uint32_t begin = p;
+    // The string token opening at `begin` whose first backslash or control character is at q:
+    // its unescaped text is appended to the document's pool from `offset` on, and `end` is one
+    // past its closing quote.
+    [[gnu::noinline]] bool string_escaped(std::uint32_t begin, std::uint32_t q, std::uint32_t& end,
+                                          std::uint32_t& offset) {
         std::string& pool = doc_.pool_;
-        const auto offset = static_cast<std::uint32_t>(pool.size());
+        offset = static_cast<std::uint32_t>(pool.size());
         pool.append(s_ + begin + 1, q - begin - 1);
         for (;;) {
             if (s_[q] == '"') {
@@ -576,16 +688,11 @@ private:
             if (!escape(q, pool)) {
                 return false;
             }
-            const std::uint32_t r = string_stop(q);
+            const std::uint32_t r = string_stop(s_, n_, q);
             pool.append(s_ + q, r - q);
             q = r;
         }
-        JsonNode& n = doc_.nodes_[index];
-        n.begin = begin;
-        n.end = q + 1;
-        n.aux2 = offset;
-        n.aux = static_cast<std::uint32_t>(pool.size()) - offset;
-        p = q + 1;
+        end = q + 1;
         return true;
     }
 
@@ -665,18 +772,6 @@ private:
         }
     }
 
-    bool literal(std::uint32_t& p, std::string_view word, JsonType type) {
-        if (n_ - p < word.size() || std::memcmp(s_ + p, word.data(), word.size()) != 0) {
-            return false;
-        }
-        JsonNode& n = doc_.nodes_.emplace_back();
-        n.type = type;
-        n.begin = p;
-        n.end = p + static_cast<std::uint32_t>(word.size());
-        n.next = static_cast<std::uint32_t>(doc_.nodes_.size());
-        p = n.end;
-        return true;
-    }
 
     static bool digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -691,31 +786,36 @@ private:
         return true;
     }
 
-    bool number(std::uint32_t& p, std::vector<Open>& stack) {
+    // The number at p into `node` (whose subtree ends at node `next`); p moves past it. An
+    // integer of up to 18 digits is summed as it is scanned; longer ones go through from_chars.
+    bool number(std::uint32_t& p, JsonNode& node, std::uint32_t next) const {
+        const char* const s = s_;
         const std::uint32_t begin = p;
         std::uint32_t q = p;
-        if (s_[q] == '-') {
+        const bool negative = s[q] == '-';
+        q += negative ? 1 : 0;
+        std::uint64_t v = 0;
+        if (s[q] == '0') {
             ++q;
-        }
-        if (s_[q] == '0') {
-            ++q;
-        } else if (digit(s_[q])) {
-            while (digit(s_[q])) {
+        } else if (digit(s[q])) {
+            do {
+                v = v * 10 + static_cast<std::uint64_t>(s[q] - '0');  // wraps past 19 digits: unused
                 ++q;
-            }
+            } while (digit(s[q]));
         } else {
             return false;
         }
+        const std::uint32_t int_digits = q - begin - (negative ? 1 : 0);
         bool integral = true;
-        if (s_[q] == '.') {
+        if (s[q] == '.') {
             if (!digits(++q)) {
                 return false;
             }
             integral = false;
         }
-        if (s_[q] == 'e' || s_[q] == 'E') {
+        if (s[q] == 'e' || s[q] == 'E') {
             ++q;
-            if (s_[q] == '+' || s_[q] == '-') {
+            if (s[q] == '+' || s[q] == '-') {
                 ++q;
             }
             if (!digits(q)) {
@@ -723,27 +823,24 @@ private:
             }
             integral = false;
         }
-        JsonNode& n = doc_.nodes_.emplace_back();
-        n.begin = begin;
-        n.end = q;
-        n.next = static_cast<std::uint32_t>(doc_.nodes_.size());
-        const char* first = s_ + begin;
-        const char* last = s_ + q;
+        node = JsonNode{JsonType::kInteger, 0, begin, q, next, 0, 0, {0}};
+        const char* first = s + begin;
+        const char* last = s + q;
         if (integral) {
-            const auto [ptr, ec] = std::from_chars(first, last, n.num.i);
-            if (ec == std::errc{} && ptr == last) {
-                n.type = JsonType::kInteger;
+            if (int_digits <= 18) [[likely]] {  // below 10^18 < 2^63
+                const auto magnitude = static_cast<std::int64_t>(v);
+                node.num.i = negative ? -magnitude : magnitude;
             } else {
-                n.type = JsonType::kBigInteger;
-                n.flags |= kJsonFlagBigInteger;
-                n.num.d = std::strtod(std::string(first, last).c_str(), nullptr);
-                if (!stack.empty()) {
-                    stack.back().flags |= kJsonFlagBigInteger;
+                const auto [ptr, ec] = std::from_chars(first, last, node.num.i);
+                if (ec != std::errc{} || ptr != last) {
+                    node.type = JsonType::kBigInteger;
+                    node.flags = kJsonFlagBigInteger;
+                    node.num.d = std::strtod(std::string(first, last).c_str(), nullptr);
                 }
             }
         } else {
-            n.type = JsonType::kFloat;
-            const auto [ptr, ec] = std::from_chars(first, last, n.num.d);
+            node.type = JsonType::kFloat;
+            const auto [ptr, ec] = std::from_chars(first, last, node.num.d);
             if (ec != std::errc{} || ptr != last) {
                 return false;  // outside double's range: the fallback decides
             }
@@ -755,14 +852,12 @@ private:
     JsonDocument& doc_;
     const char* s_;
     std::uint32_t n_;
-    std::vector<Name>* names_ = nullptr;  // scratch_names(), looked up once per run()
 };
 
 bool JsonDocument::parse_fast() {
     if (!simdjson::validate_utf8(text_.data(), text_.size())) {
         return false;
     }
-    nodes_.reserve(text_.size() / 24 + 8);
     JsonTapeScanner scanner(*this);
     return scanner.run();
 }
