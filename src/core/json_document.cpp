@@ -329,6 +329,12 @@ bool JsonDocument::parse_with_rapidjson() {
 // The scanner's steps are lambdas over run()'s locals, inlined into it (GCC would otherwise call
 // them out of line with each local behind a pointer).
 #define GSTREAM_INLINE __attribute__((always_inline))
+// GCC merges a node's field stores into vector shuffles that cost more than the stores.
+#if defined(__GNUC__) && !defined(__clang__)
+#define GSTREAM_NO_SLP __attribute__((optimize("no-tree-slp-vectorize")))
+#else
+#define GSTREAM_NO_SLP
+#endif
 
 class JsonTapeScanner {
 public:
@@ -339,7 +345,7 @@ public:
 
     // The hot state (text, tape, stacks) lives in locals, not members: a store of a node's one-byte
     // type or flags may alias any member, which would then be read again from memory.
-    bool run() {
+    GSTREAM_NO_SLP bool run() {
         const char* const s = s_;
         const std::uint32_t n = n_;
         std::string& pool = doc_.pool_;
@@ -348,10 +354,19 @@ public:
         JsonNode* t = tape.data();
         std::uint32_t cap = tape.capacity();
         std::uint32_t cnt = 0;
+        // The open containers, innermost at `top`, above a sentinel at stack[0] (top == stack:
+        // no container is open) so that a parent can be updated without a check. The innermost
+        // container's member/element count so far and kind are kept in `count` and `object`.
         std::vector<Open>& stack_store = scratch_stack();
-        Open* st = stack_store.data();
-        auto st_cap = static_cast<std::uint32_t>(stack_store.size());
-        std::uint32_t depth = 0;
+        if (stack_store.empty()) {
+            stack_store.resize(64);
+        }
+        Open* stack = stack_store.data();
+        Open* stack_end = stack + stack_store.size();
+        Open* top = stack;
+        *top = Open{};
+        std::uint32_t count = 0;
+        bool object = false;
         std::vector<Name>& names_store = scratch_names();
         Name* names = names_store.data();
         auto names_cap = static_cast<std::uint32_t>(names_store.size());
@@ -392,8 +407,14 @@ public:
             const std::uint32_t begin = p;
             const std::uint32_t q = string_stop(s, n, p + 1);
             if (s[q] == '"') [[likely]] {
-                *node = JsonNode{type, kJsonFlagInText, begin, q + 1, cnt, q - begin - 1, begin + 1,
-                                 {0}};
+                node->type = type;
+                node->flags = kJsonFlagInText;
+                node->begin = begin;
+                node->end = q + 1;
+                node->next = cnt;
+                node->aux = q - begin - 1;
+                node->aux2 = begin + 1;
+                node->num.i = 0;
                 p = q + 1;
                 return true;
             }
@@ -407,9 +428,9 @@ public:
             p = end;
             return true;
         };
-        // A member name of `object` at p, then ':' and the start of its value in p. A name whose
-        // filter bit is set already is compared with the object's earlier names of the same hash.
-        const auto key = [&](std::uint32_t& p, Open& object) GSTREAM_INLINE {
+        // A member name of the object `members` at p, then ':' and the start of its value in p.
+        // A name whose filter bit is set already is compared with the earlier names of its hash.
+        const auto key = [&](std::uint32_t& p, Open& members) GSTREAM_INLINE {
             if (s[p] != '"') {
                 return false;
             }
@@ -429,9 +450,9 @@ public:
                 h = name_hash(name, length);
             }
             const std::uint64_t bit = std::uint64_t{1} << ((h >> 24) & 63U);
-            std::uint64_t& word = object.filter[h >> 30];
-            if ((word & bit) != 0 && !object.duplicate) {
-                for (std::uint32_t i = object.first_name; i < names_count; ++i) {
+            std::uint64_t& word = members.filter[h >> 30];
+            if ((word & bit) != 0 && !members.duplicate) {
+                for (std::uint32_t i = members.first_name; i < names_count; ++i) {
                     if (names[i].hash != h) {
                         continue;
                     }
@@ -439,7 +460,7 @@ public:
                     const char* other_name =
                         ((other.flags & kJsonFlagInText) != 0 ? s : pool.data()) + other.aux2;
                     if (other.aux == length && std::memcmp(other_name, name, length) == 0) {
-                        object.duplicate = true;
+                        members.duplicate = true;
                         break;
                     }
                 }
@@ -459,36 +480,41 @@ public:
             return true;
         };
         // Opens a container at p.
-        const auto open = [&](std::uint32_t p, bool object) GSTREAM_INLINE {
+        const auto open = [&](std::uint32_t p, bool is_object) GSTREAM_INLINE {
             JsonNode* c = push();
-            *c = JsonNode{object ? JsonType::kObject : JsonType::kArray, 0, p, 0, 0, 0, 0, {0}};
-            if (depth == st_cap) [[unlikely]] {
-                stack_store.resize(stack_store.size() * 2 + 16);
-                st = stack_store.data();
-                st_cap = static_cast<std::uint32_t>(stack_store.size());
+            *c = JsonNode{is_object ? JsonType::kObject : JsonType::kArray, 0, p, 0, 0, 0, 0, {0}};
+            top->count = count;
+            if (++top == stack_end) [[unlikely]] {
+                const auto depth = static_cast<std::size_t>(top - stack);
+                stack_store.resize(stack_store.size() * 2);
+                stack = stack_store.data();
+                stack_end = stack + stack_store.size();
+                top = stack + depth;
             }
-            st[depth++] = Open{cnt - 1, 0, 0, names_count, 0, object, false, {0, 0, 0, 0}};
+            *top = Open{cnt - 1, 0, 0, names_count, 0, is_object, false, {0, 0, 0, 0}};
+            count = 0;
+            object = is_object;
         };
         // Closes the innermost container at p (its closing bracket).
         const auto close = [&](std::uint32_t p) GSTREAM_INLINE {
-            const Open& done = st[--depth];
+            const Open& done = *top;
             const auto flags = static_cast<std::uint8_t>(
                 done.flags | (done.duplicate ? kJsonFlagDuplicateKey : 0));
             const std::uint32_t height = done.height + 1;
             JsonNode& c = t[done.index];
             c.end = p + 1;
             c.next = cnt;
-            c.aux = done.count;
+            c.aux = count;
             c.aux2 = height;
             c.flags = flags;
-            if (done.object) {
+            if (object) {
                 names_count = done.first_name;
             }
-            if (depth != 0) {
-                Open& parent = st[depth - 1];
-                parent.height = std::max(parent.height, height);
-                parent.flags |= flags;
-            }
+            --top;  // the parent, or the sentinel
+            top->height = std::max(top->height, height);
+            top->flags |= flags;
+            count = top->count;
+            object = top->object;
         };
 
         std::uint32_t p = ws(0);
@@ -503,7 +529,7 @@ public:
                         ++p;
                         break;
                     }
-                    if (!key(p, st[depth - 1])) {
+                    if (!key(p, *top)) {
                         return false;
                     }
                     continue;
@@ -544,33 +570,31 @@ public:
                     break;
                 default: {
                     JsonNode* num = push();
-                    if (!number(p, *num, cnt)) {
+                    p = number(s, p, *num, cnt);
+                    if (p == 0) {
                         return false;
                     }
-                    if ((num->flags & kJsonFlagBigInteger) != 0 && depth != 0) {
-                        st[depth - 1].flags |= kJsonFlagBigInteger;
-                    }
+                    top->flags |= num->flags;  // kJsonFlagBigInteger
                     break;
                 }
             }
             // A value ended at p: the next one, or the end of its container(s).
             for (;;) {
-                if (depth == 0) {
+                if (top == stack) {
                     tape.set_size(cnt);
                     doc_.line_breaks_ = line_breaks;
                     return ws(p) == n;
                 }
-                Open& top = st[depth - 1];
-                ++top.count;
+                ++count;
                 p = ws(p);
                 if (s[p] == ',') {
                     p = ws(p + 1);
-                    if (top.object && !key(p, top)) {
+                    if (object && !key(p, *top)) {
                         return false;
                     }
                     break;  // the next value
                 }
-                if (s[p] != (top.object ? '}' : ']')) {
+                if (s[p] != (object ? '}' : ']')) {
                     return false;
                 }
                 close(p);
@@ -583,7 +607,7 @@ private:
     struct Open {
         std::uint32_t index;
         std::uint32_t height;      // max height among child containers
-        std::uint32_t count;
+        std::uint32_t count;       // members/elements: saved here while a child is open
         std::uint32_t first_name;  // this object's names start here in the names scratch
         std::uint8_t flags;
         bool object;
@@ -776,20 +800,20 @@ private:
     static bool digit(char c) { return c >= '0' && c <= '9'; }
 
     // One or more digits at q; q moves past them.
-    bool digits(std::uint32_t& q) const {
-        if (!digit(s_[q])) {
+    static bool digits(const char* s, std::uint32_t& q) {
+        if (!digit(s[q])) {
             return false;
         }
-        while (digit(s_[q])) {
+        while (digit(s[q])) {
             ++q;
         }
         return true;
     }
 
-    // The number at p into `node` (whose subtree ends at node `next`); p moves past it. An
-    // integer of up to 18 digits is summed as it is scanned; longer ones go through from_chars.
-    bool number(std::uint32_t& p, JsonNode& node, std::uint32_t next) const {
-        const char* const s = s_;
+    // The number at p of `s` into `node` (whose subtree ends at node `next`); returns the offset
+    // past it, 0 when it is not a number. An integer of up to 18 digits is summed as it is
+    // scanned; longer ones go through from_chars.
+    static std::uint32_t number(const char* s, std::uint32_t p, JsonNode& node, std::uint32_t next) {
         const std::uint32_t begin = p;
         std::uint32_t q = p;
         const bool negative = s[q] == '-';
@@ -803,13 +827,13 @@ private:
                 ++q;
             } while (digit(s[q]));
         } else {
-            return false;
+            return 0;
         }
         const std::uint32_t int_digits = q - begin - (negative ? 1 : 0);
         bool integral = true;
         if (s[q] == '.') {
-            if (!digits(++q)) {
-                return false;
+            if (!digits(s, ++q)) {
+                return 0;
             }
             integral = false;
         }
@@ -818,8 +842,8 @@ private:
             if (s[q] == '+' || s[q] == '-') {
                 ++q;
             }
-            if (!digits(q)) {
-                return false;
+            if (!digits(s, q)) {
+                return 0;
             }
             integral = false;
         }
@@ -842,11 +866,10 @@ private:
             node.type = JsonType::kFloat;
             const auto [ptr, ec] = std::from_chars(first, last, node.num.d);
             if (ec != std::errc{} || ptr != last) {
-                return false;  // outside double's range: the fallback decides
+                return 0;  // outside double's range: the fallback decides
             }
         }
-        p = q;
-        return true;
+        return q;
     }
 
     JsonDocument& doc_;
