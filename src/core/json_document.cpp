@@ -813,7 +813,8 @@ private:
     // The number at p of `s` into `node` (whose subtree ends at node `next`); returns the offset
     // past it, 0 when it is not a number. An integer of up to 18 digits is summed as it is
     // scanned; longer ones go through from_chars.
-    static std::uint32_t number(const char* s, std::uint32_t p, JsonNode& node, std::uint32_t next) {
+    static std::uint32_t number(const char* s, std::uint32_t p, JsonNode& node,
+                                std::uint32_t next) {
         const std::uint32_t begin = p;
         std::uint32_t q = p;
         const bool negative = s[q] == '-';
@@ -823,7 +824,8 @@ private:
             ++q;
         } else if (digit(s[q])) {
             do {
-                v = v * 10 + static_cast<std::uint64_t>(s[q] - '0');  // wraps past 19 digits: unused
+                // Wraps past 19 digits, when it is not used.
+                v = v * 10 + static_cast<std::uint64_t>(s[q] - '0');
                 ++q;
             } while (digit(s[q]));
         } else {
