@@ -672,26 +672,31 @@ private:
 
     // The first byte at or after p that is '"', '\\' or a control character (or the end).
     static std::uint32_t string_stop(const char* s, std::uint32_t n, std::uint32_t p) {
+        const char* q = s + p;
 #if defined(__SSE2__)
-        const __m128i quote = _mm_set1_epi8('"');
-        const __m128i backslash = _mm_set1_epi8('\\');
-        const __m128i control = _mm_set1_epi8(0x1F);
-        while (p + 16 <= n) {
-            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + p));
-            const __m128i hit = _mm_or_si128(
-                _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
-                _mm_cmpeq_epi8(_mm_max_epu8(x, control), control));
-            const int mask = _mm_movemask_epi8(hit);
-            if (mask != 0) {
-                return p + static_cast<std::uint32_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-            }
-            p += 16;
+        if (p + 16 <= n) {
+            const __m128i quote = _mm_set1_epi8('"');
+            const __m128i backslash = _mm_set1_epi8('\\');
+            const __m128i control = _mm_set1_epi8(0x1F);
+            const char* const last = s + n - 16;  // the last 16-byte block within the text
+            do {
+                const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+                const __m128i hit = _mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                    _mm_cmpeq_epi8(_mm_max_epu8(x, control), control));
+                const int mask = _mm_movemask_epi8(hit);
+                if (mask != 0) {
+                    return static_cast<std::uint32_t>(q - s) +
+                           static_cast<std::uint32_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+                }
+                q += 16;
+            } while (q <= last);
         }
 #endif
-        while (s[p] != '"' && s[p] != '\\' && static_cast<unsigned char>(s[p]) >= 0x20) {
-            ++p;
+        while (*q != '"' && *q != '\\' && static_cast<unsigned char>(*q) >= 0x20) {
+            ++q;
         }
-        return p;
+        return static_cast<std::uint32_t>(q - s);
     }
 
     // The string token opening at `begin` whose first backslash or control character is at q:
