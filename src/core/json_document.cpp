@@ -403,21 +403,20 @@ public:
         };
         // The string token whose opening quote is at p into the new node `node` of `type`; p
         // moves past its closing quote. Most strings have no escape: their text is the node's.
-        const auto string = [&](std::uint32_t& p, JsonNode* node, JsonType type) GSTREAM_INLINE {
+        const auto in_text = [&](JsonNode* node, JsonType type, std::uint32_t begin,
+                                 std::uint32_t q) GSTREAM_INLINE {
+            node->type = type;
+            node->flags = kJsonFlagInText;
+            node->begin = begin;
+            node->end = q + 1;
+            node->next = cnt;
+            node->aux = q - begin - 1;
+            node->aux2 = begin + 1;
+            node->num.i = 0;
+        };
+        const auto escaped = [&](std::uint32_t& p, JsonNode* node, JsonType type,
+                                 std::uint32_t q) GSTREAM_INLINE {
             const std::uint32_t begin = p;
-            const std::uint32_t q = string_stop(s, n, p + 1);
-            if (s[q] == '"') [[likely]] {
-                node->type = type;
-                node->flags = kJsonFlagInText;
-                node->begin = begin;
-                node->end = q + 1;
-                node->next = cnt;
-                node->aux = q - begin - 1;
-                node->aux2 = begin + 1;
-                node->num.i = 0;
-                p = q + 1;
-                return true;
-            }
             std::uint32_t end = 0;
             std::uint32_t offset = 0;
             if (!string_escaped(begin, q, end, offset)) {
@@ -428,6 +427,15 @@ public:
             p = end;
             return true;
         };
+        const auto string = [&](std::uint32_t& p, JsonNode* node, JsonType type) GSTREAM_INLINE {
+            const std::uint32_t q = string_stop(s, n, p + 1);
+            if (s[q] == '"') [[likely]] {
+                in_text(node, type, p, q);
+                p = q + 1;
+                return true;
+            }
+            return escaped(p, node, type, q);
+        };
         // A member name of the object `members` at p, then ':' and the start of its value in p.
         // A name whose filter bit is set already is compared with the earlier names of its hash.
         const auto key = [&](std::uint32_t& p, Open& members) GSTREAM_INLINE {
@@ -436,17 +444,23 @@ public:
             }
             JsonNode* k = push();
             const std::uint32_t index = cnt - 1;
-            if (!string(p, k, JsonType::kKey)) {
-                return false;
-            }
-            const std::uint32_t length = k->aux;
+            const std::uint32_t q = string_stop(s, n, p + 1);
             const char* name;
+            std::uint32_t length;
             std::uint32_t h;
-            if ((k->flags & kJsonFlagInText) != 0 && k->aux2 + 8 <= n + 1) [[likely]] {
-                name = s + k->aux2;
-                h = name_hash_padded(name, length);  // name[0..8) is within the text (or its NUL)
+            if (s[q] == '"') [[likely]] {
+                in_text(k, JsonType::kKey, p, q);
+                name = s + p + 1;
+                length = q - p - 1;
+                // name[0..8) is within the text (or its NUL) but near its end.
+                h = p + 8 <= n ? name_hash_padded(name, length) : name_hash(name, length);
+                p = q + 1;
             } else {
-                name = ((k->flags & kJsonFlagInText) != 0 ? s : pool.data()) + k->aux2;
+                if (!escaped(p, k, JsonType::kKey, q)) {
+                    return false;
+                }
+                name = pool.data() + k->aux2;
+                length = k->aux;
                 h = name_hash(name, length);
             }
             const std::uint64_t bit = std::uint64_t{1} << ((h >> 24) & 63U);
