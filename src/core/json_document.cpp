@@ -372,6 +372,26 @@ public:
         auto names_cap = static_cast<std::uint32_t>(names_store.size());
         std::uint32_t names_count = 0;
         bool line_breaks = false;
+        // Bit i of `stops` is set when byte i may end a string's plain run: '"', '\\', a control
+        // character, or the terminating NUL at n (mark_stops()).
+        std::vector<std::uint64_t>& stops_store = scratch_stops();
+        if (stops_store.size() < n / 64 + 2) {
+            stops_store.resize(n / 64 + 2);
+        }
+        const std::uint64_t* const stops = stops_store.data();
+        mark_stops(s, n, stops_store.data());
+        // The first byte at or after p (<= n) that is '"', '\\' or a control character, or n.
+        const auto string_stop = [&](std::uint32_t p) GSTREAM_INLINE {
+            std::uint32_t i = p >> 6;
+            std::uint64_t w = stops[i] >> (p & 63U);
+            if (w != 0) [[likely]] {
+                return p + static_cast<std::uint32_t>(__builtin_ctzll(w));
+            }
+            do {
+                w = stops[++i];
+            } while (w == 0);  // ends at bit n
+            return i * 64 + static_cast<std::uint32_t>(__builtin_ctzll(w));
+        };
 
         // The text is a std::string's: s[n] is '\0', which is none of the bytes looked for, so
         // the scans below stop at the end without a bounds check.
@@ -428,7 +448,7 @@ public:
             return true;
         };
         const auto string = [&](std::uint32_t& p, JsonNode* node, JsonType type) GSTREAM_INLINE {
-            const std::uint32_t q = string_stop(s, n, p + 1);
+            const std::uint32_t q = string_stop(p + 1);
             if (s[q] == '"') [[likely]] {
                 in_text(node, type, p, q);
                 p = q + 1;
@@ -444,7 +464,7 @@ public:
             }
             JsonNode* k = push();
             const std::uint32_t index = cnt - 1;
-            const std::uint32_t q = string_stop(s, n, p + 1);
+            const std::uint32_t q = string_stop(p + 1);
             const char* name;
             std::uint32_t length;
             std::uint32_t h;
@@ -642,6 +662,56 @@ private:
     static std::vector<Name>& scratch_names() {
         thread_local std::vector<Name> names;
         return names;
+    }
+    static std::vector<std::uint64_t>& scratch_stops() {
+        thread_local std::vector<std::uint64_t> stops;
+        return stops;
+    }
+
+    static bool stop_byte(char c) {
+        return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+    }
+#if defined(__SSE2__)
+    // Bit i set when s[i] is a stop_byte(), for the 16 bytes at s. x ^ 2 is at most 0x20 exactly
+    // when x is a control character or '"' (0x22 ^ 2 = 0x20): two comparisons, not three.
+    static std::uint64_t stop_mask16(const char* s) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+        const __m128i space = _mm_set1_epi8(0x20);
+        const __m128i flipped = _mm_xor_si128(x, _mm_set1_epi8(0x02));
+        const __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(flipped, space), space),
+                                         _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+        return static_cast<std::uint32_t>(_mm_movemask_epi8(hit));
+    }
+#endif
+    // Sets bit i of stops[] (n / 64 + 1 words) when s[i] is a stop_byte(), for i in [0, n]: the
+    // NUL at n is one. One pass over the text, 16 bytes at a time; no load reads past s[n - 1].
+    static void mark_stops(const char* s, std::uint32_t n, std::uint64_t* stops) {
+        std::uint32_t p = 0;
+        std::uint32_t w = 0;
+#if defined(__SSE2__)
+        for (; p + 64 <= n; p += 64) {
+            stops[w++] = stop_mask16(s + p) | (stop_mask16(s + p + 16) << 16) |
+                         (stop_mask16(s + p + 32) << 32) | (stop_mask16(s + p + 48) << 48);
+        }
+#endif
+        std::uint64_t last = 0;
+        std::uint32_t k = 0;
+#if defined(__SSE2__)
+        for (; p + 16 <= n; p += 16, k += 16) {
+            last |= stop_mask16(s + p) << k;
+        }
+        if (n >= 16 && p < n) {  // the last n - p bytes, from a block that ends at n
+            last |= (stop_mask16(s + n - 16) >> (16 - (n - p))) << k;
+            k += n - p;
+            p = n;
+        }
+#endif
+        for (; p <= n; ++p, ++k) {
+            if (stop_byte(s[p])) {
+                last |= std::uint64_t{1} << k;
+            }
+        }
+        stops[w] = last;
     }
 
     // A hash of a member name, for the duplicate-name filter (its top 8 bits) and the comparison
