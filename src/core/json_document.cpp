@@ -367,9 +367,13 @@ public:
         *top = Open{};
         std::uint32_t count = 0;
         bool object = false;
+        // Room for every name, also in a malformed text: each takes its two quotes and the '{' or
+        // ',' before them.
         std::vector<Name>& names_store = scratch_names();
-        Name* names = names_store.data();
-        auto names_cap = static_cast<std::uint32_t>(names_store.size());
+        if (names_store.size() < n / 3 + 2) {
+            names_store.resize(n / 3 + 2);
+        }
+        Name* const names = names_store.data();
         std::uint32_t names_count = 0;
         bool line_breaks = false;
         // Bit i of `stops` is set when byte i may end a string's plain run: '"', '\\', a control
@@ -500,11 +504,6 @@ public:
                 }
             }
             word |= bit;
-            if (names_count == names_cap) [[unlikely]] {
-                names_store.resize(names_store.size() * 2 + 64);
-                names = names_store.data();
-                names_cap = static_cast<std::uint32_t>(names_store.size());
-            }
             names[names_count++] = {h, index};
             p = ws(p);
             if (s[p] != ':') {
@@ -718,7 +717,7 @@ private:
     // of candidates: its length, its first 8 bytes (zero-padded) and its last 8 bytes (if any).
     static std::uint32_t name_mix(std::uint64_t first, std::uint64_t last, std::uint32_t length) {
         const std::uint64_t x =
-            (first ^ (last * 0x9E3779B97F4A7C15ULL) ^ length) * 0xC2B2AE3D27D4EB4FULL;
+            (first ^ ((last << 32) | (last >> 32)) ^ length) * 0x9E3779B97F4A7C15ULL;
         return static_cast<std::uint32_t>(x >> 32);
     }
     static std::uint64_t load8(const char* p) {

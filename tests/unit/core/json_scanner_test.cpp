@@ -90,6 +90,25 @@ TEST(JsonScanner, MemberNamesOfEveryLengthAreComparedExactly) {
     }
 }
 
+// Names as dense as a text allows, in malformed texts too (a name every 4 bytes), fit the
+// scanner's scratch space: they are refused or parsed, never overrun.
+TEST(JsonScanner, DenseNamesInMalformedTexts) {
+    JsonDocument doc;
+    for (int count = 1; count <= 300; ++count) {
+        std::string open;
+        std::string members = "{";
+        for (int i = 0; i < count; ++i) {
+            open += "{\"\":";
+            members += (i == 0 ? "\"\":0" : ",\"\":0");
+        }
+        EXPECT_FALSE(doc.parse(open, JsonParser::kFastOnly)) << count;
+        EXPECT_FALSE(doc.parse(open + "\"\"", JsonParser::kFastOnly)) << count;
+        expect_same_tape(members + "}", &doc);
+        EXPECT_EQ(doc.root().has_duplicate_key(), count > 1);
+        EXPECT_FALSE(doc.parse(members, JsonParser::kFastOnly)) << count;
+    }
+}
+
 // 2,000 names fill the 256-bit filter: every name is then a candidate, and only a real repeat
 // (first, middle or last name again) marks the object; a repeat in an inner object marks it and
 // its ancestors, not its siblings.
