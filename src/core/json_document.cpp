@@ -22,7 +22,8 @@
 #endif
 // Where the compiler can target AVX2 for one function and the CPU tells at run time, the string
 // stops are marked 32 bytes at a time.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX2__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX2__) && \
+    !defined(GSTREAM_JSON_NO_AVX2)
 #include <immintrin.h>
 #define GSTREAM_JSON_AVX2 1
 #endif
