@@ -423,6 +423,10 @@ public:
                 }
             }
         };
+        // ws(p), checking first for the byte most likely there.
+        const auto ws_to = [&](std::uint32_t p, char expected) GSTREAM_INLINE {
+            return s[p] == expected ? p : ws(p);
+        };
         // The next node; the tape grows (doubling) past its capacity.
         const auto push = [&]() GSTREAM_INLINE -> JsonNode* {
             if (cnt == cap) [[unlikely]] {
@@ -512,11 +516,11 @@ public:
             }
             word |= bit;
             names[names_count++] = {h, index};
-            p = ws(p);
+            p = ws_to(p, ':');
             if (s[p] != ':') {
                 return false;
             }
-            p = ws(p + 1);
+            ++p;  // whitespace before the value is skipped by run()'s switch
             return true;
         };
         // Opens a container at p.
@@ -608,6 +612,12 @@ public:
                     *push() = JsonNode{JsonType::kNull, 0, p, p + 4, cnt, 0, 0, {0}};
                     p += 4;
                     break;
+                case ' ':
+                case '\t':
+                case '\n':
+                case '\r':
+                    p = ws(p);  // between a ':' or ',' and a value
+                    continue;
                 default: {
                     JsonNode* num = push();
                     p = number(s, p, *num, cnt);
@@ -626,13 +636,13 @@ public:
                     return ws(p) == n;
                 }
                 ++count;
-                p = ws(p);
+                p = ws_to(p, ',');
                 if (s[p] == ',') {
-                    p = ws(p + 1);
-                    if (object && !key(p, *top)) {
+                    ++p;
+                    if (object && !key(p = ws_to(p, '"'), *top)) {
                         return false;
                     }
-                    break;  // the next value
+                    break;  // the next value (whitespace before it: see the switch)
                 }
                 if (s[p] != (object ? '}' : ']')) {
                     return false;
