@@ -487,8 +487,9 @@ public:
                 in_text(k, JsonType::kKey, p, q);
                 name = s + p + 1;
                 length = q - p - 1;
-                // name[0..8) is within the text (or its NUL) but near its end.
-                h = p + 8 <= n ? name_hash_padded(name, length) : name_hash(name, length);
+                // A name shorter than 8 bytes is read with the 8 bytes that end where it does
+                // (the text has them unless the name is within its first 8 bytes).
+                h = q >= 8 ? name_hash_ending(name, length) : name_hash(name, length);
                 p = q + 1;
             } else {
                 if (!escaped(p, k, JsonType::kKey, q)) {
@@ -782,19 +783,18 @@ private:
         }
         return name_mix(first, last, length);
     }
-    // name_hash() for a name whose first 8 bytes are readable even when it is shorter.
-    static std::uint32_t name_hash_padded(const char* name, std::uint32_t length) {
+    // name_hash() for a name whose 8 bytes before its end are readable even when it is shorter.
+    static std::uint32_t name_hash_ending(const char* name, std::uint32_t length) {
         if constexpr (std::endian::native != std::endian::little) {
             return name_hash(name, length);
         }
-        std::uint64_t first = load8(name);
-        std::uint64_t last = 0;
         if (length >= 8) {
-            last = load8(name + length - 8);
-        } else {
-            first &= (std::uint64_t{1} << (8 * length)) - 1;
+            return name_mix(load8(name), load8(name + length - 8), length);
         }
-        return name_mix(first, last, length);
+        // The name's bytes are the load's top `length` bytes: shifted down, zero-padded (in two
+        // shifts, as 64 is no shift count).
+        const std::uint64_t first = (load8(name + length - 8) >> 1) >> (63 - 8 * length);
+        return name_mix(first, 0, length);
     }
 
     // The first byte at or after p that is '"', '\\' or a control character (or the end).
