@@ -357,7 +357,7 @@ public:
         const std::uint32_t n = n_;
         std::string& pool = doc_.pool_;
         JsonTape& tape = doc_.nodes_;
-        tape.reserve(n / 12 + 16);
+        tape.reserve(n / 16 + 16);  // grows by doubling past it
         JsonNode* t = tape.data();
         std::uint32_t cap = tape.capacity();
         std::uint32_t cnt = 0;
