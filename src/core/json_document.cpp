@@ -501,7 +501,10 @@ public:
             }
             const std::uint64_t bit = std::uint64_t{1} << ((h >> 24) & 63U);
             std::uint64_t& word = members.filter[h >> 30];
-            if ((word & bit) != 0 && !members.duplicate) {
+            const std::uint64_t seen = word & bit;
+            word |= bit;
+            names[names_count] = {h, index};
+            if (seen != 0 && !members.duplicate) [[unlikely]] {
                 for (std::uint32_t i = members.first_name; i < names_count; ++i) {
                     if (names[i].hash != h) {
                         continue;
@@ -515,8 +518,7 @@ public:
                     }
                 }
             }
-            word |= bit;
-            names[names_count++] = {h, index};
+            ++names_count;
             p = ws_to(p, ':');
             if (s[p] != ':') {
                 return false;
