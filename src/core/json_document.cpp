@@ -1,6 +1,7 @@
 #include "core/json_document.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cstring>
 #include <cstdlib>
@@ -18,6 +19,13 @@
 #include <simdjson.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+// Where the compiler can target AVX2 for one function and the CPU tells at run time, the string
+// stops are marked 32 bytes at a time.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX2__) && \
+    !defined(GSTREAM_JSON_NO_AVX2)
+#include <immintrin.h>
+#define GSTREAM_JSON_AVX2 1
 #endif
 
 namespace gstream::core {
@@ -297,7 +305,7 @@ bool JsonDocument::parse_with_rapidjson() {
         error_ = {0, "invalid UTF-8"};
         return false;
     }
-    nodes_.reserve(text.size() / 24 + 8);
+    nodes_.reserve(static_cast<std::uint32_t>(text.size() / 24 + 8));
     pool_.reserve(text.size() / 2 + 16);
     // The text is a std::string's, so NUL-terminated, which StringStream needs to find the end.
     rapidjson::StringStream stream(text.data());
@@ -319,12 +327,26 @@ bool JsonDocument::parse_with_rapidjson() {
     return true;
 }
 
+// The scanner's steps are lambdas over run()'s locals, inlined into it (GCC would otherwise call
+// them out of line with each local behind a pointer).
+#define GSTREAM_INLINE __attribute__((always_inline))
+// GCC merges a node's field stores into vector shuffles that cost more than the stores.
+#if defined(__GNUC__) && !defined(__clang__)
+#define GSTREAM_NO_SLP __attribute__((optimize("no-tree-slp-vectorize")))
+#else
+#define GSTREAM_NO_SLP
+#endif
+
 // The fast path: one pass over the text that checks RFC 8259 and appends nodes as it goes, so
 // every node's byte range comes for free. Iterative (an explicit stack of open containers): any
-// nesting depth is safe. UTF-8 is checked beforehand in bulk (simdjson::validate_utf8). It is
-// stricter than the fallback where that is simpler (it refuses a lone surrogate escape and a
-// float outside double's range): anything it refuses is parsed again by RapidJSON, which decides
-// and words the error. A differential test keeps the two tapes identical.
+// nesting depth is safe. UTF-8 is checked beforehand in bulk (simdjson::validate_utf8), and the
+// bytes that can end a string's plain run are marked in a bitmap in one SIMD pass, so a string's
+// end is a bit scan. It is stricter than the fallback where that is simpler (it refuses a lone
+// surrogate escape and a float outside double's range): anything it refuses is parsed again by
+// RapidJSON, which decides and words the error. A differential test keeps the two tapes
+// identical. Per message it costs about 5.5k instructions for a 1 KB notification (callgrind,
+// bench/corpus_bench.cpp), half of what it did with vector appends and per-key hashing calls.
+
 class JsonTapeScanner {
 public:
     explicit JsonTapeScanner(JsonDocument& doc)
@@ -332,107 +354,307 @@ public:
         , s_(doc.text_.data())
         , n_(static_cast<std::uint32_t>(doc.text_.size())) {}
 
-    bool run() {
-        std::vector<Open>& stack = scratch_stack();
-        stack.clear();
-        std::vector<Name>& names = scratch_names();
-        names.clear();
-        names_ = &names;
+    // The hot state (text, tape, stacks) lives in locals, not members: a store of a node's one-byte
+    // type or flags may alias any member, which would then be read again from memory.
+    GSTREAM_NO_SLP bool run() {
+        const char* const s = s_;
+        const std::uint32_t n = n_;
+        std::string& pool = doc_.pool_;
+        JsonTape& tape = doc_.nodes_;
+        tape.reserve(n / 16 + 16);  // grows by doubling past it
+        JsonNode* t = tape.data();
+        std::uint32_t cap = tape.capacity();
+        std::uint32_t cnt = 0;
+        // The open containers, innermost at `top`, above a sentinel at stack[0] (top == stack:
+        // no container is open) so that a parent can be updated without a check. The innermost
+        // container's member/element count so far and kind are kept in `count` and `object`.
+        std::vector<Open>& stack_store = scratch_stack();
+        if (stack_store.empty()) {
+            stack_store.resize(64);
+        }
+        Open* stack = stack_store.data();
+        Open* stack_end = stack + stack_store.size();
+        Open* top = stack;
+        *top = Open{};
+        std::uint32_t count = 0;
+        bool object = false;
+        // Room for every name, also in a malformed text: each takes its two quotes and the '{' or
+        // ',' before them.
+        std::vector<Name>& names_store = scratch_names();
+        if (names_store.size() < n / 3 + 2) {
+            names_store.resize(n / 3 + 2);
+        }
+        Name* const names = names_store.data();
+        std::uint32_t names_count = 0;
+        bool line_breaks = false;
+        // Bit i of `stops` is set when byte i may end a string's plain run: '"', '\\', a control
+        // character, or the terminating NUL at n (mark_stops()).
+        std::vector<std::uint64_t>& stops_store = scratch_stops();
+        if (stops_store.size() < n / 64 + 2) {
+            stops_store.resize(n / 64 + 2);
+        }
+        const std::uint64_t* const stops = stops_store.data();
+        mark_stops(s, n, stops_store.data());
+        // The first byte at or after p (<= n) that is '"', '\\' or a control character, or n.
+        const auto string_stop = [&](std::uint32_t p) GSTREAM_INLINE {
+            std::uint32_t i = p >> 6;
+            std::uint64_t w = stops[i] >> (p & 63U);
+            if (w != 0) [[likely]] {
+                return p + static_cast<std::uint32_t>(__builtin_ctzll(w));
+            }
+            do {
+                w = stops[++i];
+            } while (w == 0);  // ends at bit n
+            return i * 64 + static_cast<std::uint32_t>(__builtin_ctzll(w));
+        };
+
+        // The text is a std::string's: s[n] is '\0', which is none of the bytes looked for, so
+        // the scans below stop at the end without a bounds check.
+        // Past whitespace; notes a line break (JsonDocument::has_line_breaks()).
+        const auto ws = [&](std::uint32_t p) GSTREAM_INLINE {
+            for (;;) {
+                const char c = s[p];
+                if (static_cast<unsigned char>(c) > ' ') [[likely]] {
+                    return p;
+                }
+                if (c == ' ' || c == '\t') {
+                    ++p;
+                } else if (c == '\n' || c == '\r') {
+                    line_breaks = true;
+                    ++p;
+                } else {
+                    return p;
+                }
+            }
+        };
+        // ws(p), checking first for the byte most likely there.
+        const auto ws_to = [&](std::uint32_t p, char expected) GSTREAM_INLINE {
+            return s[p] == expected ? p : ws(p);
+        };
+        // The next node; the tape grows (doubling) past its capacity.
+        const auto push = [&]() GSTREAM_INLINE -> JsonNode* {
+            if (cnt == cap) [[unlikely]] {
+                tape.reserve(cap * 2 + 16);
+                t = tape.data();
+                cap = tape.capacity();
+            }
+            return t + cnt++;
+        };
+        // The string token whose opening quote is at p into the new node `node` of `type`; p
+        // moves past its closing quote. Most strings have no escape: their text is the node's.
+        const auto in_text = [&](JsonNode* node, JsonType type, std::uint32_t begin,
+                                 std::uint32_t q) GSTREAM_INLINE {
+            node->type = type;
+            node->flags = kJsonFlagInText;
+            node->begin = begin;
+            node->end = q + 1;
+            node->next = cnt;
+            node->aux = q - begin - 1;
+            node->aux2 = begin + 1;
+            node->num.i = 0;
+        };
+        const auto escaped = [&](std::uint32_t& p, JsonNode* node, JsonType type,
+                                 std::uint32_t q) GSTREAM_INLINE {
+            const std::uint32_t begin = p;
+            std::uint32_t end = 0;
+            std::uint32_t offset = 0;
+            if (!string_escaped(begin, q, end, offset)) {
+                return false;
+            }
+            *node = JsonNode{type, 0, begin, end,
+                             cnt, static_cast<std::uint32_t>(pool.size()) - offset, offset, {0}};
+            p = end;
+            return true;
+        };
+        const auto string = [&](std::uint32_t& p, JsonNode* node, JsonType type) GSTREAM_INLINE {
+            const std::uint32_t q = string_stop(p + 1);
+            if (s[q] == '"') [[likely]] {
+                in_text(node, type, p, q);
+                p = q + 1;
+                return true;
+            }
+            return escaped(p, node, type, q);
+        };
+        // A member name of the object `members` at p, then ':' and the start of its value in p.
+        // A name whose filter bit is set already is compared with the earlier names of its hash.
+        const auto key = [&](std::uint32_t& p, Open& members) GSTREAM_INLINE {
+            if (s[p] != '"') {
+                return false;
+            }
+            JsonNode* k = push();
+            const std::uint32_t index = cnt - 1;
+            const std::uint32_t q = string_stop(p + 1);
+            const char* name;
+            std::uint32_t length;
+            std::uint32_t h;
+            if (s[q] == '"') [[likely]] {
+                in_text(k, JsonType::kKey, p, q);
+                name = s + p + 1;
+                length = q - p - 1;
+                // A name shorter than 8 bytes is read with the 8 bytes that end where it does
+                // (the text has them unless the name is within its first 8 bytes).
+                h = q >= 8 ? name_hash_ending(name, length) : name_hash(name, length);
+                p = q + 1;
+            } else {
+                if (!escaped(p, k, JsonType::kKey, q)) {
+                    return false;
+                }
+                name = pool.data() + k->aux2;
+                length = k->aux;
+                h = name_hash(name, length);
+            }
+            const std::uint64_t bit = std::uint64_t{1} << ((h >> 24) & 63U);
+            std::uint64_t& word = members.filter[h >> 30];
+            const std::uint64_t seen = word & bit;
+            word |= bit;
+            names[names_count] = {h, index};
+            if (seen != 0 && !members.duplicate) [[unlikely]] {
+                for (std::uint32_t i = members.first_name; i < names_count; ++i) {
+                    if (names[i].hash != h) {
+                        continue;
+                    }
+                    const JsonNode& other = t[names[i].node];
+                    const char* other_name =
+                        ((other.flags & kJsonFlagInText) != 0 ? s : pool.data()) + other.aux2;
+                    if (other.aux == length && std::memcmp(other_name, name, length) == 0) {
+                        members.duplicate = true;
+                        break;
+                    }
+                }
+            }
+            ++names_count;
+            p = ws_to(p, ':');
+            if (s[p] != ':') {
+                return false;
+            }
+            ++p;  // whitespace before the value is skipped by run()'s switch
+            return true;
+        };
+        // Opens a container at p.
+        const auto open = [&](std::uint32_t p, bool is_object) GSTREAM_INLINE {
+            JsonNode* c = push();
+            *c = JsonNode{is_object ? JsonType::kObject : JsonType::kArray, 0, p, 0, 0, 0, 0, {0}};
+            top->count = count;
+            if (++top == stack_end) [[unlikely]] {
+                const auto depth = static_cast<std::size_t>(top - stack);
+                stack_store.resize(stack_store.size() * 2);
+                stack = stack_store.data();
+                stack_end = stack + stack_store.size();
+                top = stack + depth;
+            }
+            *top = Open{cnt - 1, 0, 0, names_count, 0, is_object, false, {0, 0, 0, 0}};
+            count = 0;
+            object = is_object;
+        };
+        // Closes the innermost container at p (its closing bracket).
+        const auto close = [&](std::uint32_t p) GSTREAM_INLINE {
+            const Open& done = *top;
+            const auto flags = static_cast<std::uint8_t>(
+                done.flags | (done.duplicate ? kJsonFlagDuplicateKey : 0));
+            const std::uint32_t height = done.height + 1;
+            JsonNode& c = t[done.index];
+            c.end = p + 1;
+            c.next = cnt;
+            c.aux = count;
+            c.aux2 = height;
+            c.flags = flags;
+            if (object) {
+                names_count = done.first_name;
+            }
+            --top;  // the parent, or the sentinel
+            top->height = std::max(top->height, height);
+            top->flags |= flags;
+            count = top->count;
+            object = top->object;
+        };
+
         std::uint32_t p = ws(0);
         for (;;) {
             // A value starts at p.
-            switch (s_[p]) {
+            switch (s[p]) {
                 case '{':
-                case '[': {
-                    const bool object = s_[p] == '{';
-                    const auto index = static_cast<std::uint32_t>(doc_.nodes_.size());
-                    JsonNode& n = doc_.nodes_.emplace_back();
-                    n.type = object ? JsonType::kObject : JsonType::kArray;
-                    n.begin = p;
-                    stack.push_back({index, 0, 0, 0, object, false,
-                                     static_cast<std::uint32_t>(names.size()), {0, 0, 0, 0}});
+                    open(p, true);
                     p = ws(p + 1);
-                    if (s_[p] == (object ? '}' : ']')) {
-                        break;  // empty: closed below
+                    if (s[p] == '}') {
+                        close(p);
+                        ++p;
+                        break;
                     }
-                    if (object) {
-                        if (!key(p, stack.back())) {
-                            return false;
-                        }
+                    if (!key(p, *top)) {
+                        return false;
                     }
                     continue;
-                }
-                case '"': {
-                    const std::uint32_t index = static_cast<std::uint32_t>(doc_.nodes_.size());
-                    doc_.nodes_.emplace_back().type = JsonType::kString;
-                    if (!string(p, index)) {
+                case '[':
+                    open(p, false);
+                    p = ws(p + 1);
+                    if (s[p] == ']') {
+                        close(p);
+                        ++p;
+                        break;
+                    }
+                    continue;
+                case '"':
+                    if (!string(p, push(), JsonType::kString)) {
                         return false;
                     }
-                    doc_.nodes_[index].next = index + 1;
                     break;
-                }
                 case 't':
-                    if (!literal(p, "true", JsonType::kTrue)) {
+                    if (n - p < 4 || std::memcmp(s + p, "true", 4) != 0) {
                         return false;
                     }
+                    *push() = JsonNode{JsonType::kTrue, 0, p, p + 4, cnt, 0, 0, {0}};
+                    p += 4;
                     break;
                 case 'f':
-                    if (!literal(p, "false", JsonType::kFalse)) {
+                    if (n - p < 5 || std::memcmp(s + p, "false", 5) != 0) {
                         return false;
                     }
+                    *push() = JsonNode{JsonType::kFalse, 0, p, p + 5, cnt, 0, 0, {0}};
+                    p += 5;
                     break;
                 case 'n':
-                    if (!literal(p, "null", JsonType::kNull)) {
+                    if (n - p < 4 || std::memcmp(s + p, "null", 4) != 0) {
                         return false;
                     }
+                    *push() = JsonNode{JsonType::kNull, 0, p, p + 4, cnt, 0, 0, {0}};
+                    p += 4;
                     break;
-                default:
-                    if (!number(p, stack)) {
+                case ' ':
+                case '\t':
+                case '\n':
+                case '\r':
+                    p = ws(p);  // between a ':' or ',' and a value
+                    continue;
+                default: {
+                    JsonNode* num = push();
+                    p = number(s, p, *num, cnt);
+                    if (p == 0) {
                         return false;
                     }
+                    top->flags |= num->flags;  // kJsonFlagBigInteger
                     break;
+                }
             }
-            // A value ended at p (for an empty container: p is at its closing bracket).
+            // A value ended at p: the next one, or the end of its container(s).
             for (;;) {
-                if (stack.empty()) {
-                    return ws(p) == n_;
+                if (top == stack) {
+                    tape.set_size(cnt);
+                    doc_.line_breaks_ = line_breaks;
+                    return ws(p) == n;
                 }
-                Open& top = stack.back();
-                const bool empty_close =
-                    doc_.nodes_.size() == top.index + 1U && s_[p] == (top.object ? '}' : ']');
-                if (!empty_close) {
-                    ++top.count;
-                    p = ws(p);
-                    if (s_[p] == ',') {
-                        p = ws(p + 1);
-                        if (top.object && !key(p, top)) {
-                            return false;
-                        }
-                        break;  // the next value
-                    }
-                    if (s_[p] != (top.object ? '}' : ']')) {
+                ++count;
+                p = ws_to(p, ',');
+                if (s[p] == ',') {
+                    ++p;
+                    if (object && !key(p = ws_to(p, '"'), *top)) {
                         return false;
                     }
+                    break;  // the next value (whitespace before it: see the switch)
                 }
-                // Close the container at p.
-                const Open done = top;
-                stack.pop_back();
-                JsonNode& c = doc_.nodes_[done.index];
-                c.end = p + 1;
-                c.next = static_cast<std::uint32_t>(doc_.nodes_.size());
-                c.aux = done.count;
-                c.aux2 = done.height + 1;
-                c.flags = done.flags;
-                if (done.duplicate) {
-                    c.flags |= kJsonFlagDuplicateKey;
+                if (s[p] != (object ? '}' : ']')) {
+                    return false;
                 }
-                if (done.object) {
-                    names.resize(done.first_name);
-                }
-                if (!stack.empty()) {
-                    stack.back().height = std::max(stack.back().height, c.aux2);
-                    stack.back().flags |= c.flags;
-                }
+                close(p);
                 ++p;
             }
         }
@@ -441,12 +663,12 @@ public:
 private:
     struct Open {
         std::uint32_t index;
-        std::uint32_t height;  // max height among child containers
-        std::uint32_t count;
+        std::uint32_t height;      // max height among child containers
+        std::uint32_t count;       // members/elements: saved here while a child is open
+        std::uint32_t first_name;  // this object's names start here in the names scratch
         std::uint8_t flags;
         bool object;
-        bool duplicate;           // two members of this object share a name
-        std::uint32_t first_name;  // this object's names start here in names()
+        bool duplicate;            // two members of this object share a name
         std::uint64_t filter[4];   // a 256-bit filter over the names' hashes
     };
     struct Name {
@@ -454,6 +676,7 @@ private:
         std::uint32_t node;
     };
 
+    // Both scratch vectors are used up to their size (their size is their capacity).
     static std::vector<Open>& scratch_stack() {
         thread_local std::vector<Open> stack;
         return stack;
@@ -463,108 +686,160 @@ private:
         thread_local std::vector<Name> names;
         return names;
     }
-
-    // The text is a std::string's: s_[n_] is '\0', which is none of the bytes looked for, so the
-    // scans below stop at the end without a bounds check.
-    // Past whitespace; notes a line break (JsonDocument::has_line_breaks()).
-    std::uint32_t ws(std::uint32_t p) {
-        for (;;) {
-            const char c = s_[p];
-            if (c == ' ' || c == '\t') {
-                ++p;
-            } else if (c == '\n' || c == '\r') {
-                doc_.line_breaks_ = true;
-                ++p;
-            } else {
-                return p;
-            }
-        }
+    static std::vector<std::uint64_t>& scratch_stops() {
+        thread_local std::vector<std::uint64_t> stops;
+        return stops;
     }
 
-    // A member name of `object` at p, then ':' and the start of its value in p. A name whose
-    // filter bit is set already is compared with the object's earlier names of the same hash.
-    bool key(std::uint32_t& p, Open& object) {
-        if (s_[p] != '"') {
-            return false;
-        }
-        const auto index = static_cast<std::uint32_t>(doc_.nodes_.size());
-        doc_.nodes_.emplace_back().type = JsonType::kKey;
-        if (!string(p, index)) {
-            return false;
-        }
-        JsonNode& k = doc_.nodes_[index];
-        k.next = index + 1;
-        const std::string_view name = doc_.string_of(k);
-        const std::uint32_t h = name_hash(name);
-        const std::uint64_t bit = std::uint64_t{1} << (h & 63U);
-        std::uint64_t& word = object.filter[(h >> 6) & 3U];
-        std::vector<Name>& names = *names_;
-        if ((word & bit) != 0 && !object.duplicate) {
-            for (std::size_t i = object.first_name; i < names.size(); ++i) {
-                if (names[i].hash == h && doc_.string_of(doc_.nodes_[names[i].node]) == name) {
-                    object.duplicate = true;
-                    break;
-                }
-            }
-        }
-        word |= bit;
-        names.push_back({h, index});
-        p = ws(p);
-        if (s_[p] != ':') {
-            return false;
-        }
-        p = ws(p + 1);
-        return true;
+    static bool stop_byte(char c) {
+        return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
     }
-
-    // The first byte at or after p that is '"', '\\' or a control character (or the end).
-    std::uint32_t string_stop(std::uint32_t p) const {
 #if defined(__SSE2__)
-        const __m128i quote = _mm_set1_epi8('"');
-        const __m128i backslash = _mm_set1_epi8('\\');
-        const __m128i control = _mm_set1_epi8(0x1F);
-        while (p + 16 <= n_) {
-            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s_ + p));
-            const __m128i hit = _mm_or_si128(
-                _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
-                _mm_cmpeq_epi8(_mm_max_epu8(x, control), control));
-            const int mask = _mm_movemask_epi8(hit);
-            if (mask != 0) {
-                return p + static_cast<std::uint32_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-            }
-            p += 16;
-        }
+    // Bit i set when s[i] is a stop_byte(), for the 16 bytes at s. x ^ 2 is at most 0x20 exactly
+    // when x is a control character or '"' (0x22 ^ 2 = 0x20): two comparisons, not three.
+    static std::uint64_t stop_mask16(const char* s) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+        const __m128i space = _mm_set1_epi8(0x20);
+        const __m128i flipped = _mm_xor_si128(x, _mm_set1_epi8(0x02));
+        const __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(flipped, space), space),
+                                         _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+        return static_cast<std::uint32_t>(_mm_movemask_epi8(hit));
+    }
 #endif
-        while (s_[p] != '"' && s_[p] != '\\' && static_cast<unsigned char>(s_[p]) >= 0x20) {
-            ++p;
+#if defined(GSTREAM_JSON_AVX2)
+    // stop_mask16() for 32 bytes.
+    [[gnu::target("avx2")]] static std::uint64_t stop_mask32(const char* s) {
+        const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s));
+        const __m256i space = _mm256_set1_epi8(0x20);
+        const __m256i flipped = _mm256_xor_si256(x, _mm256_set1_epi8(0x02));
+        const __m256i hit =
+            _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_max_epu8(flipped, space), space),
+                            _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\\')));
+        return static_cast<std::uint32_t>(_mm256_movemask_epi8(hit));
+    }
+    // mark_stops() for the whole 64-byte words of the text; returns where it stopped.
+    [[gnu::target("avx2")]] static std::uint32_t mark_stops_avx2(const char* s, std::uint32_t n,
+                                                                 std::uint64_t* stops) {
+        std::uint32_t p = 0;
+        for (; p + 64 <= n; p += 64) {
+            stops[p / 64] = stop_mask32(s + p) | (stop_mask32(s + p + 32) << 32);
         }
         return p;
     }
-
-    // The string token at p (its opening quote) into node `index`; p moves past the closing quote.
-    // Inline: most strings have no escape; the rest go through string_escaped().
-    [[gnu::always_inline]] bool string(std::uint32_t& p, std::uint32_t index) {
-        const std::uint32_t begin = p;
-        const std::uint32_t q = string_stop(p + 1);
-        if (s_[q] == '"') [[likely]] {
-            JsonNode& n = doc_.nodes_[index];
-            n.begin = begin;
-            n.end = q + 1;
-            n.flags |= kJsonFlagInText;
-            n.aux2 = begin + 1;
-            n.aux = q - begin - 1;
-            p = q + 1;
-            return true;
+#endif
+    // Sets bit i of stops[] (n / 64 + 1 words) when s[i] is a stop_byte(), for i in [0, n]: the
+    // NUL at n is one. One pass over the text, 16 bytes at a time; no load reads past s[n - 1].
+    static void mark_stops(const char* s, std::uint32_t n, std::uint64_t* stops) {
+        std::uint32_t p = 0;
+#if defined(GSTREAM_JSON_AVX2)
+        static const bool avx2 = __builtin_cpu_supports("avx2");
+        if (avx2) {
+            p = mark_stops_avx2(s, n, stops);
         }
-        return string_escaped(p, index, q);
+#endif
+#if defined(__SSE2__)
+        for (; p + 64 <= n; p += 64) {
+            stops[p / 64] = stop_mask16(s + p) | (stop_mask16(s + p + 16) << 16) |
+                            (stop_mask16(s + p + 32) << 32) | (stop_mask16(s + p + 48) << 48);
+        }
+#endif
+        const std::uint32_t w = p / 64;
+        std::uint64_t last = 0;
+        std::uint32_t k = 0;
+#if defined(__SSE2__)
+        for (; p + 16 <= n; p += 16, k += 16) {
+            last |= stop_mask16(s + p) << k;
+        }
+        if (n >= 16 && p < n) {  // the last n - p bytes, from a block that ends at n
+            last |= (stop_mask16(s + n - 16) >> (16 - (n - p))) << k;
+            k += n - p;
+            p = n;
+        }
+#endif
+        for (; p <= n; ++p, ++k) {
+            if (stop_byte(s[p])) {
+                last |= std::uint64_t{1} << k;
+            }
+        }
+        stops[w] = last;
     }
 
-    // string() from the first backslash or control character at q on: the unescaped text goes to
-    // the document's pool.
-    [[gnu::noinline]] bool string_escaped(std::uint32_t& p, std::uint32_t index, std::uint32_t q) {
-        const std::uint32_t begin = p;
+    // A hash of a member name, for the duplicate-name filter (its top 8 bits) and the comparison
+    // of candidates: its length, its first 8 bytes (zero-padded) and its last 8 bytes (if any).
+    static std::uint32_t name_mix(std::uint64_t first, std::uint64_t last, std::uint32_t length) {
+        const std::uint64_t x =
+            (first ^ ((last << 32) | (last >> 32)) ^ length) * 0x9E3779B97F4A7C15ULL;
+        return static_cast<std::uint32_t>(x >> 32);
+    }
+    static std::uint64_t load8(const char* p) {
+        std::uint64_t v = 0;
+        std::memcpy(&v, p, 8);
+        return v;
+    }
+    static std::uint32_t name_hash(const char* name, std::uint32_t length) {
+        std::uint64_t first = 0;
+        std::uint64_t last = 0;
+        if (length >= 8) {
+            first = load8(name);
+            last = load8(name + length - 8);
+        } else {
+            for (std::uint32_t i = 0; i < length; ++i) {  // little-endian, as load8() below
+                first |= std::uint64_t{static_cast<unsigned char>(name[i])} << (8 * i);
+            }
+        }
+        return name_mix(first, last, length);
+    }
+    // name_hash() for a name whose 8 bytes before its end are readable even when it is shorter.
+    static std::uint32_t name_hash_ending(const char* name, std::uint32_t length) {
+        if constexpr (std::endian::native != std::endian::little) {
+            return name_hash(name, length);
+        }
+        if (length >= 8) {
+            return name_mix(load8(name), load8(name + length - 8), length);
+        }
+        // The name's bytes are the load's top `length` bytes: shifted down, zero-padded (in two
+        // shifts, as 64 is no shift count).
+        const std::uint64_t first = (load8(name + length - 8) >> 1) >> (63 - 8 * length);
+        return name_mix(first, 0, length);
+    }
+
+    // The first byte at or after p that is '"', '\\' or a control character (or the end), found
+    // without the bitmap: for the rest of a string after an escape.
+    static std::uint32_t string_stop(const char* s, std::uint32_t n, std::uint32_t p) {
+        const char* q = s + p;
+#if defined(__SSE2__)
+        if (p + 16 <= n) {
+            const __m128i quote = _mm_set1_epi8('"');
+            const __m128i backslash = _mm_set1_epi8('\\');
+            const __m128i control = _mm_set1_epi8(0x1F);
+            const char* const last = s + n - 16;  // the last 16-byte block within the text
+            do {
+                const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+                const __m128i hit = _mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                    _mm_cmpeq_epi8(_mm_max_epu8(x, control), control));
+                const int mask = _mm_movemask_epi8(hit);
+                if (mask != 0) {
+                    return static_cast<std::uint32_t>(q - s) +
+                           static_cast<std::uint32_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+                }
+                q += 16;
+            } while (q <= last);
+        }
+#endif
+        while (*q != '"' && *q != '\\' && static_cast<unsigned char>(*q) >= 0x20) {
+            ++q;
+        }
+        return static_cast<std::uint32_t>(q - s);
+    }
+
+    // The string token opening at `begin` whose first backslash or control character is at q:
+    // its unescaped text is appended to the document's pool from `offset` on, and `end` is one
+    // past its closing quote.
+    [[gnu::noinline]] bool string_escaped(std::uint32_t begin, std::uint32_t q, std::uint32_t& end,
+                                          std::uint32_t& offset) {
         std::string& pool = doc_.pool_;
-        const auto offset = static_cast<std::uint32_t>(pool.size());
+        offset = static_cast<std::uint32_t>(pool.size());
         pool.append(s_ + begin + 1, q - begin - 1);
         for (;;) {
             if (s_[q] == '"') {
@@ -576,16 +851,11 @@ private:
             if (!escape(q, pool)) {
                 return false;
             }
-            const std::uint32_t r = string_stop(q);
+            const std::uint32_t r = string_stop(s_, n_, q);
             pool.append(s_ + q, r - q);
             q = r;
         }
-        JsonNode& n = doc_.nodes_[index];
-        n.begin = begin;
-        n.end = q + 1;
-        n.aux2 = offset;
-        n.aux = static_cast<std::uint32_t>(pool.size()) - offset;
-        p = q + 1;
+        end = q + 1;
         return true;
     }
 
@@ -665,104 +935,93 @@ private:
         }
     }
 
-    bool literal(std::uint32_t& p, std::string_view word, JsonType type) {
-        if (n_ - p < word.size() || std::memcmp(s_ + p, word.data(), word.size()) != 0) {
-            return false;
-        }
-        JsonNode& n = doc_.nodes_.emplace_back();
-        n.type = type;
-        n.begin = p;
-        n.end = p + static_cast<std::uint32_t>(word.size());
-        n.next = static_cast<std::uint32_t>(doc_.nodes_.size());
-        p = n.end;
-        return true;
-    }
 
     static bool digit(char c) { return c >= '0' && c <= '9'; }
 
     // One or more digits at q; q moves past them.
-    bool digits(std::uint32_t& q) const {
-        if (!digit(s_[q])) {
+    static bool digits(const char* s, std::uint32_t& q) {
+        if (!digit(s[q])) {
             return false;
         }
-        while (digit(s_[q])) {
+        while (digit(s[q])) {
             ++q;
         }
         return true;
     }
 
-    bool number(std::uint32_t& p, std::vector<Open>& stack) {
+    // The number at p of `s` into `node` (whose subtree ends at node `next`); returns the offset
+    // past it, 0 when it is not a number. An integer of up to 18 digits is summed as it is
+    // scanned; longer ones go through from_chars.
+    static std::uint32_t number(const char* s, std::uint32_t p, JsonNode& node,
+                                std::uint32_t next) {
         const std::uint32_t begin = p;
         std::uint32_t q = p;
-        if (s_[q] == '-') {
+        const bool negative = s[q] == '-';
+        q += negative ? 1 : 0;
+        std::uint64_t v = 0;
+        if (s[q] == '0') {
             ++q;
-        }
-        if (s_[q] == '0') {
-            ++q;
-        } else if (digit(s_[q])) {
-            while (digit(s_[q])) {
+        } else if (digit(s[q])) {
+            do {
+                // Wraps past 19 digits, when it is not used.
+                v = v * 10 + static_cast<std::uint64_t>(s[q] - '0');
                 ++q;
-            }
+            } while (digit(s[q]));
         } else {
-            return false;
+            return 0;
         }
+        const std::uint32_t int_digits = q - begin - (negative ? 1 : 0);
         bool integral = true;
-        if (s_[q] == '.') {
-            if (!digits(++q)) {
-                return false;
+        if (s[q] == '.') {
+            if (!digits(s, ++q)) {
+                return 0;
             }
             integral = false;
         }
-        if (s_[q] == 'e' || s_[q] == 'E') {
+        if (s[q] == 'e' || s[q] == 'E') {
             ++q;
-            if (s_[q] == '+' || s_[q] == '-') {
+            if (s[q] == '+' || s[q] == '-') {
                 ++q;
             }
-            if (!digits(q)) {
-                return false;
+            if (!digits(s, q)) {
+                return 0;
             }
             integral = false;
         }
-        JsonNode& n = doc_.nodes_.emplace_back();
-        n.begin = begin;
-        n.end = q;
-        n.next = static_cast<std::uint32_t>(doc_.nodes_.size());
-        const char* first = s_ + begin;
-        const char* last = s_ + q;
+        node = JsonNode{JsonType::kInteger, 0, begin, q, next, 0, 0, {0}};
+        const char* first = s + begin;
+        const char* last = s + q;
         if (integral) {
-            const auto [ptr, ec] = std::from_chars(first, last, n.num.i);
-            if (ec == std::errc{} && ptr == last) {
-                n.type = JsonType::kInteger;
+            if (int_digits <= 18) [[likely]] {  // below 10^18 < 2^63
+                const auto magnitude = static_cast<std::int64_t>(v);
+                node.num.i = negative ? -magnitude : magnitude;
             } else {
-                n.type = JsonType::kBigInteger;
-                n.flags |= kJsonFlagBigInteger;
-                n.num.d = std::strtod(std::string(first, last).c_str(), nullptr);
-                if (!stack.empty()) {
-                    stack.back().flags |= kJsonFlagBigInteger;
+                const auto [ptr, ec] = std::from_chars(first, last, node.num.i);
+                if (ec != std::errc{} || ptr != last) {
+                    node.type = JsonType::kBigInteger;
+                    node.flags = kJsonFlagBigInteger;
+                    node.num.d = std::strtod(std::string(first, last).c_str(), nullptr);
                 }
             }
         } else {
-            n.type = JsonType::kFloat;
-            const auto [ptr, ec] = std::from_chars(first, last, n.num.d);
+            node.type = JsonType::kFloat;
+            const auto [ptr, ec] = std::from_chars(first, last, node.num.d);
             if (ec != std::errc{} || ptr != last) {
-                return false;  // outside double's range: the fallback decides
+                return 0;  // outside double's range: the fallback decides
             }
         }
-        p = q;
-        return true;
+        return q;
     }
 
     JsonDocument& doc_;
     const char* s_;
     std::uint32_t n_;
-    std::vector<Name>* names_ = nullptr;  // scratch_names(), looked up once per run()
 };
 
 bool JsonDocument::parse_fast() {
     if (!simdjson::validate_utf8(text_.data(), text_.size())) {
         return false;
     }
-    nodes_.reserve(text_.size() / 24 + 8);
     JsonTapeScanner scanner(*this);
     return scanner.run();
 }

@@ -16,9 +16,11 @@
 // cannot overflow the stack.
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/errc.hpp"
@@ -58,6 +60,53 @@ inline constexpr std::uint8_t kJsonFlagBigInteger = 2;    ///< subtree has an in
 inline constexpr std::uint8_t kJsonFlagInText = 4;  ///< string/key: aux2 is an offset into the text
 
 class JsonDocument;
+
+/// Internal: a document's nodes. Its storage only grows, so a reused document (the pipeline reuses
+/// its messages) parses without allocating or zeroing; parsers write through data() below
+/// capacity() and then set_size().
+class JsonTape {
+public:
+    JsonTape() = default;
+    JsonTape(JsonTape&& other) noexcept
+        : nodes_(std::move(other.nodes_))
+        , size_(std::exchange(other.size_, 0)) {}
+    JsonTape& operator=(JsonTape&& other) noexcept {
+        nodes_ = std::move(other.nodes_);
+        size_ = std::exchange(other.size_, 0);
+        return *this;
+    }
+    JsonTape(const JsonTape&) = delete;
+    JsonTape& operator=(const JsonTape&) = delete;
+
+    std::uint32_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    void clear() noexcept { size_ = 0; }
+    std::uint32_t capacity() const noexcept { return static_cast<std::uint32_t>(nodes_.size()); }
+    /// Room for at least `n` nodes, nodes [0, size()) kept.
+    void reserve(std::uint32_t n) {
+        if (n > nodes_.size()) {
+            nodes_.resize(n);
+        }
+    }
+    void set_size(std::uint32_t n) noexcept { size_ = n; }
+    JsonNode* data() noexcept { return nodes_.data(); }
+    const JsonNode* data() const noexcept { return nodes_.data(); }
+    JsonNode& operator[](std::uint32_t i) noexcept { return nodes_[i]; }
+    const JsonNode& operator[](std::uint32_t i) const noexcept { return nodes_[i]; }
+    /// A new zeroed node at the end.
+    JsonNode& emplace_back() {
+        if (size_ == nodes_.size()) {
+            nodes_.resize(nodes_.size() * 2 + 16);
+        }
+        JsonNode& n = nodes_[size_++];
+        n = JsonNode{};
+        return n;
+    }
+
+private:
+    std::vector<JsonNode> nodes_;  // size() is the capacity
+    std::uint32_t size_ = 0;
+};
 
 /// Which parser builds the tape: the fast path with its fallback, or only one of them (tests
 /// compare the two).
@@ -156,11 +205,12 @@ public:
 
     // Internal accessors for JsonValue.
     const JsonNode& node(std::uint32_t i) const noexcept { return nodes_[i]; }
+    const JsonNode* nodes() const noexcept { return nodes_.data(); }
     /// The unescaped text of a string or key node: a view of the original text when it has no
     /// escapes, else of the document's pool.
     std::string_view string_of(const JsonNode& n) const noexcept {
-        return (n.flags & kJsonFlagInText) != 0 ? text_.substr(n.aux2, n.aux)
-                                                : std::string_view(pool_).substr(n.aux2, n.aux);
+        const char* base = (n.flags & kJsonFlagInText) != 0 ? text_.data() : pool_.data();
+        return {base + n.aux2, n.aux};
     }
 
 private:
@@ -171,7 +221,7 @@ private:
 
     std::string_view text_;
     std::string owned_;
-    std::vector<JsonNode> nodes_;
+    JsonTape nodes_;
     std::string pool_;
     ParseError error_;
     bool line_breaks_ = false;
@@ -200,13 +250,17 @@ inline JsonValue JsonValue::find(std::string_view key) const noexcept {
     if (!is_object()) {
         return {};
     }
+    // Names are compared by length first: most differ in length, and memcmp is then skipped.
+    const JsonNode* nodes = doc_->nodes();
     std::uint32_t i = index_ + 1;
-    const std::uint32_t stop = doc_->node(index_).next;
+    const std::uint32_t stop = nodes[index_].next;
     while (i < stop) {
-        if (doc_->string_of(doc_->node(i)) == key) {
+        const JsonNode& k = nodes[i];
+        if (k.aux == key.size() &&
+            (key.empty() || std::memcmp(doc_->string_of(k).data(), key.data(), key.size()) == 0)) {
             return {doc_, i + 1};
         }
-        i = doc_->node(i + 1).next;
+        i = nodes[i + 1].next;
     }
     return {};
 }
