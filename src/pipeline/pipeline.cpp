@@ -89,36 +89,9 @@ void Pipeline::reject(std::vector<Rejection>& rejections) {
     rejections.clear();
 }
 
-std::shared_ptr<core::Message> Pipeline::take_message(std::size_t payload_bytes) {
-    // Messages are released roughly in arrival order (filtered events at once, held ones after the
-    // orderer and the batch), so the oldest handed out is the one most likely free again.
-    if (payload_bytes > kMaxPooledPayloadBytes) {
-        return std::make_shared<core::Message>();  // not kept: bounds what idle ones retain
-    }
-    constexpr int kTries = 2;
-    for (int i = 0; i < kTries && !messages_.empty(); ++i) {
-        std::shared_ptr<core::Message> m = std::move(messages_.front());
-        messages_.pop_front();
-        if (m.use_count() == 1) {
-            // Only this pipeline holds it: the events that viewed it are gone. The fence pairs
-            // with the release in the last holder's shared_ptr destructor.
-            std::atomic_thread_fence(std::memory_order_acquire);
-            messages_.push_back(m);
-            return m;
-        }
-        messages_.push_back(std::move(m));  // still viewed: look again later
-    }
-    auto m = std::make_shared<core::Message>();
-    if (messages_.size() >= kMaxPooledMessages) {
-        messages_.pop_front();
-    }
-    messages_.push_back(m);
-    return m;
-}
-
 void Pipeline::on_message(std::string payload, std::int64_t received_ns, std::int64_t now_ms,
                           std::optional<std::uint64_t> sequence) {
-    std::shared_ptr<core::Message> message = take_message(payload.size());
+    std::shared_ptr<core::Message> message = messages_.take(payload.size());
     message->payload = std::move(payload);
     message->received_ns = received_ns;
     message->sequence = sequence ? *sequence : message_sequence_;

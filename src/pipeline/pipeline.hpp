@@ -7,7 +7,6 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -20,6 +19,7 @@
 #include "pipeline/decoder.hpp"
 #include "pipeline/deduplicator.hpp"
 #include "pipeline/filter.hpp"
+#include "pipeline/message_pool.hpp"
 #include "pipeline/orderer.hpp"
 #include "pipeline/rejection.hpp"
 #include "pipeline/sink_driver.hpp"
@@ -134,14 +134,6 @@ private:
     void emit(std::int64_t now_ms);
     void flush_batch();
     void flush_rejections();
-    /// A Message for the next received payload: a recycled one no event views any more (its
-    /// tape keeps its capacity), else a new one.
-    std::shared_ptr<core::Message> take_message(std::size_t payload_bytes);
-
-    /// Recycling bounds: messages of larger payloads are not kept, and at most this many are
-    /// tracked (in flight or idle), so idle ones retain at most ~kMaxPooledMessages * 40 KiB.
-    static constexpr std::size_t kMaxPooledMessages = 512;
-    static constexpr std::size_t kMaxPooledPayloadBytes = 16 * 1024;
 
     PipelineOptions options_;
     EnvelopeDecoder envelope_decoder_;
@@ -165,7 +157,7 @@ private:
     std::vector<Rejection> pending_rejections_;
     std::optional<std::int64_t> rejections_since_ms_;  // when the oldest pending one was seen
     std::string detail_;
-    std::deque<std::shared_ptr<core::Message>> messages_;  // recycling candidates, oldest first
+    MessagePool messages_;
 };
 
 }  // namespace gstream::pipeline
