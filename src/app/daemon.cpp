@@ -396,6 +396,7 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     pipeline::PipelineOptions po;
     po.protocol = notifications ? pipeline::Protocol::kNotifications : pipeline::Protocol::kEnvelope;
     po.allowed_lateness_ms = config.pipeline.allowed_lateness_ms;
+    po.payloads_are_utf8 = true;  // WebSocket text messages (Beast checks), or log records of them
     po.late_policy = config.pipeline.late_policy == "dead_letter" ? pipeline::LatePolicy::kDeadLetter
                                                                   : pipeline::LatePolicy::kDeliver;
     po.batch.max_events = static_cast<std::size_t>(config.pipeline.batch.max_events);

@@ -274,7 +274,7 @@ bool JsonDocument::parse_copy(std::string text) {
     return parse_in_place(owned_);
 }
 
-bool JsonDocument::parse_in_place(const std::string& text, JsonParser parser) {
+bool JsonDocument::parse_in_place(const std::string& text, JsonParser parser, Utf8 utf8) {
     text_ = text;
     nodes_.clear();
     pool_.clear();
@@ -284,7 +284,7 @@ bool JsonDocument::parse_in_place(const std::string& text, JsonParser parser) {
         error_ = {0, "document larger than 4 GiB"};
         return false;
     }
-    if (parser != JsonParser::kRapidJsonOnly && parse_fast()) {
+    if (parser != JsonParser::kRapidJsonOnly && parse_fast(utf8)) {
         return true;
     }
     if (parser == JsonParser::kFastOnly) {
@@ -1018,8 +1018,8 @@ private:
     std::uint32_t n_;
 };
 
-bool JsonDocument::parse_fast() {
-    if (!simdjson::validate_utf8(text_.data(), text_.size())) {
+bool JsonDocument::parse_fast(Utf8 utf8) {
+    if (utf8 == Utf8::kCheck && !simdjson::validate_utf8(text_.data(), text_.size())) {
         return false;
     }
     JsonTapeScanner scanner(*this);

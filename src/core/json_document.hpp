@@ -112,6 +112,9 @@ private:
 /// compare the two).
 enum class JsonParser { kAuto, kRapidJsonOnly, kFastOnly };
 
+/// Whether parsing checks that the text is UTF-8 (kCheck) or the caller vouches for it.
+enum class Utf8 { kCheck, kTrusted };
+
 /// A read-only view of one value of a JsonDocument. Cheap to copy (two words). Valid while the
 /// document and its text live. A default-constructed or not-found value is !valid().
 class JsonValue {
@@ -190,7 +193,11 @@ public:
     /// Parses `text` (RFC 8259, UTF-8 validated, one value with only whitespace around it, under
     /// 4 GiB) in place: `text` must outlive the document and stay unchanged. Returns false and
     /// fills error() when it is not well-formed. Reuses the document's storage. The hot path.
-    bool parse_in_place(const std::string& text, JsonParser parser = JsonParser::kAuto);
+    /// `utf8`: kTrusted when the caller knows the text is valid UTF-8 (a WebSocket text message:
+    /// RFC 6455 §8.1, and Beast closes a connection that breaks it with 1007), so the fast path
+    /// does not check it again; the fallback always checks.
+    bool parse_in_place(const std::string& text, JsonParser parser = JsonParser::kAuto,
+                        Utf8 utf8 = Utf8::kCheck);
     /// Copies `text` into the document, then parses the copy.
     bool parse(std::string_view text, JsonParser parser = JsonParser::kAuto);
     /// Takes `text` into the document, then parses it.
@@ -216,7 +223,7 @@ public:
 private:
     friend class JsonTapeBuilder;
     friend class JsonTapeScanner;
-    bool parse_fast();
+    bool parse_fast(Utf8 utf8);
     bool parse_with_rapidjson();
 
     std::string_view text_;

@@ -50,7 +50,8 @@ bool has_repeated_member(const JsonValue& object) {
 // (SEED-PROTOCOL.md §3, first row) and an invalid value is returned.
 template <class Reject>
 JsonValue parse_object(core::Message& msg, Reject& reject_whole) {
-    if (!msg.doc.parse_in_place(msg.payload)) {
+    const auto utf8 = msg.utf8_valid ? core::Utf8::kTrusted : core::Utf8::kCheck;
+    if (!msg.doc.parse_in_place(msg.payload, core::JsonParser::kAuto, utf8)) {
         reject_whole(Errc::kNotJson,
                      fmt::format("offset {}: {}", msg.doc.error().offset, msg.doc.error().message));
         return {};

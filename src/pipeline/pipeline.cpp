@@ -93,6 +93,7 @@ void Pipeline::on_message(std::string payload, std::int64_t received_ns, std::in
                           std::optional<std::uint64_t> sequence) {
     std::shared_ptr<core::Message> message = messages_.take(payload.size());
     message->payload = std::move(payload);
+    message->utf8_valid = options_.payloads_are_utf8;
     message->received_ns = received_ns;
     message->sequence = sequence ? *sequence : message_sequence_;
     message_sequence_ = message->sequence + 1;

@@ -61,6 +61,11 @@ struct PipelineOptions {
     /// Wall-clock epoch milliseconds, read once per snapshot: the event time of raw snapshots and
     /// of transitions no snapshot timestamp proves. Empty: std::chrono::system_clock.
     std::function<std::int64_t()> wall_clock_ms;
+    /// Every payload is a WebSocket text message whose UTF-8 the source already checked (Beast
+    /// closes a connection that sends invalid UTF-8, code 1007; RFC 6455 §8.1), or a write-ahead
+    /// log record of one (CRC-32C checked), so the parser does not check it again. The daemon
+    /// sets it; false checks.
+    bool payloads_are_utf8 = false;
 };
 
 /// How one conversation snapshot was handled (`outcome` of genesys_stream_snapshots_total).

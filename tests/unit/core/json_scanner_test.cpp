@@ -254,5 +254,22 @@ TEST(JsonScanner, FindMatchesWholeNamesOnly) {
     EXPECT_FALSE(doc.root().find("queue").find("x").valid());
 }
 
+// Utf8::kTrusted (WebSocket text messages, which Beast has checked) builds the same tape; only
+// kCheck looks at the encoding, so invalid UTF-8 is refused there (and by the fallback).
+TEST(JsonScanner, TrustedUtf8BuildsTheSameTapeAndOnlyKCheckRefusesBadBytes) {
+    const std::string valid = R"({"name":"Ren\u00e9e Ã©tÃ©","n":[1,2.5,"â¬"]})";
+    JsonDocument checked;
+    JsonDocument trusted;
+    ASSERT_TRUE(checked.parse_in_place(valid, JsonParser::kAuto, Utf8::kCheck));
+    ASSERT_TRUE(trusted.parse_in_place(valid, JsonParser::kAuto, Utf8::kTrusted));
+    EXPECT_EQ(dump(checked), dump(trusted));
+
+    const std::string overlong = "{\"a\":\"\xc0\xaf\"}";
+    JsonDocument d;
+    EXPECT_FALSE(d.parse_in_place(overlong, JsonParser::kAuto, Utf8::kCheck));
+    EXPECT_EQ(d.error().message, "invalid UTF-8");
+    EXPECT_FALSE(d.parse_in_place(overlong, JsonParser::kFastOnly, Utf8::kCheck));
+}
+
 }  // namespace
 }  // namespace gstream::core
