@@ -497,6 +497,7 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     // The pipeline thread: messages (from the log, or without one a queue-full of frames at a
     // time), plus the deadlines of the orderer, the batcher and the pending dead letters.
     std::vector<pipeline::ReceivedFrame> frames;
+    std::vector<std::string> done;  // the pipeline's spent payload buffers, for the io thread to free
     for (;;) {
         const auto deadline = pipe.next_deadline_ms();
         const auto wait_until =
@@ -514,9 +515,13 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
             if (past_stop_deadline()) {
                 break;  // what was not read stays in the log for the next start
             }
-        } else if (queue.pop_all_until(wait_until, frames) > 0) {
+        } else if (queue.pop_all_until(wait_until, frames, &done) > 0) {
             for (pipeline::ReceivedFrame& frame : frames) {
-                pipe.on_message(std::move(frame.payload), frame.received_ns, steady_ms());
+                std::string spent =
+                    pipe.on_message(std::move(frame.payload), frame.received_ns, steady_ms());
+                if (spent.capacity() > 0) {
+                    done.push_back(std::move(spent));
+                }
             }
         } else if (queue.closed_and_empty()) {
             break;

@@ -38,7 +38,9 @@ public:
     /// the queue still has room. After false the producer stops reading until the room callback
     /// runs, so the queue holds at most capacity + one frame per producer.
     bool push_nowait(ReceivedFrame&& frame) {
+        std::vector<std::string> done;  // freed after the lock, on this (the allocating) thread
         std::lock_guard lock(mutex_);
+        done.swap(done_);
         if (closed_) {
             return true;  // the consumer is gone (shutdown): nothing to wait for
         }
@@ -60,10 +62,24 @@ public:
     /// Waits until a frame arrives, the queue is closed, or `deadline` passes, then moves every
     /// queued frame, oldest first, into `out` (cleared first). Returns how many; 0 on timeout or
     /// when closed and drained (check closed_and_empty()).
+    ///
+    /// `done`: buffers the consumer has finished with (Pipeline::on_message's return), moved to
+    /// the producers' side (and `done` cleared) so the next push frees them on the thread that
+    /// allocated them: glibc frees another thread's memory under that arena's lock, a cost per
+    /// message.
     std::size_t pop_all_until(std::chrono::steady_clock::time_point deadline,
-                              std::vector<ReceivedFrame>& out) {
+                              std::vector<ReceivedFrame>& out,
+                              std::vector<std::string>* done = nullptr) {
         out.clear();
         std::unique_lock lock(mutex_);
+        if (done != nullptr) {
+            if (!closed_ && done_.size() < kMaxDone) {
+                for (std::string& b : *done) {
+                    done_.push_back(std::move(b));
+                }
+            }
+            done->clear();  // what was not taken is freed here
+        }
         if (items_.empty() && !closed_) {
             consumer_waiting_ = true;
             not_empty_.wait_until(lock, deadline, [&] { return closed_ || !items_.empty(); });
@@ -86,6 +102,12 @@ public:
         not_empty_.notify_all();
     }
 
+    /// Spent buffers waiting for the next push to free them (tests).
+    std::size_t spent_pending() const {
+        std::lock_guard lock(mutex_);
+        return done_.size();
+    }
+
     bool closed_and_empty() const {
         std::lock_guard lock(mutex_);
         return closed_ && items_.empty();
@@ -99,6 +121,8 @@ private:
     bool consumer_waiting_ = false;
     bool closed_ = false;
     bool room_wanted_ = false;  // a push_nowait() producer waits for the room callback
+    static constexpr std::size_t kMaxDone = 4096;  // past it (no producer) the consumer frees
+    std::vector<std::string> done_;                // buffers for the next push to free
     std::function<void()> on_room_;
 };
 

@@ -89,10 +89,10 @@ void Pipeline::reject(std::vector<Rejection>& rejections) {
     rejections.clear();
 }
 
-void Pipeline::on_message(std::string payload, std::int64_t received_ns, std::int64_t now_ms,
-                          std::optional<std::uint64_t> sequence) {
+std::string Pipeline::on_message(std::string payload, std::int64_t received_ns,
+                                 std::int64_t now_ms, std::optional<std::uint64_t> sequence) {
     std::shared_ptr<core::Message> message = messages_.take(payload.size());
-    message->payload = std::move(payload);
+    message->payload.swap(payload);  // `payload` now holds the previous one's buffer
     message->utf8_valid = options_.payloads_are_utf8;
     message->received_ns = received_ns;
     message->sequence = sequence ? *sequence : message_sequence_;
@@ -125,6 +125,7 @@ void Pipeline::on_message(std::string payload, std::int64_t received_ns, std::in
     }
     decoded_.events.clear();
     tick(now_ms);
+    return payload;
 }
 
 std::int64_t Pipeline::wall_ms() const {

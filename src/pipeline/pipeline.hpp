@@ -104,8 +104,11 @@ public:
 
     /// Processes one received text message. `sequence`: its write-ahead log sequence (must
     /// increase); empty = the next of the pipeline's own count.
-    void on_message(std::string payload, std::int64_t received_ns, std::int64_t now_ms,
-                    std::optional<std::uint64_t> sequence = std::nullopt);
+    /// Returns a buffer the pipeline is done with (the previous payload of the recycled message
+    /// it used, often empty), so the caller can free it on the thread that allocated it
+    /// (FrameQueue::pop_all_until).
+    std::string on_message(std::string payload, std::int64_t received_ns, std::int64_t now_ms,
+                           std::optional<std::uint64_t> sequence = std::nullopt);
     /// Releases what is due by processing time (orderer hold, batch age, pending dead letters).
     void tick(std::int64_t now_ms);
     /// The next time tick() has work; nullopt when nothing is pending.

@@ -52,6 +52,27 @@ namespace {
 
 // The io thread's side never blocks: the frame that fills the queue is taken and answered with
 // "no room"; the consumer's next pop calls the room callback once, outside the lock.
+// The consumer's spent payload buffers go back with its next pop, and the producer's next push
+// frees them (on the thread that allocated them); after close the consumer frees them itself.
+TEST(FrameQueue, SpentBuffersAreFreedByTheNextPush) {
+    FrameQueue queue(8);
+    ASSERT_TRUE(queue.push_nowait({"a", 1}));
+    std::vector<ReceivedFrame> out;
+    std::vector<std::string> spent{std::string(5000, 'x'), std::string(300, 'y')};
+    ASSERT_EQ(queue.pop_all_until(Clock::now(), out, &spent), 1U);
+    EXPECT_TRUE(spent.empty());
+    EXPECT_EQ(queue.spent_pending(), 2U);
+    ASSERT_TRUE(queue.push_nowait({"b", 2}));
+    EXPECT_EQ(queue.spent_pending(), 0U);
+
+    queue.close();
+    spent.assign(3, std::string(100, 'z'));
+    ASSERT_EQ(queue.pop_all_until(Clock::now(), out, &spent), 1U);
+    EXPECT_EQ(out[0].payload, "b");
+    EXPECT_TRUE(spent.empty());
+    EXPECT_EQ(queue.spent_pending(), 0U);
+}
+
 TEST(FrameQueueNoWait, FullAnswersNoRoomAndThePopCallsTheRoomCallbackOnce) {
     FrameQueue queue(2);
     int calls = 0;
