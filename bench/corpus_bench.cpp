@@ -80,6 +80,7 @@ void BM_PipelineCorpus(benchmark::State& state) {
         pl::PipelineOptions options;
         options.protocol = notifications ? pl::Protocol::kNotifications : pl::Protocol::kEnvelope;
         options.allowed_lateness_ms = 2000;
+        options.payloads_are_utf8 = true;  // as the daemon sets it (WebSocket text messages)
         options.batch = {100, 1 << 20, 1000};
         pl::Pipeline pipeline(options, pl::Validator(pl::schema_check(schemas)),
                               pl::Filter(queues, {}, {}), driver, dead);
