@@ -1,4 +1,5 @@
 #include "core/json_document.hpp"
+#include "tests/support/json_tape.hpp"
 
 #include <gtest/gtest.h>
 
@@ -97,32 +98,13 @@ TEST(JsonDocument, PointerEscapes) {
 namespace gstream::core {
 namespace {
 
-// Both parsers must build the same tape: types, byte ranges, skips, counts, heights, flags and
-// unescaped strings.
+// Both parsers must build the same tape: types, byte ranges, skips, counts, heights, flags,
+// unescaped strings and numbers.
 void expect_same_tape(const std::string& text) {
     JsonDocument fast, slow;
     ASSERT_TRUE(fast.parse(text, JsonParser::kFastOnly)) << text;
     ASSERT_TRUE(slow.parse(text, JsonParser::kRapidJsonOnly)) << text;
-    std::vector<std::string> a, b;
-    auto dump = [](const JsonDocument& d, std::vector<std::string>& out) {
-        for (std::uint32_t i = 0; i < d.root().document()->node(0).next; ++i) {
-            const JsonNode& n = d.node(i);
-            std::string s = std::to_string(static_cast<int>(n.type)) + " " + std::to_string(n.begin) +
-                            "-" + std::to_string(n.end) + " next=" + std::to_string(n.next) +
-                            " flags=" + std::to_string(n.flags & 3);
-            if (n.type == JsonType::kString || n.type == JsonType::kKey) {
-                s += " s=" + std::string(d.string_of(n));
-            } else if (n.type == JsonType::kObject || n.type == JsonType::kArray) {
-                s += " count=" + std::to_string(n.aux) + " height=" + std::to_string(n.aux2);
-            } else if (n.type == JsonType::kInteger) {
-                s += " i=" + std::to_string(n.num.i);
-            }
-            out.push_back(s);
-        }
-    };
-    dump(fast, a);
-    dump(slow, b);
-    EXPECT_EQ(a, b) << text;
+    EXPECT_EQ(test::dump_tape(fast), test::dump_tape(slow)) << text;
 }
 
 TEST(JsonDocument, FastAndFallbackParsersBuildTheSameTape) {

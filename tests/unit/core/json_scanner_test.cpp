@@ -9,33 +9,12 @@
 #include <vector>
 
 #include "core/json_document.hpp"
+#include "tests/support/json_tape.hpp"
 
 namespace gstream::core {
 namespace {
 
-// Every node of the tape, as text: type, byte range, next, flags (without kJsonFlagInText, which
-// tells where the string lives), counts, heights, unescaped strings, numbers' bits.
-std::vector<std::string> dump(const JsonDocument& d) {
-    std::vector<std::string> out;
-    for (std::uint32_t i = 0; i < d.node(0).next; ++i) {
-        const JsonNode& n = d.node(i);
-        std::string s = std::to_string(static_cast<int>(n.type)) + " " + std::to_string(n.begin) +
-                        "-" + std::to_string(n.end) + " next=" + std::to_string(n.next) +
-                        " flags=" + std::to_string(n.flags & 3);
-        if (n.type == JsonType::kString || n.type == JsonType::kKey) {
-            s += " s=" + std::string(d.string_of(n));
-        } else if (n.type == JsonType::kObject || n.type == JsonType::kArray) {
-            s += " count=" + std::to_string(n.aux) + " height=" + std::to_string(n.aux2);
-        } else {
-            std::uint64_t bits = 0;
-            std::memcpy(&bits, &n.num, sizeof bits);
-            s += " num=" + std::to_string(bits) + " aux=" + std::to_string(n.aux) +
-                 " aux2=" + std::to_string(n.aux2);
-        }
-        out.push_back(std::move(s));
-    }
-    return out;
-}
+std::vector<std::string> dump(const JsonDocument& d) { return test::dump_tape(d); }
 
 // Both parsers accept `text` and build the same tape, also in a reused document.
 void expect_same_tape(const std::string& text, JsonDocument* reused = nullptr) {

@@ -11,16 +11,12 @@
 #include "core/json_document.hpp"
 #include "pipeline/schema/schema_registry.hpp"
 #include "pipeline/schema/schema_validator.hpp"
+#include "tests/support/schema_compile.hpp"
 
 namespace gstream::pipeline {
 namespace {
 
-CompiledSchema compile_ok(std::string_view schema) {
-    std::string error;
-    auto compiled = CompiledSchema::compile_text(schema, &error);
-    EXPECT_TRUE(compiled) << schema << ": " << error;
-    return std::move(*compiled);
-}
+using test::compile_ok;
 
 // "" when valid, else "<instance pointer> <keyword> <schema pointer>: <message>".
 std::string verdict(const CompiledSchema& schema, std::string_view instance) {

@@ -13,19 +13,12 @@
 
 #include "core/json_document.hpp"
 #include "pipeline/schema/schema_validator.hpp"
+#include "tests/support/schema_compile.hpp"
 
 namespace gstream::pipeline {
 namespace {
 
-CompiledSchema compile_ok(std::string_view schema) {
-    std::string error;
-    auto compiled = CompiledSchema::compile_text(schema, &error);
-    EXPECT_TRUE(compiled) << schema << ": " << error;
-    if (!compiled) {
-        return std::move(*CompiledSchema::compile_text("true", nullptr));
-    }
-    return std::move(*compiled);
-}
+using test::compile_ok;
 
 std::string compile_error(std::string_view schema) {
     std::string error;
