@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <cstdlib>
 #include <limits>
@@ -323,6 +324,20 @@ bool JsonDocument::parse_with_rapidjson() {
         error_ = {static_cast<std::uint32_t>(stream.Tell()), "unexpected NUL byte"};
         nodes_.clear();
         return false;
+    }
+    // RapidJSON 1.1's SSE2 string scan lets a raw U+001F through at some alignments. No control
+    // character but tab, LF and CR may appear raw anywhere in JSON (RFC 8259 §2, §7), and those
+    // three it refuses inside strings itself.
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            char message[40];
+            std::snprintf(message, sizeof message, "unescaped control character U+%04X",
+                          static_cast<unsigned>(c));
+            error_ = {static_cast<std::uint32_t>(i), message};
+            nodes_.clear();
+            return false;
+        }
     }
     return true;
 }

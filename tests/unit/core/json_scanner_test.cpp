@@ -250,5 +250,21 @@ TEST(JsonScanner, TrustedUtf8BuildsTheSameTapeAndOnlyKCheckRefusesBadBytes) {
     EXPECT_FALSE(d.parse_in_place(overlong, JsonParser::kFastOnly, Utf8::kCheck));
 }
 
+// RapidJSON 1.1's SSE2 string scan lets a raw U+001F through at some alignments; the fast path
+// refuses it, and so must the document whichever parser ends up deciding.
+TEST(JsonScanner, ARawUnitSeparatorInAStringIsRefusedAtEveryAlignment) {
+    for (int pad = 0; pad < 64; ++pad) {
+        const std::string text = "[" + std::string(pad, ' ') + "\"abc\x1f" + "def\"]";
+        for (const JsonParser parser : {JsonParser::kAuto, JsonParser::kRapidJsonOnly}) {
+            JsonDocument d;
+            EXPECT_FALSE(d.parse(text, parser)) << "pad " << pad;
+        }
+    }
+    JsonDocument d;
+    ASSERT_FALSE(d.parse("[            \"abc\x1f" "def\"]", JsonParser::kRapidJsonOnly));
+    EXPECT_EQ(d.error().message, "unescaped control character U+001F");
+    EXPECT_EQ(d.error().offset, 17U);
+}
+
 }  // namespace
 }  // namespace gstream::core
