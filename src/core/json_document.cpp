@@ -617,21 +617,30 @@ public:
                     if (n - p < 4 || std::memcmp(s + p, "true", 4) != 0) {
                         return false;
                     }
-                    *push() = JsonNode{JsonType::kTrue, 0, p, p + 4, cnt, 0, 0, {0}};
+                    {
+                        JsonNode* node = push();  // first: `next` is the count after it
+                        *node = JsonNode{JsonType::kTrue, 0, p, p + 4, cnt, 0, 0, {0}};
+                    }
                     p += 4;
                     break;
                 case 'f':
                     if (n - p < 5 || std::memcmp(s + p, "false", 5) != 0) {
                         return false;
                     }
-                    *push() = JsonNode{JsonType::kFalse, 0, p, p + 5, cnt, 0, 0, {0}};
+                    {
+                        JsonNode* node = push();  // first: `next` is the count after it
+                        *node = JsonNode{JsonType::kFalse, 0, p, p + 5, cnt, 0, 0, {0}};
+                    }
                     p += 5;
                     break;
                 case 'n':
                     if (n - p < 4 || std::memcmp(s + p, "null", 4) != 0) {
                         return false;
                     }
-                    *push() = JsonNode{JsonType::kNull, 0, p, p + 4, cnt, 0, 0, {0}};
+                    {
+                        JsonNode* node = push();  // first: `next` is the count after it
+                        *node = JsonNode{JsonType::kNull, 0, p, p + 4, cnt, 0, 0, {0}};
+                    }
                     p += 4;
                     break;
                 case ' ':
