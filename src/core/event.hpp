@@ -21,8 +21,6 @@ struct Message {
     JsonDocument doc;            ///< parsed over `payload`
     std::int64_t received_ns = 0;  ///< steady-clock time the frame was read (latency metric)
     std::uint64_t sequence = 0;    ///< arrival order of messages, from 0
-    /// The payload is known to be UTF-8 (a WebSocket text message), so parsing need not check.
-    bool utf8_valid = false;
 };
 
 /// Interaction states (SEED-PROTOCOL.md §3), used by the subscription and the `states` filter.

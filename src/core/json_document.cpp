@@ -583,6 +583,19 @@ public:
             object = top->object;
         };
 
+        // The literal `word` at p into a new node of `type`; p moves past it.
+        const auto literal = [&](std::uint32_t& p, std::string_view word,
+                                 JsonType type) GSTREAM_INLINE {
+            const auto len = static_cast<std::uint32_t>(word.size());
+            if (n - p < len || std::memcmp(s + p, word.data(), len) != 0) {
+                return false;
+            }
+            JsonNode* node = push();  // first: `next` is the count after it
+            *node = JsonNode{type, 0, p, p + len, cnt, 0, 0, {0}};
+            p += len;
+            return true;
+        };
+
         std::uint32_t p = ws(0);
         for (;;) {
             // A value starts at p.
@@ -614,34 +627,19 @@ public:
                     }
                     break;
                 case 't':
-                    if (n - p < 4 || std::memcmp(s + p, "true", 4) != 0) {
+                    if (!literal(p, "true", JsonType::kTrue)) {
                         return false;
                     }
-                    {
-                        JsonNode* node = push();  // first: `next` is the count after it
-                        *node = JsonNode{JsonType::kTrue, 0, p, p + 4, cnt, 0, 0, {0}};
-                    }
-                    p += 4;
                     break;
                 case 'f':
-                    if (n - p < 5 || std::memcmp(s + p, "false", 5) != 0) {
+                    if (!literal(p, "false", JsonType::kFalse)) {
                         return false;
                     }
-                    {
-                        JsonNode* node = push();  // first: `next` is the count after it
-                        *node = JsonNode{JsonType::kFalse, 0, p, p + 5, cnt, 0, 0, {0}};
-                    }
-                    p += 5;
                     break;
                 case 'n':
-                    if (n - p < 4 || std::memcmp(s + p, "null", 4) != 0) {
+                    if (!literal(p, "null", JsonType::kNull)) {
                         return false;
                     }
-                    {
-                        JsonNode* node = push();  // first: `next` is the count after it
-                        *node = JsonNode{JsonType::kNull, 0, p, p + 4, cnt, 0, 0, {0}};
-                    }
-                    p += 4;
                     break;
                 case ' ':
                 case '\t':

@@ -49,8 +49,7 @@ bool has_repeated_member(const JsonValue& object) {
 // Parses the message; a text that is not JSON, or not an object, is rejected whole as not_json
 // (SEED-PROTOCOL.md §3, first row) and an invalid value is returned.
 template <class Reject>
-JsonValue parse_object(core::Message& msg, Reject& reject_whole) {
-    const auto utf8 = msg.utf8_valid ? core::Utf8::kTrusted : core::Utf8::kCheck;
+JsonValue parse_object(core::Message& msg, core::Utf8 utf8, Reject& reject_whole) {
     if (!msg.doc.parse_in_place(msg.payload, core::JsonParser::kAuto, utf8)) {
         reject_whole(Errc::kNotJson,
                      fmt::format("offset {}: {}", msg.doc.error().offset, msg.doc.error().message));
@@ -87,7 +86,7 @@ void EnvelopeDecoder::decode(std::shared_ptr<core::Message> message, DecodeOutpu
     auto reject_whole = [&](Errc reason, std::string detail) {
         out.rejections.push_back({reason, "decode", std::move(detail), msg.payload, std::nullopt});
     };
-    const JsonValue root = parse_object(msg, reject_whole);
+    const JsonValue root = parse_object(msg, utf8_, reject_whole);
     if (!root.valid()) {
         return;
     }
@@ -172,7 +171,7 @@ void NotificationDecoder::decode(std::shared_ptr<core::Message> message, DecodeO
     auto reject_whole = [&](Errc reason, std::string detail) {
         out.rejections.push_back({reason, "decode", std::move(detail), msg.payload, std::nullopt});
     };
-    const JsonValue root = parse_object(msg, reject_whole);
+    const JsonValue root = parse_object(msg, utf8_, reject_whole);
     if (!root.valid()) {
         return;
     }

@@ -28,8 +28,14 @@ struct DecodeOutput {
 /// Stateless; one instance per pipeline thread. Events are numbered by the pipeline.
 class EnvelopeDecoder {
 public:
+    /// `utf8`: core::Utf8::kTrusted when every payload is known to be UTF-8 (the daemon's
+    /// WebSocket text messages, PipelineOptions::payloads_are_utf8); the parser checks otherwise.
+    explicit EnvelopeDecoder(core::Utf8 utf8 = core::Utf8::kCheck) : utf8_(utf8) {}
     /// `message->payload` is parsed into `message->doc` here.
     void decode(std::shared_ptr<core::Message> message, DecodeOutput& out);
+
+private:
+    core::Utf8 utf8_;
 };
 
 /// The event type (`kind`) of a raw conversation snapshot event (docs/lifecycle.md).
@@ -47,9 +53,12 @@ inline constexpr std::string_view kSnapshotEventType = "conversation.snapshot";
 /// Stateless; one instance per pipeline thread.
 class NotificationDecoder {
 public:
+    /// `utf8`: as for EnvelopeDecoder.
+    explicit NotificationDecoder(core::Utf8 utf8 = core::Utf8::kCheck) : utf8_(utf8) {}
     void decode(std::shared_ptr<core::Message> message, DecodeOutput& out);
 
 private:
+    core::Utf8 utf8_;
     void decode_snapshot(std::shared_ptr<core::Message> message,
                          const core::JsonValue& root,
                          DecodeOutput& out);

@@ -64,6 +64,9 @@ bool make_transition_event(const Transition& t, const core::Event& snapshot, cor
 Pipeline::Pipeline(PipelineOptions options, Validator validator, Filter filter, Delivery& sinks,
                    DeadLetterWriter& dead_letters)
     : options_(options)
+    , envelope_decoder_(options.payloads_are_utf8 ? core::Utf8::kTrusted : core::Utf8::kCheck)
+    , notification_decoder_(options.payloads_are_utf8 ? core::Utf8::kTrusted
+                                                      : core::Utf8::kCheck)
     , validator_(std::move(validator))
     , filter_(std::move(filter))
     , dedup_(options.dedup_window_events, options.dedup_window_ms)
@@ -93,7 +96,6 @@ std::string Pipeline::on_message(std::string payload, std::int64_t received_ns,
                                  std::int64_t now_ms, std::optional<std::uint64_t> sequence) {
     std::shared_ptr<core::Message> message = messages_.take(payload.size());
     message->payload.swap(payload);  // `payload` now holds the previous one's buffer
-    message->utf8_valid = options_.payloads_are_utf8;
     message->received_ns = received_ns;
     message->sequence = sequence ? *sequence : message_sequence_;
     message_sequence_ = message->sequence + 1;
