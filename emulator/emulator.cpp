@@ -100,6 +100,17 @@ struct Emulator::Impl {
     std::optional<std::string> pending;  // the data message at `next`, rendered
     std::vector<std::pair<NotificationFault, int>> early_faults;  // before the stream exists
     std::string manifest_text;  // the expected part, written at stream start
+    // Computes and writes the manifest's expected part (a dry run of the whole script) off the
+    // server thread: on the server thread it kept a slow (sanitizer-built, loaded) emulator
+    // silent for long enough after the first upgrade that a client's health-check watchdog
+    // dropped the socket, and the message written next went to a closed socket.
+    std::thread manifest_worker;
+    /// Waits for the manifest's expected part (before the stream's end is announced).
+    void finish_manifest() {
+        if (manifest_worker.joinable()) {
+            manifest_worker.join();
+        }
+    }
 
     mutable std::mutex mu;
     mutable std::condition_variable cv;
@@ -117,7 +128,10 @@ struct Emulator::Impl {
     explicit Impl(EmulatorOptions o) : options(std::move(o)), api(options, counters) {}
     // The sockets' timers must go before the io_context (the coroutine frames that still hold
     // them are destroyed with it).
-    ~Impl() { sockets.clear(); }
+    ~Impl() {
+        sockets.clear();
+        finish_manifest();
+    }
 
     bool notifications_protocol() const { return options.protocol == "notifications"; }
     void apply_fault(NotificationFault fault, int count);
@@ -128,6 +142,9 @@ struct Emulator::Impl {
     std::optional<std::string> notification_current();
     int handshakes_seen = 0;
     void write_manifest(bool final_counts);
+    void write_expected(const ConversationScriptOptions& so,
+                        const std::unordered_set<std::string>& topics,
+                        const std::vector<PlannedFault>& faults);
 
     void begin_stream() {
         if (stream_started) {
@@ -143,13 +160,15 @@ struct Emulator::Impl {
         }
         generator = std::make_unique<Generator>(options, filter);
         if (options.manifest_file) {
-            const std::string text = Generator::dry_run(options, filter).to_json();
-            std::ofstream out(*options.manifest_file, std::ios::trunc);
-            out << text << '\n';
-            if (!out) {
-                std::fprintf(stderr, "emulator: cannot write manifest file=%s\n",
-                             options.manifest_file->c_str());
-            }
+            manifest_worker = std::thread([this, filter] {
+                const std::string text = Generator::dry_run(options, filter).to_json();
+                std::ofstream out(*options.manifest_file, std::ios::trunc);
+                out << text << '\n';
+                if (!out) {
+                    std::fprintf(stderr, "emulator: cannot write manifest file=%s\n",
+                                 options.manifest_file->c_str());
+                }
+            });
         }
     }
 
@@ -366,9 +385,15 @@ void Emulator::Impl::begin_notification_stream(const Channel& channel) {
     if (!options.manifest_file) {
         return;
     }
-    // Dry run of the same script, filter and planned faults.
+    manifest_worker = std::thread(
+        [this, so, topics = channel.topic_set, faults = plan] { write_expected(so, topics, faults); });
+}
+
+// Dry run of the same script, filter and planned faults; runs on manifest_worker.
+void Emulator::Impl::write_expected(const ConversationScriptOptions& so,
+                                    const std::unordered_set<std::string>& topics,
+                                    const std::vector<PlannedFault>& faults) {
     ConversationGenerator dry(so);
-    const std::unordered_set<std::string> topics = channel.topic_set;
     FaultedStream dry_faults(
         [&]() -> std::optional<NotificationMessage> {
             for (;;) {
@@ -378,7 +403,7 @@ void Emulator::Impl::begin_notification_stream(const Channel& channel) {
                 }
             }
         },
-        plan, options.seed);
+        faults, options.seed);
     std::uint64_t messages = 0, snapshots = 0, details = 0, actions = 0;
     std::map<std::string, std::uint64_t> by_kind;
     for (;;) {
@@ -546,6 +571,7 @@ asio::awaitable<void> ws_write_loop(Impl& impl, std::shared_ptr<WsSession<Stream
         }
         std::optional<std::string> message = impl.current();
         if (!message) {
+            impl.finish_manifest();
             auto [ec] = co_await ws.async_close(websocket::close_code::normal, kUse);
             (void)ec;
             co_await wait_reader(*s);
@@ -751,6 +777,7 @@ asio::awaitable<void> channel_write_loop(Impl& impl, std::shared_ptr<ChannelSess
                     continue;  // a planned fault became due: it goes first
                 }
                 if (!message) {
+                    impl.finish_manifest();
                     co_await channel_close(s, 1000, "");
                     impl.write_manifest(true);
                     impl.mark_finished();
@@ -1217,6 +1244,7 @@ void Emulator::stop() {
     if (impl.thread.joinable()) {
         impl.thread.join();
     }
+    impl.finish_manifest();
     {
         std::lock_guard lock(impl.mu);
         impl.cv.notify_all();
