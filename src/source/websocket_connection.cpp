@@ -28,6 +28,7 @@
 #include "core/clock.hpp"
 #include "genesys/genesys_error.hpp"
 #include "genesys/http_client.hpp"
+#include "source/read_ahead_stream.hpp"
 
 namespace gstream::source {
 namespace {
@@ -42,10 +43,18 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kTok = asio::as_tuple(asio::use_awaitable);
+// Not larger: Beast's UTF-8 check leaves its 8-bytes-at-a-time ASCII loop for the rest of a piece
+// at the first non-ASCII byte, so 64 KiB pieces made the check of ~36 KB envelope frames ~3x
+// slower (perf, envelope benchmark). A piece read from memory costs no syscall anyway.
 constexpr std::size_t kReadPiece = 4096;
+// Messages read synchronously from memory in a row before the loop yields to the io_context
+// (timers, keepalive, admin server, stop()).
+constexpr std::uint64_t kMaxSyncBurst = 256;
 
-using PlainWs = websocket::stream<beast::tcp_stream>;
-using SecureWs = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+// ReadAheadStream sits between Beast and the transport: 64 KiB socket reads instead of Beast's
+// 1536-byte ones, and a count of the complete messages already in memory (read_ahead_stream.hpp).
+using PlainWs = websocket::stream<ReadAheadStream<beast::tcp_stream>>;
+using SecureWs = websocket::stream<ReadAheadStream<beast::ssl_stream<beast::tcp_stream>>>;
 
 // "wss://host:port/path" without the query, which carries the token.
 std::string redacted(const genesys::ParsedUrl& url) {
@@ -97,6 +106,7 @@ struct WebSocketSession::Impl : std::enable_shared_from_this<WebSocketSession::I
     bool timed_out = false;
     bool done = false;
     bool writing = false;
+    bool pinging = false;  // keepalive()'s async_ping is in flight
     std::string outgoing;  // the text message being written (one at a time)
     std::optional<std::pair<ConnectionError, std::string>> dropped;
 
@@ -163,7 +173,9 @@ asio::awaitable<void> WebSocketSession::Impl::keepalive(std::shared_ptr<Impl> se
         }
         if (now >= next_ping && !s.closing) {
             last_ping = now;
+            s.pinging = true;
             auto [pec] = co_await ws.async_ping({}, kTok);
+            s.pinging = false;
             if (pec) co_return;  // the read loop sees the same failure
         }
     }
@@ -217,7 +229,7 @@ asio::awaitable<SessionEnd> WebSocketSession::Impl::run(Ws& ws, const genesys::P
     }
 
     if constexpr (std::is_same_v<Ws, SecureWs>) {
-        auto& tls = ws.next_layer();
+        auto& tls = ws.next_layer().next_layer();
         // SNI (not for IP literals, RFC 6066 §3) and host-name verification.
         if (!genesys::is_ip_literal(url.host)) {
             SSL_set_tlsext_host_name(tls.native_handle(), url.host.c_str());
@@ -279,10 +291,32 @@ asio::awaitable<SessionEnd> WebSocketSession::Impl::run(Ws& ws, const genesys::P
 
     beast::flat_buffer buffer;
     bool first_piece = true;
+    std::uint64_t returned = 0;  // complete messages Beast returned
+    std::uint64_t burst = 0;     // messages read synchronously since the last async read
     for (;;) {
         if (stopping && !closing) co_await close(shared_from_this(), ws, websocket::close_code::normal);
-        auto [ec, n] = co_await ws.async_read_some(buffer, kReadPiece, kTok);
-        (void)n;
+        error_code ec;
+        bool from_memory = false;
+        // The next message is wholly in memory (Beast's buffer or ours): a synchronous read of it
+        // cannot block, and costs neither a syscall nor a scheduler cycle. Not while one of our
+        // async writes is in flight: Beast would answer a ping with a write of its own.
+        if (burst < kMaxSyncBurst && ws.next_layer().complete_messages() > returned &&
+            !writing && !pinging && !closing && !stopping && !timed_out && !dropped) {
+            from_memory = true;
+            ws.read_some(buffer, kReadPiece, ec);
+            if (ec && ws.next_layer().teardown_deferred()) {
+                // Beast failed the connection (close frame sent): finish its teardown without
+                // blocking, as the async read would have.
+                auto [tec] = co_await ws.next_layer().async_deferred_teardown(
+                    beast::role_type::client, kTok);
+                (void)tec;
+            }
+        } else {
+            burst = 0;
+            auto [aec, n] = co_await ws.async_read_some(buffer, kReadPiece, kTok);
+            (void)n;
+            ec = aec;
+        }
         last_rx = Clock::now();
         if (ec) {
             ConnectionError error = classify_read_error(ec);
@@ -321,7 +355,10 @@ asio::awaitable<SessionEnd> WebSocketSession::Impl::run(Ws& ws, const genesys::P
         first_piece = true;
         std::string payload = beast::buffers_to_string(buffer.data());
         buffer.clear();
+        ++returned;
+        ++burst;
         ++end.messages;
+        if (from_memory) ++end.messages_read_ahead;
         if (on_message && !on_message(std::move(payload), steady_ns())) {
             paused = true;
             while (paused && !stopping && !done && !dropped) {

@@ -2,8 +2,11 @@
 // One WebSocket client connection (ws:// or wss://) that reads text messages until it ends.
 //
 // Dials (resolve + TCP connect, TLS with SNI and host-name verification, HTTP upgrade; each phase
-// bounded by connect_timeout), then reads each message in ~4 KiB pieces into a flat buffer (Beast
-// validates UTF-8 incrementally, DESIGN.md §5) and hands complete text messages to the handler.
+// bounded by connect_timeout), then reads each message in ~4 KiB pieces into a flat buffer
+// (Beast validates UTF-8 incrementally, DESIGN.md §5) and hands complete text messages to the
+// handler. The socket is read in chunks of up to 64 KiB (read_ahead_stream.hpp); while the next
+// message is already wholly in memory it is read synchronously (no syscall, no scheduler cycle),
+// at most 256 messages in a row before the loop yields to the io_context.
 // permessage-deflate is off; read_message_max = max_message_bytes. It sends a ping every
 // ping_interval and ends the connection with kReadTimeout when nothing (data, ping or pong) has
 // arrived for idle_timeout. Protocol faults (invalid UTF-8, oversize, binary) close the
@@ -53,6 +56,9 @@ struct SessionEnd {
     std::int64_t retry_after_ms = -1;  ///< Retry-After of a refused upgrade
     int close_code = 0;            ///< code of the server's close frame (kClosedByPeer)
     std::uint64_t messages = 0;    ///< text messages delivered
+    /// Of `messages`, those whose last piece was read synchronously from memory (the message was
+    /// wholly received already: no syscall, no scheduler cycle). Diagnostics.
+    std::uint64_t messages_read_ahead = 0;
 };
 
 class WebSocketSession {
