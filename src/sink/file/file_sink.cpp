@@ -55,7 +55,7 @@ FileSink::FileSink(FileSinkConfig config)
         regular_ = S_ISREG(st.st_mode);
         size_ = regular_ ? st.st_size : 0;
     }
-    writeback_from_ = writeback_to_ = writeback_requested_to_ = size_;
+    writeback_from_ = writeback_to_ = writeback_requested_to_ = sync_requested_to_ = size_;
     last_sync_ms_ = steady_ms();
 }
 
@@ -108,7 +108,8 @@ SinkResult FileSink::write_batch(std::span<const core::Event> events) {
         if (background_sync_failed_.exchange(false, std::memory_order_relaxed)) {
             return sync();  // reports the failure (kRetry) unless the disk has recovered
         }
-        if (steady_ms() - last_sync_ms_ >= config_.fsync_interval_ms) {
+        if (steady_ms() - last_sync_ms_ >= config_.fsync_interval_ms ||
+            (regular_ && size_ - sync_requested_to_ >= kSyncBytes)) {
             request_background_sync();
         } else if (regular_ && size_ - writeback_requested_to_ >= kWritebackBytes) {
             request_writeback();
@@ -135,6 +136,8 @@ void FileSink::request_background_sync() {
     }
     last_sync_ms_ = steady_ms();
     writeback_requested_to_ = size_;  // the sync writes everything back
+    sync_requested_to_ = size_;
+    ++background_sync_requests_;
     {
         std::lock_guard lock(sync_mutex_);
         sync_requested_ = true;

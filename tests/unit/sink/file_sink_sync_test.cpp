@@ -60,6 +60,34 @@ TEST(FileSinkSync, IntervalSyncsInTheBackgroundWithoutLosingOrReorderingLines) {
     EXPECT_EQ(gstream::testing::read_file(path), expected);
 }
 
+// Between interval syncs, every 8 MiB written is synced in the background too, so that the
+// fdatasync at close has little left to wait for.
+TEST(FileSinkSync, IntervalAlsoSyncsEveryEightMebibytes) {
+    TempDir dir;
+    const std::string path = dir.file("out.jsonl");
+    std::int64_t written = 0;
+    {
+        FileSink sink({path, FsyncPolicy::kInterval, 3'600'000});  // no interval sync in the test
+        std::vector<core::Event> batch;
+        for (int i = 0; i < 10; ++i) {
+            batch.push_back(make_event(i, 100'000));
+        }
+        std::uint64_t requests_at_8 = 0;
+        while (sink.size() < (20 << 20)) {
+            ASSERT_EQ(sink.write_batch(batch), SinkResult::kOk);
+            if (sink.size() < (8 << 20)) {
+                EXPECT_EQ(sink.background_sync_requests(), 0U) << sink.size();
+            } else if (requests_at_8 == 0) {
+                requests_at_8 = sink.background_sync_requests();
+                EXPECT_EQ(requests_at_8, 1U) << sink.size();
+            }
+        }
+        EXPECT_EQ(sink.background_sync_requests(), 2U);  // at 8 and at 16 MiB
+        written = sink.size();
+    }
+    EXPECT_EQ(static_cast<std::int64_t>(gstream::testing::read_file(path).size()), written);
+}
+
 TEST(FileSinkSync, ASinkThatNeverWritesStartsNoThreadAndClosesAtOnce) {
     TempDir dir;
     const std::string path = dir.file("out.jsonl");
