@@ -529,6 +529,9 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
             pipe.tick(steady_ms());
         }
     }
+    // The dead-letter queue's checkpoint (copy + fdatasyncs) overlaps the drain and the sinks'
+    // final fdatasync, instead of following them at close.
+    dead_letter_queue.checkpoint_soon();
     pipe.drain(steady_ms());
     if (recovery) {
         recovery->finish_delivery();

@@ -1,6 +1,8 @@
 #include "dlq/dead_letter_queue.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -138,20 +140,41 @@ public:
 
     /// Called by the queue's connection after each commit (under the queue's mutex).
     void on_commit(int wal_pages) {
-        if (wal_pages < kCheckpointPages) {
-            return;
+        if (wal_pages >= kCheckpointPages) {
+            request();
         }
+    }
+
+    /// Asks for a checkpoint now, whatever the log's size (no wait). Under the queue's mutex.
+    /// Returns the request's number for wait().
+    std::uint64_t request() {
+        std::uint64_t ticket = 0;
         {
             std::lock_guard lock(mutex_);
             if (failed_) {
-                return;
+                return 0;
             }
-            wanted_ = true;
+            ticket = ++requested_;
         }
         if (!thread_.joinable()) {
             thread_ = std::thread([this] { run(); });
         }
         wake_.notify_one();
+        return ticket;
+    }
+
+    /// Waits until the checkpoint of request `ticket` (or a later one) has run. False on timeout
+    /// or when the thread could not open its connection.
+    bool wait(std::uint64_t ticket, std::chrono::milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        return done_cv_.wait_for(lock, timeout, [&] { return failed_ || done_ >= ticket; }) &&
+               !failed_;
+    }
+
+    /// Frames in the log and frames copied back, as of the last checkpoint.
+    DeadLetterQueue::CheckpointResult last() {
+        std::lock_guard lock(mutex_);
+        return last_;
     }
 
     /// True once the thread could not open its connection: the caller falls back to SQLite's
@@ -164,32 +187,44 @@ public:
 private:
     void run() {
         sqlite3* raw = nullptr;
-        const int rc = sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
+        int rc = sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
         DbHandle db(raw);
+        if (rc == SQLITE_OK) {
+            sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+            // A connection learns that the database is in WAL mode only when it first reads it;
+            // until then a checkpoint does nothing and still returns SQLITE_OK (log frames -1).
+            rc = sqlite3_exec(db.get(), "SELECT COUNT(*) FROM sqlite_schema", nullptr, nullptr,
+                              nullptr);
+        }
         if (rc != SQLITE_OK) {
             ops::logger("dlq")->warn(
                 "Cannot open the checkpoint connection; checkpoints run in line. path={} error={}",
                 path_, db_error(db.get()));
             std::lock_guard lock(mutex_);
             failed_ = true;
+            done_cv_.notify_all();
             return;
         }
-        sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
         std::unique_lock lock(mutex_);
         for (;;) {
-            wake_.wait(lock, [&] { return wanted_ || stop_; });
+            wake_.wait(lock, [&] { return done_ < requested_ || stop_; });
             if (stop_) {
                 return;  // the connection closes here, before the queue's
             }
-            wanted_ = false;
+            const std::uint64_t serving = requested_;
             lock.unlock();
-            const int crc = sqlite3_wal_checkpoint_v2(db.get(), nullptr,
-                                                      SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+            int log_frames = -1;
+            int checkpointed = -1;
+            const int crc = sqlite3_wal_checkpoint_v2(
+                db.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &checkpointed);
             if (crc != SQLITE_OK && crc != SQLITE_BUSY) {
                 ops::logger("dlq")->warn("Dead-letter checkpoint failed. path={} error={}", path_,
                                          sqlite3_errstr(crc));
             }
             lock.lock();
+            done_ = serving;
+            last_ = {log_frames, checkpointed};
+            done_cv_.notify_all();
         }
     }
 
@@ -197,10 +232,14 @@ private:
     std::thread thread_;
     std::mutex mutex_;
     std::condition_variable wake_;
-    bool wanted_ = false;  // guarded by mutex_
+    std::condition_variable done_cv_;
+    std::uint64_t requested_ = 0;  // guarded by mutex_: requests so far
+    std::uint64_t done_ = 0;       // guarded by mutex_: requests served so far
+    DeadLetterQueue::CheckpointResult last_;  // guarded by mutex_
     bool stop_ = false;    // guarded by mutex_
     bool failed_ = false;  // guarded by mutex_
 };
+
 
 }  // namespace
 
@@ -400,6 +439,24 @@ boost::system::error_code DeadLetterQueue::append(std::span<const DeadLetter> en
     q.set_backlog(q.backlog.load(std::memory_order_relaxed) +
                   static_cast<std::int64_t>(entries.size()));
     return {};
+}
+
+void DeadLetterQueue::checkpoint_soon() {
+    std::lock_guard lock(impl_->mutex);  // as on_commit(), which runs under it
+    impl_->checkpointer->request();
+}
+
+bool DeadLetterQueue::checkpoint_and_wait(std::chrono::milliseconds timeout) {
+    std::uint64_t ticket = 0;
+    {
+        std::lock_guard lock(impl_->mutex);
+        ticket = impl_->checkpointer->request();
+    }
+    return ticket != 0 && impl_->checkpointer->wait(ticket, timeout);
+}
+
+DeadLetterQueue::CheckpointResult DeadLetterQueue::last_checkpoint() const {
+    return impl_->checkpointer->last();
 }
 
 std::int64_t DeadLetterQueue::backlog() const noexcept {

@@ -9,6 +9,7 @@
 // an observer after every change, so the `dead_letter_backlog` gauge goes down as well as up
 // (SEED-PROTOCOL.md §5).
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -71,6 +72,26 @@ public:
     /// Stores all entries in one transaction: either all are stored or none.
     /// Returns core::Errc::kIo (message in the log) when the database refuses the write.
     boost::system::error_code append(std::span<const DeadLetter> entries);
+
+    /// Starts copying the write-ahead log back into the database on the queue's checkpoint
+    /// thread (a PASSIVE checkpoint, which never blocks appends), without waiting. Closing soon
+    /// after then has little left to copy and fdatasync: a process about to end calls it before
+    /// its own last waits (the daemon: before the final drain), so the two overlap.
+    /// Thread-safe.
+    void checkpoint_soon();
+
+    /// What a checkpoint of the write-ahead log found and did, in frames (pages); -1 when it
+    /// could not run (sqlite3_wal_checkpoint_v2's pnLog and pnCkpt).
+    struct CheckpointResult {
+        int log_frames = -1;
+        int checkpointed_frames = -1;
+    };
+    /// Runs a checkpoint on the checkpoint thread and waits up to `timeout` for it. False on
+    /// timeout, or when the checkpoint thread could not open its connection. Thread-safe
+    /// (diagnostics and tests; the daemon never waits for a checkpoint).
+    bool checkpoint_and_wait(std::chrono::milliseconds timeout);
+    /// The result of the checkpoint thread's latest checkpoint. Thread-safe.
+    CheckpointResult last_checkpoint() const;
 
     /// Number of stored entries (COUNT(*) at open, then updated on every change).
     std::int64_t backlog() const noexcept;

@@ -1,3 +1,4 @@
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -64,6 +65,34 @@ TEST(DeadLetterQueueCheckpoint, ManyAppendsAcrossBackgroundCheckpointsLoseNothin
         for (std::size_t i = 0; i < entries.size(); ++i) {
             ASSERT_EQ(entries[i].time_ms, static_cast<std::int64_t>(i));
         }
+    }
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+}
+
+// The checkpoint thread really copies the log back (its connection once ran checkpoints that
+// did nothing, because it had not read the database yet and so did not know it was in WAL mode:
+// the log then grew until close).
+TEST(DeadLetterQueueCheckpoint, TheCheckpointThreadCopiesTheLogBack) {
+    const fs::path dir = make_temp_dir();
+    const std::string path = (dir / "dlq.sqlite3").string();
+    {
+        DeadLetterQueue q = DeadLetterQueue::open(path);
+        for (int b = 0; b < 30; ++b) {  // ~6 MB of dead letters: ~1,500 pages of log
+            std::vector<DeadLetter> batch(50);
+            for (DeadLetter& d : batch) {
+                d.source = "envelope";
+                d.stage = "validate";
+                d.reason = "schema";
+                d.raw = std::string(4000, 'x');
+            }
+            ASSERT_FALSE(q.append(batch)) << "batch " << b;
+        }
+        ASSERT_TRUE(q.checkpoint_and_wait(std::chrono::seconds(60)));
+        const DeadLetterQueue::CheckpointResult r = q.last_checkpoint();
+        EXPECT_GT(r.log_frames, 1000);
+        EXPECT_EQ(r.checkpointed_frames, r.log_frames);  // no reader held any frame back
+        EXPECT_EQ(q.backlog(), 1500);
     }
     std::error_code ec;
     fs::remove_all(dir, ec);
