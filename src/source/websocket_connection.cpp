@@ -33,7 +33,6 @@
 namespace gstream::source {
 namespace {
 
-using core::steady_ns;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -359,7 +358,10 @@ asio::awaitable<SessionEnd> WebSocketSession::Impl::run(Ws& ws, const genesys::P
         ++burst;
         ++end.messages;
         if (from_memory) ++end.messages_read_ahead;
-        if (on_message && !on_message(std::move(payload), steady_ns())) {
+        const std::int64_t received_ns =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(last_rx.time_since_epoch())
+                .count();  // the read that completed the message (one clock read per message)
+        if (on_message && !on_message(std::move(payload), received_ns)) {
             paused = true;
             while (paused && !stopping && !done && !dropped) {
                 resume_timer.expires_at(Clock::time_point::max());

@@ -63,8 +63,9 @@ struct SessionEnd {
 
 class WebSocketSession {
 public:
-    /// Takes one complete text message; answers false to pause reading until resume()
-    /// (downstream is full: backpressure without blocking the io thread).
+    /// Takes one complete text message and the steady-clock time (ns since the clock's epoch) of
+    /// the read that completed it; answers false to pause reading until resume() (downstream is
+    /// full: backpressure without blocking the io thread).
     using MessageHandler = std::function<bool(std::string&& payload, std::int64_t received_ns)>;
 
     WebSocketSession(boost::asio::io_context& io, WebSocketOptions options);
