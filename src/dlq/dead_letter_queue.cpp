@@ -2,8 +2,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdint>
 #include <condition_variable>
+#include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -239,7 +239,6 @@ private:
     bool stop_ = false;    // guarded by mutex_
     bool failed_ = false;  // guarded by mutex_
 };
-
 
 }  // namespace
 
