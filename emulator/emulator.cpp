@@ -99,7 +99,7 @@ struct Emulator::Impl {
     std::unique_ptr<FaultedStream> faulted;
     std::optional<std::string> pending;  // the data message at `next`, rendered
     std::vector<std::pair<NotificationFault, int>> early_faults;  // before the stream exists
-    std::string manifest_text;  // the expected part, written at stream start
+    std::string manifest_text;  // the expected part: manifest_worker's until finish_manifest()
     // Computes and writes the manifest's expected part (a dry run of the whole script) off the
     // server thread: on the server thread it kept a slow (sanitizer-built, loaded) emulator
     // silent for long enough after the first upgrade that a client's health-check watchdog
@@ -161,13 +161,8 @@ struct Emulator::Impl {
         generator = std::make_unique<Generator>(options, filter);
         if (options.manifest_file) {
             manifest_worker = std::thread([this, filter] {
-                const std::string text = Generator::dry_run(options, filter).to_json();
-                std::ofstream out(*options.manifest_file, std::ios::trunc);
-                out << text << '\n';
-                if (!out) {
-                    std::fprintf(stderr, "emulator: cannot write manifest file=%s\n",
-                                 options.manifest_file->c_str());
-                }
+                manifest_text = Generator::dry_run(options, filter).to_json();
+                write_manifest(false);
             });
         }
     }

@@ -20,6 +20,18 @@ inline std::int64_t steady_ns() noexcept {
         .count();
 }
 
+/// The same nanoseconds of a steady_clock reading taken already.
+inline std::int64_t steady_ns(std::chrono::steady_clock::time_point t) noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+/// The steady_clock reading of steady_ns() nanoseconds (the inverse of steady_ns(t)).
+inline std::chrono::steady_clock::time_point steady_time(std::int64_t ns) noexcept {
+    return std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::nanoseconds(ns)));
+}
+
 /// Wall-clock milliseconds since the Unix epoch (std::chrono::system_clock).
 inline std::int64_t wall_ms() noexcept {
     return std::chrono::duration_cast<std::chrono::milliseconds>(

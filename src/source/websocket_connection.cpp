@@ -33,7 +33,6 @@
 namespace gstream::source {
 namespace {
 
-
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
@@ -358,10 +357,8 @@ asio::awaitable<SessionEnd> WebSocketSession::Impl::run(Ws& ws, const genesys::P
         ++burst;
         ++end.messages;
         if (from_memory) ++end.messages_read_ahead;
-        const std::int64_t received_ns =
-            std::chrono::duration_cast<std::chrono::nanoseconds>(last_rx.time_since_epoch())
-                .count();  // the read that completed the message (one clock read per message)
-        if (on_message && !on_message(std::move(payload), received_ns)) {
+        // The read that completed the message: one clock read per message.
+        if (on_message && !on_message(std::move(payload), core::steady_ns(last_rx))) {
             paused = true;
             while (paused && !stopping && !done && !dropped) {
                 resume_timer.expires_at(Clock::time_point::max());

@@ -442,8 +442,7 @@ private:
     }
 
     void on_message(Slot& slot, Connection* conn, std::string&& payload, std::int64_t received_ns) {
-        conn->last_rx = Clock::time_point(
-            std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(received_ns)));
+        conn->last_rx = core::steady_time(received_ns);  // the read that completed it
         conn->ping_outstanding = false;
         const std::string_view topic = notifications::peek_topic_name(payload);
         std::string system_topic;
