@@ -97,7 +97,6 @@ public:
     std::uint64_t complete_messages() const noexcept { return scanner_.complete_messages(); }
     /// Bytes received and not yet handed out.
     std::size_t buffered() const noexcept { return end_ - begin_; }
-    const WsFrameScanner& scanner() const noexcept { return scanner_; }
 
     template <class MutableBufferSequence>
     std::size_t read_some(const MutableBufferSequence& buffers, error_code& ec) {
