@@ -5,6 +5,13 @@
 PRESET ?= release
 JOBS ?= $(shell nproc)
 
+# ccache (when installed; CMakeLists.txt picks it up): paths below this folder are hashed relative
+# to it and the working directory is not hashed, so a clone in another folder (CI's) hits the
+# cache the last build here warmed.
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
+export CCACHE_MAXSIZE ?= 12G
+
 deps:
 	@bash scripts/install-deps
 

@@ -26,6 +26,7 @@
 #include "pipeline/sink_driver.hpp"
 #include "pipeline/validator.hpp"
 #include "sink/file/file_sink.hpp"
+#include "build_paths.hpp"
 
 namespace {
 

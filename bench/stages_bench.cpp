@@ -166,6 +166,7 @@ BENCHMARK(BM_FileWrite);
 
 #include "pipeline/schema/schema_registry.hpp"
 #include "pipeline/schema/schema_validator.hpp"
+#include "build_paths.hpp"
 
 namespace {
 

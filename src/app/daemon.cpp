@@ -29,6 +29,7 @@
 #include "source/notifications/topic_plan.hpp"
 #include "source/source.hpp"
 #include "wal/recovery.hpp"
+#include "build_paths.hpp"
 
 namespace gstream::app {
 namespace {

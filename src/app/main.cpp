@@ -12,6 +12,7 @@
 #include "config/config_loader.hpp"
 #include "dlq/dlq_command.hpp"
 #include "emulator/emulate_command.hpp"
+#include "build_paths.hpp"
 
 int main(int argc, char** argv) {
     // Past RLIMIT_FSIZE, write(2) then fails with EFBIG (handled like ENOSPC) instead of a kill.

@@ -13,6 +13,7 @@
 #include "core/json_document.hpp"
 #include "pipeline/schema/schema_registry.hpp"
 #include "pipeline/schema/schema_validator.hpp"
+#include "build_paths.hpp"
 
 namespace gstream::app {
 namespace {

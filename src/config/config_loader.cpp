@@ -18,6 +18,7 @@
 
 #include "genesys/region.hpp"
 #include "source/notifications/topic_plan.hpp"
+#include "build_paths.hpp"
 
 namespace gstream::config {
 namespace {

@@ -31,6 +31,7 @@
 #include "pipeline/validator.hpp"
 #include "sink/file/file_sink.hpp"
 #include "wal/recovery.hpp"
+#include "build_paths.hpp"
 
 namespace gstream::dlq {
 namespace {

@@ -12,6 +12,7 @@
 #include "core/time.hpp"
 #include "dlq/dead_letter_queue.hpp"
 #include "support/integration.hpp"
+#include "test_paths.hpp"
 
 namespace gstream::testing {
 namespace {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ops/metrics.hpp"
+#include "test_paths.hpp"
 
 namespace {
 
