@@ -26,6 +26,7 @@
 #include "pipeline/schema/schema_registry.hpp"
 #include "pipeline/schema/schema_validator.hpp"
 #include "sink/file/file_sink.hpp"
+#include "sink/sink_registry.hpp"
 #include "source/notifications/topic_plan.hpp"
 #include "source/source.hpp"
 #include "wal/recovery.hpp"
@@ -300,13 +301,6 @@ void print_latency(prometheus::Histogram& histogram) {
                  percentile(0.50), percentile(0.99));
 }
 
-sink::file::FsyncPolicy fsync_policy(const std::string& s) {
-    if (s == "always") {
-        return sink::file::FsyncPolicy::kAlways;
-    }
-    return s == "never" ? sink::file::FsyncPolicy::kNever : sink::file::FsyncPolicy::kInterval;
-}
-
 // The write-ahead log (docs/recovery.md), or nothing when wal.dir is absent. Opening it cuts the
 // file sinks back to their commit point, so it comes before the sinks open their files.
 std::unique_ptr<wal::Recovery> make_recovery(const config::Config& c, ops::Metrics& metrics) {
@@ -321,11 +315,11 @@ std::unique_ptr<wal::Recovery> make_recovery(const config::Config& c, ops::Metri
                                            : wal::FsyncPolicy::kBatch;
     o.checkpoint_interval_ms = c.wal.checkpoint_interval_ms;
     o.per_sink_cursors = c.sinks.size() > 1;
-    std::vector<std::string> paths;
+    std::vector<wal::SinkIdentity> sinks;
     for (const config::SinkConfig& s : c.sinks) {
-        paths.push_back(s.path);
+        sinks.push_back({s.name, s.type == "file" ? s.path : std::string()});
     }
-    return std::make_unique<wal::Recovery>(std::move(o), paths, metrics);
+    return std::make_unique<wal::Recovery>(std::move(o), sinks, metrics);
 }
 
 }  // namespace
@@ -362,10 +356,9 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     std::vector<std::unique_ptr<sink::Sink>> sinks;
     std::vector<sink::file::FileSink*> file_sinks;
     for (const config::SinkConfig& s : config.sinks) {
-        auto file_sink = std::make_unique<sink::file::FileSink>(sink::file::FileSinkConfig{
-            s.path, fsync_policy(s.fsync), s.fsync_interval_ms});
-        file_sinks.push_back(file_sink.get());
-        sinks.push_back(std::move(file_sink));
+        sinks.push_back(sink::make_sink(s));
+        // A file sink's size is its commit point in the checkpoint (docs/recovery.md).
+        file_sinks.push_back(dynamic_cast<sink::file::FileSink*>(sinks.back().get()));
     }
 
     std::atomic<bool> stopping{false};

@@ -12,6 +12,7 @@
 #include "config/config_loader.hpp"
 #include "dlq/dlq_command.hpp"
 #include "emulator/emulate_command.hpp"
+#include "sink/sink_registry.hpp"
 #include "build_paths.hpp"
 
 int main(int argc, char** argv) {
@@ -43,7 +44,7 @@ int main(int argc, char** argv) {
     });
 
     gstream::emulator::register_emulate_command(app);
-    gstream::config::register_check_config_command(app);
+    gstream::config::register_check_config_command(app, &gstream::sink::check_sinks);
     gstream::app::register_validate_command(app);
     gstream::dlq::register_dlq_command(app);
 

@@ -12,9 +12,19 @@ int run_check_config(const std::string& file,
                      std::ostream& out,
                      std::ostream& err,
                      const EnvLookup& env,
-                     bool print_effective) {
+                     bool print_effective,
+                     const ExtraChecks& extra) {
     try {
         const Config config = load_config_file(file, schema_path, env);
+        if (extra) {
+            const std::vector<std::string> problems = extra(config);
+            for (const std::string& p : problems) {
+                err << file << ": " << p << '\n';
+            }
+            if (!problems.empty()) {
+                return 2;
+            }
+        }
         out << file << ": ok\n";
         if (print_effective) {
             out << to_log_string(config);
@@ -28,7 +38,7 @@ int run_check_config(const std::string& file,
     }
 }
 
-void register_check_config_command(CLI::App& app) {
+void register_check_config_command(CLI::App& app, ExtraChecks extra) {
     struct Options {
         std::string file;
         std::string schema = default_schema_path();
@@ -42,9 +52,9 @@ void register_check_config_command(CLI::App& app) {
                   "Also print the effective configuration (defaults applied, secrets as ***)");
     sub->add_option("--schema", options->schema, "Configuration schema (JSON)")
         ->capture_default_str();
-    sub->callback([options] {
+    sub->callback([options, extra = std::move(extra)] {
         const int rc = run_check_config(options->file, options->schema, std::cout, std::cerr,
-                                        process_env, options->print);
+                                        process_env, options->print, extra);
         if (rc != 0) {
             throw CLI::RuntimeError(rc);
         }

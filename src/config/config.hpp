@@ -102,6 +102,9 @@ struct PipelineConfig {
 
 struct SinkConfig {
     std::string type = "file";  ///< "file" (the only kind so far)
+    /// Unique; keys the sink's checkpoint position and is its metrics' `sink` label. The loader
+    /// fills in `type` when the only sink has no name.
+    std::string name;
     std::string path;
     std::string fsync = "interval";  ///< "always" | "interval" | "never"
     std::int64_t fsync_interval_ms = 1000;

@@ -212,6 +212,19 @@ std::string check_format(const std::string& format, const std::string& v) {
         }
         return {};
     }
+    if (format == "sink-name") {
+        const auto ok = [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        };
+        bool good = !v.empty() && v.size() <= 64 && ok(v.front());
+        for (const char c : v) {
+            good = good && (ok(c) || c == '_' || c == '-' || c == '.');
+        }
+        return good ? std::string()
+                    : "expected a name of letters, digits, '_', '-' and '.' (at most 64, starting "
+                      "with a letter or digit), got '" +
+                          v + "'";
+    }
     if (format == "host-port") {
         const std::string bad =
             "expected HOST:PORT (e.g. 127.0.0.1:9464, port 0 = any), got '" + v + "'";
@@ -815,6 +828,10 @@ Config to_config(const Value& root) {
         for (const Value& item : sinks->items) {
             SinkConfig sink;
             set(item, "type", sink.type);
+            set(item, "name", sink.name);
+            if (sink.name.empty()) {
+                sink.name = sink.type;  // one sink alone (check_cross_fields requires it otherwise)
+            }
             set(item, "path", sink.path);
             set(item, "fsync", sink.fsync);
             set(item, "fsync_interval_ms", sink.fsync_interval_ms);
@@ -895,6 +912,24 @@ void check_cross_fields(const Value& root, Loader& loader) {
                          std::to_string(ping->i) + ") so a pong can arrive before the deadline");
     }
     if (const Value* sinks = root.find("sinks")) {
+        for (std::size_t i = 0; i < sinks->items.size(); ++i) {
+            const Value& item = sinks->items[i];
+            const Value* name = item.find("name");
+            const std::string key = "sinks[" + std::to_string(i) + "].name";
+            if (name == nullptr && sinks->items.size() > 1) {
+                loader.error(item.pos, key,
+                             "required when there are two or more sinks: it keys the sink's "
+                             "position in the write-ahead log and its metrics");
+            }
+            for (std::size_t j = 0; name != nullptr && j < i; ++j) {
+                const Value* other = sinks->items[j].find("name");
+                if (other != nullptr && other->s == name->s) {
+                    loader.error(name->pos, key,
+                                 "'" + name->s + "' is the name of sinks[" + std::to_string(j) +
+                                     "] too; give each sink its own name");
+                }
+            }
+        }
         for (std::size_t i = 0; i < sinks->items.size(); ++i) {
             const Value* path = sinks->items[i].find("path");
             for (std::size_t j = 0; path != nullptr && j < i; ++j) {
@@ -1090,6 +1125,7 @@ std::string to_log_string(const Config& c) {
     for (const SinkConfig& s : c.sinks) {
         out << YAML::BeginMap;
         out << YAML::Key << "type" << YAML::Value << s.type;
+        out << YAML::Key << "name" << YAML::Value << s.name;
         out << YAML::Key << "path" << YAML::Value << s.path;
         out << YAML::Key << "fsync" << YAML::Value << s.fsync;
         out << YAML::Key << "fsync_interval_ms" << YAML::Value << s.fsync_interval_ms;

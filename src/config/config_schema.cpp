@@ -12,8 +12,8 @@
 namespace gstream::config {
 namespace {
 
-constexpr std::array<std::string_view, 5> kFormats{"genesys-region", "http-origin", "websocket-url",
-                                                   "json-pointer", "host-port"};
+constexpr std::array<std::string_view, 6> kFormats{"genesys-region", "http-origin", "websocket-url",
+                                                   "json-pointer", "host-port", "sink-name"};
 constexpr std::array<std::string_view, 6> kTypes{"object",  "array",  "string",
                                                  "integer", "number", "boolean"};
 

@@ -29,7 +29,7 @@
 #include "pipeline/schema/schema_registry.hpp"
 #include "pipeline/schema/schema_validator.hpp"
 #include "pipeline/validator.hpp"
-#include "sink/file/file_sink.hpp"
+#include "sink/sink_registry.hpp"
 #include "wal/recovery.hpp"
 #include "build_paths.hpp"
 
@@ -344,13 +344,6 @@ int run_purge(const Args& a) {
     return 0;
 }
 
-sink::file::FsyncPolicy fsync_policy(const std::string& s) {
-    if (s == "always") {
-        return sink::file::FsyncPolicy::kAlways;
-    }
-    return s == "never" ? sink::file::FsyncPolicy::kNever : sink::file::FsyncPolicy::kInterval;
-}
-
 int run_replay(const Args& a) {
     const ListFilter filter = make_filter(a);
     const Resolved r = resolve(a, true);
@@ -458,10 +451,9 @@ int run_replay(const Args& a) {
 
     if (!a.dry_run && !batch.empty()) {
         for (const config::SinkConfig& s : config.sinks) {
-            std::unique_ptr<sink::file::FileSink> sink;
+            std::unique_ptr<sink::Sink> sink;
             try {
-                sink = std::make_unique<sink::file::FileSink>(sink::file::FileSinkConfig{
-                    s.path, fsync_policy(s.fsync), s.fsync_interval_ms});
+                sink = sink::make_sink(s);
             } catch (const std::exception& e) {
                 throw UsageError(e.what());
             }
@@ -469,7 +461,7 @@ int run_replay(const Args& a) {
                 sink->flush() != sink::SinkResult::kOk) {
                 std::fprintf(stderr,
                              "genesys-stream dlq replay: sink '%s' failed: %s; nothing removed\n",
-                             s.path.c_str(), sink->last_error().c_str());
+                             s.name.c_str(), sink->last_error().c_str());
                 return 1;
             }
         }

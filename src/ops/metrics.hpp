@@ -93,7 +93,7 @@ public:
     prometheus::Counter& wal_corrupt_records() noexcept { return *wal_corrupt_records_; }
     /// Bytes in the outbox's segment files now (several sinks with a write-ahead log).
     prometheus::Gauge& outbox_bytes() noexcept { return *outbox_bytes_; }
-    /// Outbox records (batches) a sink has not yet taken, by sink (`sink` = the file path). The
+    /// Outbox records (batches) a sink has not yet taken, by sink (`sink` = its configured name). The
     /// series is created on first use; call from one thread at a time (start-up).
     prometheus::Gauge& sink_lag(const std::string& sink) {
         return sink_lag_->Add({{"sink", sink}});

@@ -26,7 +26,9 @@ using core::wall_ms;
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kHeader = "gstream-checkpoint 1\n";
+// Format 2 keys sinks by name; format 1 (read only) keyed them by the file's path.
+constexpr std::string_view kHeader = "gstream-checkpoint 2\n";
+constexpr std::string_view kHeaderV1 = "gstream-checkpoint 1\n";
 constexpr const char* kFileName = "checkpoint";
 
 template <class T>
@@ -91,17 +93,29 @@ bool write_file_durably(const std::string& dir,
 
 }  // namespace
 
+const Checkpoint::SinkPosition* Checkpoint::position_of(const SinkIdentity& sink) const {
+    for (const SinkPosition& p : sinks) {
+        if (!p.name.empty() && p.name == sink.name) {
+            return &p;
+        }
+    }
+    for (const SinkPosition& p : sinks) {
+        if (p.name.empty() && !sink.path.empty() && p.path == sink.path) {
+            return &p;  // format 1
+        }
+    }
+    return nullptr;
+}
+
 std::string format_checkpoint(const Checkpoint& c) {
     std::string out(kHeader);
     out += fmt::format("next_sequence {}\n", c.next_sequence);
     if (c.outbox_end > 0) {
         out += fmt::format("outbox_end {}\n", c.outbox_end);
     }
+    // Names have no spaces (the `sink-name` format); the path, last, may.
     for (const Checkpoint::SinkPosition& s : c.sinks) {
-        out += fmt::format("sink {} {}\n", s.size, s.path);
-        if (s.cursor > 0) {
-            out += fmt::format("cursor {} {}\n", s.cursor, s.path);
-        }
+        out += fmt::format("sink {} {} {} {}\n", s.name, s.size, s.cursor, s.path);
     }
     for (const Checkpoint::Seen& s : c.seen) {
         out += fmt::format("seen {} {}\n", s.age_ms, s.id);
@@ -112,7 +126,8 @@ std::string format_checkpoint(const Checkpoint& c) {
 
 bool parse_checkpoint(std::string_view text, Checkpoint& out) {
     out = {};
-    if (!text.starts_with(kHeader) || !text.ends_with("\n")) {
+    const bool v1 = text.starts_with(kHeaderV1);
+    if (!(v1 || text.starts_with(kHeader)) || !text.ends_with("\n")) {
         return false;
     }
     const std::size_t end = text.rfind("end ");
@@ -141,12 +156,23 @@ bool parse_checkpoint(std::string_view text, Checkpoint& out) {
             if (!parse_number(rest, out.outbox_end)) {
                 return false;
             }
-        } else if (key == "cursor") {
+        } else if (key == "cursor" && v1) {
             const auto [number, tail] = split(rest);
             if (out.sinks.empty() || out.sinks.back().path != tail ||
                 !parse_number(number, out.sinks.back().cursor)) {
                 return false;
             }
+        } else if (key == "sink" && !v1) {
+            Checkpoint::SinkPosition p;
+            const auto [name, after_name] = split(rest);
+            const auto [size, after_size] = split(after_name);
+            const auto [cursor, path] = split(after_size);
+            if (name.empty() || !parse_number(size, p.size) || !parse_number(cursor, p.cursor)) {
+                return false;
+            }
+            p.name = name;
+            p.path = path;
+            out.sinks.push_back(std::move(p));
         } else if (key == "sink" || key == "seen") {
             const auto [number, tail] = split(rest);
             std::int64_t v = 0;
@@ -154,7 +180,7 @@ bool parse_checkpoint(std::string_view text, Checkpoint& out) {
                 return false;
             }
             if (key == "sink") {
-                out.sinks.push_back({std::string(tail), v});
+                out.sinks.push_back({std::string(), std::string(tail), v});
             } else {
                 out.seen.push_back({std::string(tail), v});
             }
@@ -166,7 +192,7 @@ bool parse_checkpoint(std::string_view text, Checkpoint& out) {
 }
 
 Recovery::Recovery(RecoveryOptions options,
-                   const std::vector<std::string>& file_sink_paths,
+                   const std::vector<SinkIdentity>& sinks,
                    ops::Metrics& metrics)
     : options_(std::move(options))
     , metrics_(metrics) {
@@ -198,10 +224,9 @@ Recovery::Recovery(RecoveryOptions options,
     }
     backlog_end_ = log_->next_sequence();
     // One sink left after a run with several: its batches still in the outbox go first.
-    for (const Checkpoint::SinkPosition& p : loaded_.sinks) {
-        const bool configured = std::find(file_sink_paths.begin(), file_sink_paths.end(),
-                                          p.path) != file_sink_paths.end();
-        if (configured && p.cursor < loaded_.outbox_end) {
+    for (const SinkIdentity& sink : sinks) {
+        const Checkpoint::SinkPosition* p = loaded_.position_of(sink);
+        if (p != nullptr && p->cursor < loaded_.outbox_end) {
             options_.per_sink_cursors = true;
         }
     }
@@ -215,27 +240,33 @@ Recovery::Recovery(RecoveryOptions options,
     }
     reader_ = std::make_unique<LogReader>(options_.wal.dir, loaded_.next_sequence);
     tracker_ = pipeline::CompletionTracker(loaded_.next_sequence);
-    for (const std::string& sink_path : file_sink_paths) {
-        for (const Checkpoint::SinkPosition& p : loaded_.sinks) {
-            if (p.path != sink_path) {
-                continue;
-            }
-            std::int64_t cut = 0;
-            if (const auto tec =
-                    sink::file::FileSink::truncate_to_commit_point(sink_path, p.size, cut)) {
-                throw std::runtime_error(
-                    fmt::format("file sink: cannot cut '{}' back to its commit point {}: {}",
-                                sink_path, p.size, tec.message()));
-            }
-            if (cut > 0) {
-                log->info("file sink cut back to its commit point path=\"{}\" size={} cut_bytes={}",
-                          sink_path, p.size, cut);
-            } else if (cut < 0) {
-                log->warn(
-                    "file sink is shorter than its commit point (replaced or cut by hand?) "
-                    "path=\"{}\" commit_point={}",
-                    sink_path, p.size);
-            }
+    for (const SinkIdentity& sink : sinks) {
+        const Checkpoint::SinkPosition* p = loaded_.position_of(sink);
+        if (sink.path.empty() || p == nullptr) {
+            continue;  // not a file sink, or new to the configuration
+        }
+        if (p->path != sink.path) {
+            // The commit point was another file's: cutting this one to its size could lose lines.
+            log->warn("file sink's path changed since the checkpoint; not cut back sink=\"{}\" "
+                      "path=\"{}\" checkpoint_path=\"{}\"",
+                      sink.name, sink.path, p->path);
+            continue;
+        }
+        std::int64_t cut = 0;
+        if (const auto tec =
+                sink::file::FileSink::truncate_to_commit_point(sink.path, p->size, cut)) {
+            throw std::runtime_error(
+                fmt::format("file sink '{}': cannot cut '{}' back to its commit point {}: {}",
+                            sink.name, sink.path, p->size, tec.message()));
+        }
+        if (cut > 0) {
+            log->info("file sink cut back to its commit point sink=\"{}\" path=\"{}\" size={} "
+                      "cut_bytes={}",
+                      sink.name, sink.path, p->size, cut);
+        } else if (cut < 0) {
+            log->warn("file sink is shorter than its commit point (replaced or cut by hand?) "
+                      "sink=\"{}\" path=\"{}\" commit_point={}",
+                      sink.name, sink.path, p->size);
         }
     }
     metrics_.wal_bytes().Set(static_cast<double>(log_->bytes()));
@@ -278,14 +309,13 @@ void Recovery::set_sinks(std::vector<std::unique_ptr<sink::Sink>> sinks,
     o.sync_files = options_.wal.fsync != FsyncPolicy::kNever;
     for (std::size_t i = 0; i < sinks.size(); ++i) {
         sink::file::FileSink* file = i < files.size() ? files[i] : nullptr;
-        // The checkpoint's cursor for this path; a sink new to the config starts at the end.
+        // The checkpoint's cursor for this sink; a sink new to the config starts at the end.
         std::uint64_t position = outbox_->end();
-        if (have_checkpoint_ && file != nullptr) {
-            for (const Checkpoint::SinkPosition& p : loaded_.sinks) {
-                if (p.path == file->path() && p.cursor <= position) {
-                    position = p.cursor;
-                }
-            }
+        const SinkIdentity id{std::string(sinks[i]->name()),
+                              file != nullptr ? file->path() : std::string()};
+        if (const Checkpoint::SinkPosition* p = loaded_.position_of(id);
+            have_checkpoint_ && p != nullptr && p->cursor <= position) {
+            position = p->cursor;
         }
         cursors_.push_back(std::make_unique<SinkCursor>(
             std::move(sinks[i]), file, *outbox_, position, o,
@@ -458,17 +488,21 @@ bool Recovery::checkpoint(std::int64_t now_ms) {
         c.outbox_end = outbox_->end();
         for (const auto& cursor : cursors_) {
             const SinkCursor::Committed committed = cursor->committed();
-            c.sinks.push_back({cursor->label(), committed.size, committed.position});
+            c.sinks.push_back(
+                {cursor->label(), cursor->path(), committed.size, committed.position});
             metrics_.sink_lag(cursor->label())
                 .Set(static_cast<double>(c.outbox_end - cursor->position()));
         }
     } else {
         for (sink::file::FileSink* s : file_sinks_) {
+            if (s == nullptr) {
+                continue;  // not a file sink: no commit point of its own yet
+            }
             if (options_.wal.fsync != FsyncPolicy::kNever && s->sync() != sink::SinkResult::kOk) {
                 log->warn("checkpoint skipped: {}", s->last_error());
                 return false;
             }
-            c.sinks.push_back({s->path(), s->size()});
+            c.sinks.push_back({std::string(s->name()), s->path(), s->size()});
         }
     }
     c.next_sequence = tracker_.next_incomplete();

@@ -64,18 +64,31 @@ struct RecoveryOptions {
     bool per_sink_cursors = false;
 };
 
+/// A configured sink as the checkpoint knows it.
+struct SinkIdentity {
+    std::string name;  ///< sinks[].name: the key of its position
+    std::string path;  ///< a file sink's path (its commit point is cut back on start); else empty
+};
+
 /// The checkpoint file's content (`<wal dir>/checkpoint`).
 struct Checkpoint {
     std::uint64_t next_sequence = 0;  ///< replay starts here
     /// Several sinks: the outbox records below it are durable and covered; start-up cuts the
     /// rest (the log replays their messages).
     std::uint64_t outbox_end = 0;
+    /// Keyed by the sink's name. A checkpoint written before sinks had names (format 1) keys
+    /// them by the file's path: `name` is then empty, and position_of() matches on the path, so
+    /// an upgrade neither loses nor repeats anything (the next checkpoint is written by name).
     struct SinkPosition {
-        std::string path;
-        std::int64_t size = 0;
+        std::string name;
+        std::string path;          ///< a file sink's path when the checkpoint was written
+        std::int64_t size = 0;     ///< a file sink's size then (its commit point)
         std::uint64_t cursor = 0;  ///< several sinks: the first outbox record not committed
     };
     std::vector<SinkPosition> sinks;
+    /// The position recorded for `sink`: by name, or (format 1) by a file sink's path; null
+    /// when the checkpoint has none (a sink new to the configuration).
+    const SinkPosition* position_of(const SinkIdentity& sink) const;
     struct Seen {
         std::string id;
         std::int64_t age_ms = 0;  ///< how long before the checkpoint it was seen
@@ -83,18 +96,17 @@ struct Checkpoint {
     std::vector<Seen> seen;  ///< de-duplication window, oldest first
 };
 
-/// Text form, ending with a CRC-32C line. parse_checkpoint answers false on any damage.
+/// Text form (format 2), ending with a CRC-32C line. parse_checkpoint reads formats 1 and 2 and
+/// answers false on any damage.
 std::string format_checkpoint(const Checkpoint& c);
 bool parse_checkpoint(std::string_view text, Checkpoint& out);
 
 class Recovery {
 public:
-    /// Opens the log in options.wal.dir and reads its checkpoint; cuts the files of
-    /// `file_sink_paths` back to their recorded sizes. Throws std::runtime_error (start-up) when
-    /// the log cannot be opened or the checkpoint is damaged.
-    Recovery(RecoveryOptions options,
-             const std::vector<std::string>& file_sink_paths,
-             ops::Metrics& metrics);
+    /// Opens the log in options.wal.dir and reads its checkpoint; cuts the files of the file
+    /// sinks among `sinks` back to their recorded sizes. Throws std::runtime_error (start-up)
+    /// when the log cannot be opened or the checkpoint is damaged.
+    Recovery(RecoveryOptions options, const std::vector<SinkIdentity>& sinks, ops::Metrics& metrics);
 
     /// Several sinks: hands the sinks to their cursors (one thread each, started by start()).
     /// `files[i]` is sinks[i] when it is a file sink, else null. `dead_letter`: stores the

@@ -35,7 +35,7 @@ SinkCursor::SinkCursor(std::unique_ptr<sink::Sink> sink,
     , give_up_(std::move(give_up))
     , dead_letter_(std::move(dead_letter))
     , metrics_(metrics)
-    , label_(file != nullptr ? file->path() : std::string(driver_.sinks()[0]->name()))
+    , label_(driver_.sinks()[0]->name())
     , position_(position)
     , committed_{position, file != nullptr ? file->size() : 0} {}
 

@@ -80,8 +80,10 @@ public:
     std::uint64_t position() const noexcept { return position_.load(std::memory_order_acquire); }
     /// False while the sink is failing (/readyz).
     bool writable() const noexcept { return driver_.writable(); }
-    /// The file sink's path, or the sink's name.
+    /// The sink's name (sinks[].name): its checkpoint key and `sink` metric label.
     const std::string& label() const noexcept { return label_; }
+    /// The file sink's path, or empty.
+    std::string path() const { return file_ != nullptr ? file_->path() : std::string(); }
 
 private:
     void run();

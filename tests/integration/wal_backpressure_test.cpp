@@ -240,7 +240,8 @@ TEST(WalBackpressure, OneStalledSinkDoesNotStarveTheOther) {
     }
     StalledRun run;
     start_run(dir, replay, 100,
-              "  - { type: file, path: " + pipe + " }\n  - { type: file, path: " + file + " }\n",
+              "  - { type: file, name: stalled, path: " + pipe +
+                  " }\n  - { type: file, name: events, path: " + file + " }\n",
               run);
     ASSERT_FALSE(HasFatalFailure());
     const std::string& admin = run.admin;
@@ -256,7 +257,7 @@ TEST(WalBackpressure, OneStalledSinkDoesNotStarveTheOther) {
         // The lag gauges are set at each checkpoint, so one taken before the last batches
         // reached the outbox reads a little low: wait for the figure the test asserts below.
         if (read_lines(file).size() >= total &&
-            sample(page, "genesys_stream_sink_lag_batches{sink=\"" + pipe + "\"}") > 250) {
+            sample(page, "genesys_stream_sink_lag_batches{sink=\"stalled\"}") > 250) {
             break;
         }
         std::this_thread::sleep_for(50ms);  // polling the sink file, bounded by the deadline
@@ -269,10 +270,10 @@ TEST(WalBackpressure, OneStalledSinkDoesNotStarveTheOther) {
     }
     // Of the stream's 300 batches, the stalled sink took a pipe page's worth at most, and its
     // cursor is far behind the other's.
-    const double lag = sample(page, "genesys_stream_sink_lag_batches{sink=\"" + pipe + "\"}");
+    const double lag = sample(page, "genesys_stream_sink_lag_batches{sink=\"stalled\"}");
     std::printf("stalled sink lag=%.0f batches, outbox bytes=%.0f, other sink lag=%.0f\n", lag,
                 sample(page, "genesys_stream_outbox_bytes"),
-                sample(page, "genesys_stream_sink_lag_batches{sink=\"" + file + "\"}"));
+                sample(page, "genesys_stream_sink_lag_batches{sink=\"events\"}"));
     EXPECT_GT(lag, 250);
     EXPECT_GT(sample(page, "genesys_stream_outbox_bytes"), 1'000'000);
     EXPECT_EQ(sample(page, "genesys_stream_reconnects_total"), 0);

@@ -99,14 +99,15 @@ std::string write_config(const TempDir& dir, const ConsumerOptions& o) {
         "source:\n  protocol: envelope\n  reconnect_initial_ms: 50\n  queue_capacity: {}\n"
         "pipeline:\n  batch: {{ max_events: 500, max_bytes: 1048576, max_age_ms: 20 }}\n"
         "  allowed_lateness_ms: {}\n  dedup: {{ window_events: {} }}\n"
-        "sinks:\n  - {{ type: file, path: {}, fsync: never }}\n{}"
+        "sinks:\n  - {{ type: file, name: events, path: {}, fsync: never }}\n{}"
         "dead_letter:\n  path: {}\n"
         "wal:\n  dir: {}\n  fsync: batch\n  checkpoint_interval_ms: {}\n"
         "shutdown_timeout_ms: {}\n",
         o.base_url, o.queue_capacity, o.allowed_lateness_ms, o.dedup_window_events,
         dir.file("events.jsonl"),
         o.second_sink
-            ? fmt::format("  - {{ type: file, path: {}, fsync: never }}\n", dir.file("events2.jsonl"))
+            ? fmt::format("  - {{ type: file, name: events2, path: {}, fsync: never }}\n",
+                          dir.file("events2.jsonl"))
             : std::string(),
         dir.file("dlq.sqlite3"), dir.file("wal"),
         o.checkpoint_interval_ms, o.shutdown_timeout_ms);

@@ -39,6 +39,7 @@ struct FileSinkConfig {
     std::string path;
     FsyncPolicy fsync = FsyncPolicy::kInterval;
     std::int64_t fsync_interval_ms = 1000;
+    std::string name = "file";  ///< the configured name (sinks[].name): logs, metrics, checkpoint
 };
 
 /// Not thread-safe: one thread (the pipeline's, or with several sinks and a write-ahead log this
@@ -53,7 +54,7 @@ public:
     FileSink(const FileSink&) = delete;
     FileSink& operator=(const FileSink&) = delete;
 
-    std::string_view name() const override { return "file"; }
+    std::string_view name() const override { return config_.name; }
     SinkResult write_batch(std::span<const core::Event> events) override;
     SinkResult flush() override;
     std::string last_error() const override { return last_error_; }

@@ -62,7 +62,7 @@ TEST_F(CheckConfigTest, InvalidFilePrintsEveryProblemAndReturns2) {
     EXPECT_EQ(out.str(), "");
     EXPECT_EQ(err.str(), path +
                              ":4:5: key 'sinks[0].colour': unknown key; allowed keys here: type, "
-                             "path, fsync, fsync_interval_ms\n" +
+                             "name, path, fsync, fsync_interval_ms\n" +
                              path +
                              ":5:18: key 'logging.level': 'x' is not one of: trace, debug, info, "
                              "warn, error\n");

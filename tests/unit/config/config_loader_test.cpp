@@ -44,7 +44,7 @@ TEST(ConfigLoaderTest, MinimalFileGetsEveryDefault) {
     Config expected;
     expected.genesys.client_id = "id";
     expected.genesys.client_secret = "s3cret";
-    expected.sinks.push_back(SinkConfig{"file", "out/a.jsonl", "interval", 1000});
+    expected.sinks.push_back(SinkConfig{"file", "file", "out/a.jsonl", "interval", 1000});
     // The schema's defaults and the structs' initialisers agree, key by key.
     EXPECT_EQ(to_log_string(c), to_log_string(expected));
 
@@ -75,6 +75,7 @@ TEST(ConfigLoaderTest, MinimalFileGetsEveryDefault) {
     EXPECT_FALSE(c.pipeline.schemas_dir.has_value());
     ASSERT_EQ(c.sinks.size(), 1u);
     EXPECT_EQ(c.sinks[0].type, "file");
+    EXPECT_EQ(c.sinks[0].name, "file");  // one sink: named after its type
     EXPECT_EQ(c.sinks[0].path, "out/a.jsonl");
     EXPECT_EQ(c.sinks[0].fsync, "interval");
     EXPECT_EQ(c.sinks[0].fsync_interval_ms, 1000);
@@ -120,8 +121,8 @@ TEST(ConfigLoaderTest, EveryKeySet) {
         "      not_in: [outbound, x]\n"
         "  schemas_dir: /opt/schemas\n"
         "sinks:\n"
-        "  - {type: file, path: a.jsonl, fsync: always}\n"
-        "  - {type: file, path: b.jsonl, fsync: never, fsync_interval_ms: 5}\n"
+        "  - {type: file, name: a, path: a.jsonl, fsync: always}\n"
+        "  - {type: file, name: b.2, path: b.jsonl, fsync: never, fsync_interval_ms: 5}\n"
         "dead_letter: {path: dlq.sqlite3}\n"
         "metrics: {listen: '[::1]:9464'}\n"
         "logging: {level: debug, format: json}\n"
@@ -157,6 +158,8 @@ TEST(ConfigLoaderTest, EveryKeySet) {
     ASSERT_EQ(c.sinks.size(), 2u);
     EXPECT_EQ(c.sinks[0].fsync, "always");
     EXPECT_EQ(c.sinks[0].fsync_interval_ms, 1000);
+    EXPECT_EQ(c.sinks[0].name, "a");
+    EXPECT_EQ(c.sinks[1].name, "b.2");
     EXPECT_EQ(c.sinks[1].path, "b.jsonl");
     EXPECT_EQ(c.sinks[1].fsync, "never");
     EXPECT_EQ(c.sinks[1].fsync_interval_ms, 5);
@@ -181,7 +184,8 @@ TEST(ConfigLoaderTest, UnknownKeyNestedInASink) {
                        "    path: a.jsonl\n"
                        "    fsync_interval: 5\n"),
               "t.yaml:5:5: key 'sinks[0].fsync_interval': unknown key (did you mean "
-              "'fsync_interval_ms'?); allowed keys here: type, path, fsync, fsync_interval_ms");
+              "'fsync_interval_ms'?); allowed keys here: type, name, path, fsync, "
+              "fsync_interval_ms");
 }
 
 TEST(ConfigLoaderTest, UnknownKeyDeepInsideWithoutSuggestion) {
@@ -366,9 +370,33 @@ TEST(ConfigLoaderTest, CrossFieldRules) {
               // A default takes the position of its parent object.
               "t.yaml:8:3: key 'source.idle_timeout_ms': 45000 must be greater than "
               "source.ping_interval_ms (45000) so a pong can arrive before the deadline");
-    EXPECT_EQ(error_of(kBase + "  - {type: file, path: out/a.jsonl}\n"),
-              "t.yaml:7:24: key 'sinks[1].path': same file as sinks[0].path; give each sink its "
+    EXPECT_EQ(error_of("genesys: {client_id: a, client_secret: b}\nsinks:\n"
+                       "  - {type: file, name: a, path: out/a.jsonl}\n"
+                       "  - {type: file, name: b, path: out/a.jsonl}\n"),
+              "t.yaml:4:33: key 'sinks[1].path': same file as sinks[0].path; give each sink its "
               "own path");
+    // The first of two sinks without a name (the second one is reported too).
+    EXPECT_EQ(error_of(kBase + "  - {type: file, path: out/b.jsonl}\n"),
+              "t.yaml:5:5: key 'sinks[0].name': required when there are two or more sinks: it "
+              "keys the sink's position in the write-ahead log and its metrics");
+}
+
+TEST(ConfigLoaderTest, SinkNamesAreUniqueAndRequiredWithSeveralSinks) {
+    const std::string two = "genesys: {client_id: a, client_secret: b}\nsinks:\n"
+                            "  - {type: file, name: kafka-mirror, path: a}\n"
+                            "  - {type: file, name: kafka-mirror, path: b}\n";
+    EXPECT_EQ(error_of(two), "t.yaml:4:24: key 'sinks[1].name': 'kafka-mirror' is the name of "
+                             "sinks[0] too; give each sink its own name");
+    EXPECT_EQ(error_of("sinks:\n  - {type: file, name: 'has space', path: a}\n"),
+              "t.yaml:2:24: key 'sinks[0].name': expected a name of letters, digits, '_', '-' "
+              "and '.' (at most 64, starting with a letter or digit), got 'has space'");
+    EXPECT_EQ(error_of("sinks:\n  - {type: file, name: -x, path: a}\n").substr(0, 36),
+              "t.yaml:2:24: key 'sinks[0].name': ex");
+    EXPECT_EQ(load("genesys: {client_id: a, client_secret: b}\n"
+                   "sinks:\n  - {type: file, name: Main_1.x, path: a}\n")
+                  .sinks[0]
+                  .name,
+              "Main_1.x");
 }
 
 TEST(ConfigLoaderTest, EnvironmentSubstitution) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -51,7 +52,7 @@ std::string envelope(const std::vector<std::string>& events) {
 // One daemon run: WAL + checkpoint + a pipeline writing to a real file sink.
 struct DaemonRun {
     DaemonRun(const std::string& wal_dir, const std::string& sink_path, MemoryDeadLetters& dead)
-        : recovery(options(wal_dir), {sink_path}, metrics) {
+        : recovery(options(wal_dir), {{"file", sink_path}}, metrics) {
         auto s = std::make_unique<sink::file::FileSink>(
             sink::file::FileSinkConfig{sink_path, sink::file::FsyncPolicy::kNever, 1000});
         file = s.get();
@@ -125,7 +126,7 @@ std::map<std::string, int> ids_in(const std::string& path) {
 TEST(CheckpointFormat, RoundTripAndDamageDetected) {
     Checkpoint c;
     c.next_sequence = 17;
-    c.sinks.push_back({"out/with space.jsonl", 1234});
+    c.sinks.push_back({"main", "out/with space.jsonl", 1234});
     c.seen.push_back({"id-1", 50});
     c.seen.push_back({"", 0});
     const std::string text = format_checkpoint(c);
@@ -133,6 +134,7 @@ TEST(CheckpointFormat, RoundTripAndDamageDetected) {
     ASSERT_TRUE(parse_checkpoint(text, back));
     EXPECT_EQ(back.next_sequence, 17u);
     ASSERT_EQ(back.sinks.size(), 1u);
+    EXPECT_EQ(back.sinks[0].name, "main");
     EXPECT_EQ(back.sinks[0].path, "out/with space.jsonl");
     EXPECT_EQ(back.sinks[0].size, 1234);
     ASSERT_EQ(back.seen.size(), 2u);
@@ -149,17 +151,70 @@ TEST(CheckpointFormat, CursorsAndOutboxEndRoundTrip) {
     Checkpoint c;
     c.next_sequence = 3;
     c.outbox_end = 42;
-    c.sinks.push_back({"a.jsonl", 10, 40});
-    c.sinks.push_back({"b c.jsonl", 20, 0});
+    c.sinks.push_back({"a", "a.jsonl", 10, 40});
+    c.sinks.push_back({"kafka", "", 0, 7});
+    c.sinks.push_back({"b", "b c.jsonl", 20, 0});
     const std::string text = format_checkpoint(c);
     Checkpoint back;
     ASSERT_TRUE(parse_checkpoint(text, back));
     EXPECT_EQ(back.outbox_end, 42u);
-    ASSERT_EQ(back.sinks.size(), 2u);
+    ASSERT_EQ(back.sinks.size(), 3u);
     EXPECT_EQ(back.sinks[0].cursor, 40u);
-    EXPECT_EQ(back.sinks[1].path, "b c.jsonl");
-    EXPECT_EQ(back.sinks[1].size, 20);
-    EXPECT_EQ(back.sinks[1].cursor, 0u);
+    EXPECT_EQ(back.sinks[1].name, "kafka");
+    EXPECT_EQ(back.sinks[1].path, "");
+    EXPECT_EQ(back.sinks[1].cursor, 7u);
+    EXPECT_EQ(back.sinks[2].name, "b");
+    EXPECT_EQ(back.sinks[2].path, "b c.jsonl");
+    EXPECT_EQ(back.sinks[2].size, 20);
+    EXPECT_EQ(back.sinks[2].cursor, 0u);
+    EXPECT_EQ(back.position_of({"kafka", ""}), &back.sinks[1]);
+    EXPECT_EQ(back.position_of({"b", "elsewhere.jsonl"}), &back.sinks[2]);  // by name
+    EXPECT_EQ(back.position_of({"new", "a.jsonl"}), nullptr);  // a path alone is no key
+}
+
+// A checkpoint of format 1 (before sinks had names) keyed positions by the file's path: read,
+// each position is found by its path, and the next checkpoint is written by name.
+TEST(CheckpointFormat, PathKeyedFormatOneIsReadAndMatchedByPath) {
+    std::string text = "gstream-checkpoint 1\nnext_sequence 5\noutbox_end 9\n"
+                       "sink 120 out/a b.jsonl\ncursor 8 out/a b.jsonl\nsink 0 out/c.jsonl\n"
+                       "seen 10 id-1\n";
+    text += fmt::format("end {:08x}\n", crc32c(0, text.data(), text.size()));
+    Checkpoint c;
+    ASSERT_TRUE(parse_checkpoint(text, c));
+    EXPECT_EQ(c.next_sequence, 5u);
+    EXPECT_EQ(c.outbox_end, 9u);
+    ASSERT_EQ(c.sinks.size(), 2u);
+    const Checkpoint::SinkPosition* a = c.position_of({"events", "out/a b.jsonl"});
+    ASSERT_EQ(a, &c.sinks[0]);
+    EXPECT_EQ(a->size, 120);
+    EXPECT_EQ(a->cursor, 8u);
+    EXPECT_EQ(c.position_of({"other", "out/c.jsonl"}), &c.sinks[1]);
+    EXPECT_EQ(c.position_of({"events", "out/new.jsonl"}), nullptr);
+    ASSERT_EQ(c.seen.size(), 1u);
+    EXPECT_TRUE(format_checkpoint(c).starts_with("gstream-checkpoint 2\n"));
+}
+
+// An upgrade: the file sink's lines after a format-1 checkpoint are cut back by its path, and
+// the next checkpoint records the sink by name.
+TEST(Recovery, APathKeyedCheckpointIsMigratedToNames) {
+    TempDir dir;
+    const std::string wal_dir = dir.file("wal");
+    const std::string sink_path = dir.file("out.jsonl");
+    std::filesystem::create_directories(wal_dir);
+    std::ofstream(sink_path, std::ios::binary) << "line one\nline two\n";
+    std::string text = "gstream-checkpoint 1\nnext_sequence 0\nsink 9 " + sink_path + "\n";
+    text += fmt::format("end {:08x}\n", crc32c(0, text.data(), text.size()));
+    std::ofstream(wal_dir + "/checkpoint", std::ios::binary) << text;
+    MemoryDeadLetters dead;
+    DaemonRun run(wal_dir, sink_path, dead);
+    EXPECT_EQ(gstream::testing::read_file(sink_path), "line one\n");
+    ASSERT_TRUE(run.recovery.checkpoint(10));
+    Checkpoint c;
+    ASSERT_TRUE(parse_checkpoint(gstream::testing::read_file(wal_dir + "/checkpoint"), c));
+    ASSERT_EQ(c.sinks.size(), 1u);
+    EXPECT_EQ(c.sinks[0].name, "file");
+    EXPECT_EQ(c.sinks[0].path, sink_path);
+    EXPECT_EQ(c.sinks[0].size, 9);
 }
 
 // A crash after a checkpoint: lines written after it are cut, the log replays the rest, and
@@ -271,7 +326,7 @@ TEST(Recovery, SeveralSinksEachHaveTheirOwnCursor) {
     MemoryDeadLetters dead;
     {
         ops::Metrics metrics("test");
-        Recovery recovery(o, {sink_path}, metrics);
+        Recovery recovery(o, {{"reject", ""}, {"file", sink_path}}, metrics);
         ASSERT_NE(recovery.outbox(), nullptr);
         std::vector<std::unique_ptr<sink::Sink>> sinks;
         sinks.push_back(std::make_unique<AlwaysRejectSink>());
@@ -308,6 +363,8 @@ TEST(Recovery, SeveralSinksEachHaveTheirOwnCursor) {
     ASSERT_EQ(c.sinks.size(), 2u);
     EXPECT_EQ(c.sinks[0].cursor, 2u);
     EXPECT_EQ(c.sinks[1].cursor, 2u);
+    EXPECT_EQ(c.sinks[0].name, "reject");
+    EXPECT_EQ(c.sinks[1].name, "file");
     EXPECT_EQ(c.sinks[1].path, sink_path);
 }
 
@@ -330,12 +387,12 @@ TEST(Recovery, ASinkBehindTheOutboxCatchesUpWhenItIsTheOnlyOneLeft) {
         ASSERT_FALSE(outbox.sync());
         Checkpoint c;
         c.outbox_end = 1;
-        c.sinks.push_back({sink_path, 0, 0});
-        c.sinks.push_back({dir.file("b.jsonl"), 0, 1});
+        c.sinks.push_back({"file", sink_path, 0, 0});
+        c.sinks.push_back({"b", dir.file("b.jsonl"), 0, 1});
         std::ofstream(wal_dir + "/checkpoint", std::ios::binary) << format_checkpoint(c);
     }
     ops::Metrics metrics("test");
-    Recovery recovery(DaemonRun::options(wal_dir), {sink_path}, metrics);
+    Recovery recovery(DaemonRun::options(wal_dir), {{"file", sink_path}}, metrics);
     ASSERT_NE(recovery.outbox(), nullptr);
     auto file = std::make_unique<sink::file::FileSink>(
         sink::file::FileSinkConfig{sink_path, sink::file::FsyncPolicy::kNever, 1000});
