@@ -1,10 +1,15 @@
 #include "app/daemon.hpp"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <limits>
@@ -301,6 +306,34 @@ void print_latency(prometheus::Histogram& histogram) {
                  percentile(0.50), percentile(0.99));
 }
 
+// Creates the data directory and checks that it can be written (a file is created and removed
+// there). Throws one line naming the path, the cause and the two ways out.
+void prepare_data_dir(const config::Config& c) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::create_directories(c.data_dir, ec);
+    std::string cause = ec ? ec.message() : std::string();
+    if (!ec) {
+        const std::string probe = (fs::path(c.data_dir) / ".write-test").string();
+        const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            cause = std::strerror(errno);
+        } else {
+            ::close(fd);
+            ::unlink(probe.c_str());
+        }
+    }
+    if (!cause.empty()) {
+        throw std::runtime_error(fmt::format(
+            "data directory '{}' cannot be created or written: {}; set data_dir to a directory "
+            "this user can write{}",
+            c.data_dir, cause,
+            c.wal.enabled ? ", or wal.enabled: false to run without the write-ahead log (a crash "
+                            "then loses what the pipeline held)"
+                          : ""));
+    }
+}
+
 // The write-ahead log (docs/recovery.md), or nothing when wal.dir is absent. Opening it cuts the
 // file sinks back to their commit point, so it comes before the sinks open their files.
 std::unique_ptr<wal::Recovery> make_recovery(const config::Config& c, ops::Metrics& metrics) {
@@ -338,7 +371,9 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
         ops::logger("app")->info("notifications: {} channel(s) planned", channels.size());
     }
 
-    // Start order (DESIGN.md §4): schemas and stores first, so a bad file fails fast.
+    // Start order (DESIGN.md §4): the data directory, schemas and stores first, so a bad file
+    // fails fast.
+    prepare_data_dir(config);
     const std::string schema_dir =
         config.pipeline.schemas_dir.value_or(std::string(GSTREAM_SCHEMA_DIR) + "/events");
     auto schemas =

@@ -111,7 +111,7 @@ struct SinkConfig {
 };
 
 struct DeadLetterConfig {
-    std::string path = "out/dead-letter.sqlite3";
+    std::string path;  ///< the loader fills in `<data_dir>/dead-letter.sqlite3` when absent
 };
 
 struct MetricsConfig {
@@ -125,7 +125,9 @@ struct LoggingConfig {
 
 /// Write-ahead log and crash recovery (docs/recovery.md).
 struct WalConfig {
-    std::optional<std::string> dir;  ///< absent = no write-ahead log
+    bool enabled = true;
+    /// Set after loading exactly when `enabled` (default `<data_dir>/wal`); absent = no log.
+    std::optional<std::string> dir;
     std::int64_t segment_bytes = 67108864;
     std::string fsync = "batch";  ///< "always" | "batch" | "never"
     std::int64_t checkpoint_interval_ms = 1000;
@@ -141,6 +143,13 @@ struct Config {
     LoggingConfig logging;
     std::int64_t shutdown_timeout_ms = 10000;
     WalConfig wal;
+    /// The daemon's state directory. The loader fills it in: the `data_dir` key, else
+    /// $STATE_DIRECTORY (systemd's StateDirectory=, its first path), else kDefaultDataDir.
+    std::string data_dir;
 };
+
+/// Where the daemon keeps its state when neither `data_dir` nor $STATE_DIRECTORY says (as
+/// Vector's /var/lib/vector).
+inline constexpr const char* kDefaultDataDir = "/var/lib/genesys-stream";
 
 }  // namespace gstream::config

@@ -1,6 +1,7 @@
 #include "config/config_loader.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -759,7 +760,7 @@ void set(const Value& obj, std::string_view key, std::vector<std::string>& out) 
     }
 }
 
-Config to_config(const Value& root) {
+Config to_config(const Value& root, const EnvLookup& env) {
     Config c;
     const Value& g = object_at(root, "genesys");
     set(g, "region", c.genesys.region);
@@ -838,14 +839,29 @@ Config to_config(const Value& root) {
             c.sinks.push_back(std::move(sink));
         }
     }
+    set(root, "data_dir", c.data_dir);
+    if (c.data_dir.empty()) {
+        // systemd's StateDirectory= sets it (several directories are separated by ':').
+        const std::optional<std::string> state = env ? env("STATE_DIRECTORY") : std::nullopt;
+        c.data_dir = state && !state->empty() ? state->substr(0, state->find(':')) : kDefaultDataDir;
+    }
     set(object_at(root, "dead_letter"), "path", c.dead_letter.path);
+    if (c.dead_letter.path.empty()) {
+        c.dead_letter.path = (std::filesystem::path(c.data_dir) / "dead-letter.sqlite3").string();
+    }
     set(object_at(root, "metrics"), "listen", c.metrics.listen);
     const Value& logging = object_at(root, "logging");
     set(logging, "level", c.logging.level);
     set(logging, "format", c.logging.format);
     set(root, "shutdown_timeout_ms", c.shutdown_timeout_ms);
     const Value& wal = object_at(root, "wal");
+    set(wal, "enabled", c.wal.enabled);
     set(wal, "dir", c.wal.dir);
+    if (!c.wal.enabled) {
+        c.wal.dir.reset();  // check_cross_fields refuses a dir with enabled: false
+    } else if (!c.wal.dir) {
+        c.wal.dir = (std::filesystem::path(c.data_dir) / "wal").string();
+    }
     set(wal, "segment_bytes", c.wal.segment_bytes);
     set(wal, "fsync", c.wal.fsync);
     set(wal, "checkpoint_interval_ms", c.wal.checkpoint_interval_ms);
@@ -854,6 +870,13 @@ Config to_config(const Value& root) {
 
 // Rules that span several keys; each names the keys to change.
 void check_cross_fields(const Value& root, Loader& loader) {
+    const Value& w = object_at(root, "wal");
+    const Value* enabled = w.find("enabled");
+    if (const Value* dir = w.find("dir"); dir != nullptr && enabled != nullptr && !enabled->b) {
+        loader.error(dir->pos, "wal.dir",
+                     "set while wal.enabled is false; remove one of them (without the log a "
+                     "crash loses what the pipeline held)");
+    }
     const Value& g = object_at(root, "genesys");
     const Value& s = object_at(root, "source");
     const Pos genesys_pos = root.find("genesys") != nullptr ? g.pos : root.pos;
@@ -999,7 +1022,7 @@ Config load_config_string(std::string_view yaml,
     if (!root || !loader.diagnostics().empty()) {
         throw_sorted(std::move(loader.diagnostics()));
     }
-    return to_config(*root);
+    return to_config(*root, env);
 }
 
 Config load_config_string(std::string_view yaml,
@@ -1143,7 +1166,9 @@ std::string to_log_string(const Config& c) {
     out << YAML::Key << "format" << YAML::Value << c.logging.format;
     out << YAML::EndMap;
     out << YAML::Key << "shutdown_timeout_ms" << YAML::Value << c.shutdown_timeout_ms;
+    out << YAML::Key << "data_dir" << YAML::Value << c.data_dir;
     out << YAML::Key << "wal" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "enabled" << YAML::Value << c.wal.enabled;
     out << YAML::Key << "dir" << YAML::Value;
     opt(c.wal.dir);
     out << YAML::Key << "segment_bytes" << YAML::Value << c.wal.segment_bytes;

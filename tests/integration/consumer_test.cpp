@@ -37,7 +37,8 @@ std::string write_config(const TempDir& dir, const ConfigOptions& o) {
                        (o.extra_pipeline.empty() ? "  allowed_lateness_ms: 2000\n" : o.extra_pipeline) +
                        "sinks:\n  - { type: file, path: " + dir.file("events.jsonl") +
                        ", fsync: never }\n"
-                       "dead_letter:\n  path: " + dir.file("dlq.sqlite3") + "\n";
+                       "dead_letter:\n  path: " + dir.file("dlq.sqlite3") + "\n" +
+                       "data_dir: " + dir.path() + "\n";
     if (!o.metrics_listen.empty()) {
         yaml += "metrics:\n  listen: " + o.metrics_listen + "\n";
     }
@@ -477,6 +478,27 @@ TEST(ValidateCommand, ChecksEachLineAndExitsOneOnInvalid) {
     ChildProcess detail({GSTREAM_BINARY, "validate", "--event-type", "acd.start", dir.file("in.jsonl")});
     detail.read_all(30s);
     EXPECT_EQ(detail.wait(10s), 1);
+}
+
+// The write-ahead log is on by default, in data_dir: a data_dir that cannot be created stops
+// start-up with one line naming the path, the cause and the two ways out.
+TEST(Consumer, ADataDirThatCannotBeCreatedStopsStartUpWithOneLine) {
+    TempDir dir;
+    write_file(dir.file("blocker"), "a file where the directory should be\n");
+    const std::string data_dir = dir.file("blocker/state");
+    write_file(dir.file("config.yaml"),
+               "source: {url: 'ws://127.0.0.1:1/'}\nsinks: [{type: file, path: " +
+                   dir.file("events.jsonl") + "}]\ndata_dir: " + data_dir + "\n");
+    ChildProcess run({GSTREAM_BINARY, "run", "--config", dir.file("config.yaml")}, {},
+                     dir.file("stderr.log"));
+    run.read_all(30s);
+    EXPECT_EQ(run.wait(30s), 2);
+    EXPECT_EQ(read_file(dir.file("stderr.log")),
+              "genesys-stream: data directory '" + data_dir +
+                  "' cannot be created or written: Not a directory; set data_dir to a directory "
+                  "this user can write, or wal.enabled: false to run without the write-ahead log "
+                  "(a crash then loses what the pipeline held)\n");
+    EXPECT_FALSE(std::filesystem::exists(dir.file("events.jsonl")));  // nothing was opened
 }
 
 }  // namespace

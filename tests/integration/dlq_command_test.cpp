@@ -62,7 +62,8 @@ protected:
             yaml += "pipeline:\n  schemas_dir: " + schemas_dir + "\n";
         }
         yaml += "sinks:\n  - { type: file, path: " + dir_.file("events.jsonl") +
-                ", fsync: never }\ndead_letter:\n  path: " + queue_path() + "\n";
+                ", fsync: never }\ndead_letter:\n  path: " + queue_path() + "\n" +
+                "data_dir: " + dir_.path() + "\n";
         const std::string path = dir_.file("config.yaml");
         write_file(path, yaml);
         return path;

@@ -34,7 +34,8 @@ std::string write_config(const TempDir& dir, const std::string& base_url,
         "pipeline:\n  batch: { max_events: 100, max_bytes: 1048576, max_age_ms: 200 }\n" +
         "  allowed_lateness_ms: 2000\n" +
         "sinks:\n  - { type: file, path: " + dir.file("events.jsonl") + ", fsync: never }\n" +
-        "dead_letter:\n  path: " + dir.file("dlq.sqlite3") + "\n";
+        "dead_letter:\n  path: " + dir.file("dlq.sqlite3") + "\n" + "data_dir: " + dir.path() +
+        "\n";
     write_file(dir.file("config.yaml"), yaml);
     return dir.file("config.yaml");
 }

@@ -80,7 +80,7 @@ TEST(PipelineSnapshotsEndToEnd, TransitionsAndRawSnapshotsReachTheSink) {
                    dir.file("events.jsonl") +
                    ", fsync: never }\n"
                    "dead_letter:\n  path: " +
-                   dir.file("dlq.sqlite3") + "\n");
+                   dir.file("dlq.sqlite3") + "\ndata_dir: " + dir.path() + "\n");
     const RunResult r =
         run_consumer(dir.file("config.yaml"), dir.file("consumer.log"), std::chrono::seconds(60));
     ASSERT_EQ(r.exit_code, 0) << r.log;

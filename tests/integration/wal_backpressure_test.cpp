@@ -129,10 +129,11 @@ void start_run(const TempDir& dir,
                            "  idle_timeout_ms: 1000\n"
                            "pipeline:\n  batch: {{ max_events: {}, max_bytes: 1048576, "
                            "max_age_ms: 50 }}\n"
-                           "sinks:\n{}dead_letter:\n  path: {}\nmetrics:\n  listen: 127.0.0.1:0\n"
+                           "sinks:\n{}dead_letter:\n  path: {}\ndata_dir: {}\n"
+                           "metrics:\n  listen: 127.0.0.1:0\n"
                            "wal:\n  dir: {}\n  fsync: batch\n  checkpoint_interval_ms: 100\n",
                            run.emulator.origin(), batch_events, sinks, dir.file("dlq.sqlite3"),
-                           dir.file("wal")));
+                           dir.path(), dir.file("wal")));
     run.consumer.emplace(
         std::vector<std::string>{GSTREAM_BINARY, "run", "--config", dir.file("config.yaml"),
                                  "--once"},

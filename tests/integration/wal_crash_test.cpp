@@ -100,7 +100,7 @@ std::string write_config(const TempDir& dir, const ConsumerOptions& o) {
         "pipeline:\n  batch: {{ max_events: 500, max_bytes: 1048576, max_age_ms: 20 }}\n"
         "  allowed_lateness_ms: {}\n  dedup: {{ window_events: {} }}\n"
         "sinks:\n  - {{ type: file, name: events, path: {}, fsync: never }}\n{}"
-        "dead_letter:\n  path: {}\n"
+        "dead_letter:\n  path: {}\ndata_dir: {}\n"
         "wal:\n  dir: {}\n  fsync: batch\n  checkpoint_interval_ms: {}\n"
         "shutdown_timeout_ms: {}\n",
         o.base_url, o.queue_capacity, o.allowed_lateness_ms, o.dedup_window_events,
@@ -109,7 +109,7 @@ std::string write_config(const TempDir& dir, const ConsumerOptions& o) {
             ? fmt::format("  - {{ type: file, name: events2, path: {}, fsync: never }}\n",
                           dir.file("events2.jsonl"))
             : std::string(),
-        dir.file("dlq.sqlite3"), dir.file("wal"),
+        dir.file("dlq.sqlite3"), dir.path(), dir.file("wal"),
         o.checkpoint_interval_ms, o.shutdown_timeout_ms);
     if (o.admin) {
         text += "metrics:\n  listen: 127.0.0.1:0\n";

@@ -42,7 +42,7 @@ std::string write_config(const TempDir& dir,
                    ", fsync: never }\n"
                    "dead_letter:\n  path: " +
                    dir.file("dlq.sqlite3") +
-                   "\n"
+                   "\ndata_dir: " + dir.path() + "\n"
                    "wal:\n  dir: " +
                    dir.file("wal") + "\n  fsync: batch\n  checkpoint_interval_ms: 20\n");
     return path;

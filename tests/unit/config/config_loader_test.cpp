@@ -45,6 +45,10 @@ TEST(ConfigLoaderTest, MinimalFileGetsEveryDefault) {
     expected.genesys.client_id = "id";
     expected.genesys.client_secret = "s3cret";
     expected.sinks.push_back(SinkConfig{"file", "file", "out/a.jsonl", "interval", 1000});
+    // The write-ahead log is on, in the default data directory, beside the dead-letter queue.
+    expected.data_dir = "/var/lib/genesys-stream";
+    expected.dead_letter.path = "/var/lib/genesys-stream/dead-letter.sqlite3";
+    expected.wal.dir = "/var/lib/genesys-stream/wal";
     // The schema's defaults and the structs' initialisers agree, key by key.
     EXPECT_EQ(to_log_string(c), to_log_string(expected));
 
@@ -79,7 +83,9 @@ TEST(ConfigLoaderTest, MinimalFileGetsEveryDefault) {
     EXPECT_EQ(c.sinks[0].path, "out/a.jsonl");
     EXPECT_EQ(c.sinks[0].fsync, "interval");
     EXPECT_EQ(c.sinks[0].fsync_interval_ms, 1000);
-    EXPECT_EQ(c.dead_letter.path, "out/dead-letter.sqlite3");
+    EXPECT_EQ(c.dead_letter.path, "/var/lib/genesys-stream/dead-letter.sqlite3");
+    EXPECT_TRUE(c.wal.enabled);
+    EXPECT_EQ(c.wal.dir, "/var/lib/genesys-stream/wal");
     EXPECT_FALSE(c.metrics.listen.has_value());
     EXPECT_EQ(c.logging.level, "info");
     EXPECT_EQ(c.logging.format, "text");
@@ -170,10 +176,33 @@ TEST(ConfigLoaderTest, EveryKeySet) {
     EXPECT_EQ(c.shutdown_timeout_ms, 500);
 }
 
+// data_dir: the key, else systemd's $STATE_DIRECTORY (its first path), else the default; the
+// log and the dead-letter database go there unless their own keys say otherwise.
+TEST(ConfigLoaderTest, DataDirHoldsTheLogAndTheDeadLetterQueue) {
+    const Config from_key = load(kBase + "data_dir: /srv/gs\n");
+    EXPECT_EQ(from_key.data_dir, "/srv/gs");
+    EXPECT_EQ(from_key.wal.dir, "/srv/gs/wal");
+    EXPECT_EQ(from_key.dead_letter.path, "/srv/gs/dead-letter.sqlite3");
+    const Config from_systemd =
+        load(kBase, env_from_map({{"STATE_DIRECTORY", "/var/lib/gs-a:/var/lib/gs-b"}}));
+    EXPECT_EQ(from_systemd.data_dir, "/var/lib/gs-a");
+    EXPECT_EQ(from_systemd.wal.dir, "/var/lib/gs-a/wal");
+    const Config overridden = load(kBase + "data_dir: /srv/gs\nwal: {dir: /old/wal}\n"
+                                           "dead_letter: {path: /q/dlq.sqlite3}\n");
+    EXPECT_EQ(overridden.wal.dir, "/old/wal");
+    EXPECT_EQ(overridden.dead_letter.path, "/q/dlq.sqlite3");
+    const Config off = load(kBase + "wal: {enabled: false}\n");
+    EXPECT_FALSE(off.wal.enabled);
+    EXPECT_FALSE(off.wal.dir.has_value());
+    EXPECT_EQ(error_of(kBase + "wal: {enabled: false, dir: /x}\n"),
+              "t.yaml:7:28: key 'wal.dir': set while wal.enabled is false; remove one of them "
+              "(without the log a crash loses what the pipeline held)");
+}
+
 TEST(ConfigLoaderTest, UnknownTopLevelKey) {
     EXPECT_EQ(error_of(kBase + "loging:\n  level: info\n"),
               "t.yaml:7:1: key 'loging': unknown key (did you mean 'logging'?); allowed keys here: "
-              "genesys, source, pipeline, sinks, dead_letter, metrics, logging, wal, "
+              "genesys, source, pipeline, data_dir, sinks, dead_letter, metrics, logging, wal, "
               "shutdown_timeout_ms");
 }
 

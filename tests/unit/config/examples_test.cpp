@@ -36,7 +36,8 @@ TEST(ExamplesTest, EnvelopeDemoLoadsWithItsDefaults) {
                                       env_from_map({}));
     EXPECT_EQ(c.source.protocol, "envelope");
     EXPECT_EQ(c.sinks.at(0).path, "out/demo/events.jsonl");
-    EXPECT_FALSE(c.wal.dir.has_value());
+    EXPECT_EQ(c.data_dir, "out/demo");
+    EXPECT_EQ(c.wal.dir, "out/demo/wal");  // the write-ahead log is on by default
 }
 
 TEST(ExamplesTest, DemoTakesTheEnvironment) {
