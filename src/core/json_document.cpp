@@ -10,9 +10,16 @@
 
 // SSE2 is part of x86-64: RapidJSON then scans strings 16 bytes at a time. Those aligned loads
 // may read past the terminator within its 16-byte block (never across a page), which
-// AddressSanitizer reports, so sanitizer builds use the scalar scan.
-#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2) && !defined(__SANITIZE_ADDRESS__) && \
-    !defined(__SANITIZE_THREAD__)
+// AddressSanitizer reports, so sanitizer builds use the scalar scan. GCC says so with
+// __SANITIZE_ADDRESS__ / __SANITIZE_THREAD__, clang only through __has_feature.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define GSTREAM_JSON_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define GSTREAM_JSON_SANITIZED 1
+#endif
+#endif
+#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2) && !defined(GSTREAM_JSON_SANITIZED)
 #define RAPIDJSON_SSE2
 #endif
 #include <rapidjson/error/en.h>
