@@ -3,14 +3,23 @@
 // were written (member order, whitespace, escapes, number spelling). Used to key events by their
 // content (pipeline::detail_event_id, docs/lifecycle.md).
 
+#include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "core/json_document.hpp"
 
 namespace gstream::core {
+
+/// Working space of append_canonical_json: the members of the objects being written, with the
+/// first 8 bytes of each name (big-endian, zero-padded) to sort them by quickly.
+struct CanonicalMember {
+    std::uint64_t prefix;
+    std::string_view name;
+    JsonValue value;
+};
+using CanonicalScratch = std::vector<CanonicalMember>;
 
 /// Appends the canonical text of `value` to `out`:
 /// - no whitespace; object members sorted by name (bytewise on the unescaped UTF-8; members with
@@ -24,8 +33,7 @@ namespace gstream::core {
 /// - `true`, `false`, `null`; an invalid value as `null`.
 /// `scratch` is working space (its capacity is reused). Recursive: the caller bounds the depth
 /// (the decoders refuse events nested more than 64 levels).
-void append_canonical_json(const JsonValue& value, std::string& out,
-                           std::vector<std::pair<std::string_view, JsonValue>>& scratch);
+void append_canonical_json(const JsonValue& value, std::string& out, CanonicalScratch& scratch);
 
 /// Appends `text` (UTF-8) as a canonical JSON string, escaped as above.
 void append_canonical_string(std::string_view text, std::string& out);

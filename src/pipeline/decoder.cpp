@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <openssl/sha.h>
 
-#include "core/json_canonical.hpp"
 #include "pipeline/snapshot/snapshot_deriver.hpp"
 
 namespace gstream::pipeline {

@@ -6,10 +6,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "core/event.hpp"
+#include "core/json_canonical.hpp"
 #include "pipeline/rejection.hpp"
 
 namespace gstream::pipeline {
@@ -57,7 +57,7 @@ public:
 
 private:
     std::string canonical_;
-    std::vector<std::pair<std::string_view, core::JsonValue>> scratch_;
+    core::CanonicalScratch scratch_;
 };
 
 /// Decodes Notifications API messages (API-NOTES §3.4): heartbeats, pongs and `v2.system.*` are

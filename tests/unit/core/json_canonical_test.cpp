@@ -13,7 +13,7 @@ std::string canonical(const std::string& text) {
     JsonDocument doc;
     EXPECT_TRUE(doc.parse(text)) << text;
     std::string out;
-    std::vector<std::pair<std::string_view, JsonValue>> scratch;
+    CanonicalScratch scratch;
     append_canonical_json(doc.root(), out, scratch);
     EXPECT_TRUE(scratch.empty());
     return out;
