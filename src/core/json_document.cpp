@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
@@ -10,9 +11,16 @@
 
 // SSE2 is part of x86-64: RapidJSON then scans strings 16 bytes at a time. Those aligned loads
 // may read past the terminator within its 16-byte block (never across a page), which
-// AddressSanitizer reports, so sanitizer builds use the scalar scan.
-#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2) && !defined(__SANITIZE_ADDRESS__) && \
-    !defined(__SANITIZE_THREAD__)
+// AddressSanitizer reports, so sanitizer builds use the scalar scan. GCC says so with
+// __SANITIZE_ADDRESS__ / __SANITIZE_THREAD__, clang only through __has_feature.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define GSTREAM_JSON_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define GSTREAM_JSON_SANITIZED 1
+#endif
+#endif
+#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2) && !defined(GSTREAM_JSON_SANITIZED)
 #define RAPIDJSON_SSE2
 #endif
 #include <rapidjson/error/en.h>
@@ -84,6 +92,90 @@ std::uint32_t name_hash(std::string_view name) noexcept {
     return h ^ (h >> 15);
 }
 
+// The limits on numbers (RFC 8259 §9 lets a parser set them; docs/architecture.md, "Numbers"),
+// applied by both parsers: a number is refused when it has more than 308 digits before the
+// decimal point or an exponent above +308, whatever its value (`0e400`), or when its value is
+// beyond double's range (`1.8e308`). Those two shapes are where RapidJSON 1.1, the reference,
+// begins to refuse (its ParseNumber: `d >= DBL_MAX / 10` with another integer digit to come,
+// `exp > 308 - fraction digits`), so within them it never refuses a number, and the scanner and
+// the tape builder below refuse exactly the same ones. Underflow is not an error: `1e-400` is 0.
+constexpr std::uint32_t kMaxNumberIntegerDigits = 308;
+constexpr std::uint32_t kMaxNumberExponent = 308;
+
+// Whether the shape of the grammatical number `token` is within the limits above (its value is
+// checked apart).
+bool number_shape_within_limits(std::string_view token) noexcept {
+    std::size_t i = token.starts_with('-') ? 1 : 0;
+    const std::size_t int_begin = i;
+    while (i < token.size() && token[i] >= '0' && token[i] <= '9') {
+        ++i;
+    }
+    if (i - int_begin > kMaxNumberIntegerDigits) {
+        return false;
+    }
+    const std::size_t e = token.find_first_of("eE", i);
+    if (e == std::string_view::npos || e + 1 >= token.size()) {
+        return true;
+    }
+    i = e + 1;
+    if (token[i] == '-') {
+        return true;  // any negative exponent: at worst the value underflows to 0
+    }
+    i += token[i] == '+' ? 1 : 0;
+    std::uint32_t exponent = 0;
+    for (; i < token.size(); ++i) {
+        exponent = exponent * 10 + static_cast<std::uint32_t>(token[i] - '0');
+        if (exponent > kMaxNumberExponent) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Where the first lone surrogate escape of the raw string token `token` starts (an escape of
+// U+DC00..U+DFFF, or of U+D800..U+DBFF not followed by the escape of a low half), or npos.
+std::size_t lone_surrogate_escape(std::string_view token) noexcept {
+    const auto hex4 = [&](std::size_t at) {
+        int v = 0;
+        for (std::size_t k = at; k < at + 4; ++k) {
+            const char c = k < token.size() ? token[k] : '\0';
+            const int d = c >= '0' && c <= '9'   ? c - '0'
+                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                 : -1;
+            if (d < 0) {
+                return -1;
+            }
+            v = v * 16 + d;
+        }
+        return v;
+    };
+    for (std::size_t i = 0; i + 1 < token.size(); ++i) {
+        if (token[i] != '\\') {
+            continue;
+        }
+        if (token[i + 1] != 'u') {
+            ++i;  // a one-character escape
+            continue;
+        }
+        const int cp = hex4(i + 2);
+        if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            return i;
+        }
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            const bool paired = i + 7 < token.size() && token[i + 6] == '\\' &&
+                                token[i + 7] == 'u' && hex4(i + 8) >= 0xDC00 &&
+                                hex4(i + 8) <= 0xDFFF;
+            if (!paired) {
+                return i;
+            }
+            i += 6;  // past the high half; the loop's ++i and the next round skip the low one
+        }
+        i += 5;
+    }
+    return std::string_view::npos;
+}
+
 }  // namespace
 
 
@@ -109,8 +201,11 @@ public:
     bool RawNumber(const char* str, rapidjson::SizeType length, bool) {
         const std::uint32_t begin = value_start(text_, last_end_);
         const std::uint32_t end = begin + length;
-        JsonNode& n = push(begin, end);
         const std::string_view digits(str, length);
+        if (!number_shape_within_limits(digits) || !std::isfinite(to_double(digits))) {
+            return fail(begin, rapidjson::kParseErrorNumberTooBig);
+        }
+        JsonNode& n = push(begin, end);
         const bool integral = digits.find_first_of(".eE") == std::string_view::npos;
         if (integral) {
             std::int64_t v = 0;
@@ -135,6 +230,9 @@ public:
     bool String(const char* str, rapidjson::SizeType length, bool) {
         const std::uint32_t begin = value_start(text_, last_end_);
         const std::uint32_t end = string_end(text_, begin);
+        if (!surrogates_paired(str, length, begin, end)) {
+            return false;
+        }
         JsonNode& n = push(begin, end);
         n.type = JsonType::kString;
         store_string(n, str, length);
@@ -145,6 +243,9 @@ public:
     bool Key(const char* str, rapidjson::SizeType length, bool) {
         const std::uint32_t begin = value_start(text_, last_end_);
         const std::uint32_t end = string_end(text_, begin);
+        if (!surrogates_paired(str, length, begin, end)) {
+            return false;
+        }
         JsonNode& n = push_raw(begin, end);
         n.type = JsonType::kKey;
         store_string(n, str, length);
@@ -158,12 +259,41 @@ public:
     bool EndObject(rapidjson::SizeType count) { return close(count); }
     bool EndArray(rapidjson::SizeType count) { return close(count); }
 
+    /// Why a handler stopped the parse (RapidJSON then reports only kParseErrorTermination), or
+    /// an empty message.
+    const JsonDocument::ParseError& failure() const noexcept { return failure_; }
+
 private:
     struct Open {
         std::uint32_t index;
         std::uint32_t height;  // max height among children containers
         std::uint8_t flags;
     };
+
+    // RapidJSON's own wording for the same refusal, at the offset it would give.
+    bool fail(std::uint32_t offset, rapidjson::ParseErrorCode code) {
+        failure_ = {offset, rapidjson::GetParseError_En(code)};
+        return false;
+    }
+
+    // RapidJSON 1.1 refuses a high surrogate escape without its low half but decodes a lone low
+    // half to the three bytes of U+DC00..U+DFFF, which are not UTF-8: both are refused here. The
+    // text is UTF-8 (checked before parsing), so such bytes in a decoded string (ED A0..BF)
+    // come from an escape.
+    bool surrogates_paired(const char* str, rapidjson::SizeType length, std::uint32_t begin,
+                           std::uint32_t end) {
+        const std::string_view s(str, length);
+        for (std::size_t i = s.find('\xED'); i != std::string_view::npos;
+             i = s.find('\xED', i + 1)) {
+            if (i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0xA0) {
+                const std::size_t at = lone_surrogate_escape(text_.substr(begin, end - begin));
+                const auto offset =
+                    static_cast<std::uint32_t>(at == std::string_view::npos ? 0 : at);
+                return fail(begin + offset, rapidjson::kParseErrorStringUnicodeSurrogateInvalid);
+            }
+        }
+        return true;
+    }
 
     static double to_double(std::string_view digits) {
         // strtod needs a terminated string; numbers are short.
@@ -263,6 +393,7 @@ private:
     std::uint32_t last_end_ = 0;
     std::vector<Open> stack_;
     std::vector<std::string_view> keys_;
+    JsonDocument::ParseError failure_;
 };
 
 bool JsonDocument::parse(std::string_view text, JsonParser parser) {
@@ -315,7 +446,11 @@ bool JsonDocument::parse_with_rapidjson() {
     constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
     const rapidjson::ParseResult ok = reader.Parse<kFlags>(stream, builder);
     if (!ok) {
-        error_ = {static_cast<std::uint32_t>(ok.Offset()), rapidjson::GetParseError_En(ok.Code())};
+        const bool by_builder = ok.Code() == rapidjson::kParseErrorTermination &&
+                                !builder.failure().message.empty();
+        error_ = by_builder ? builder.failure()
+                            : ParseError{static_cast<std::uint32_t>(ok.Offset()),
+                                         rapidjson::GetParseError_En(ok.Code())};
         nodes_.clear();
         return false;
     }
@@ -356,11 +491,12 @@ bool JsonDocument::parse_with_rapidjson() {
 // every node's byte range comes for free. Iterative (an explicit stack of open containers): any
 // nesting depth is safe. UTF-8 is checked beforehand in bulk (simdjson::validate_utf8), and the
 // bytes that can end a string's plain run are marked in a bitmap in one SIMD pass, so a string's
-// end is a bit scan. It is stricter than the fallback where that is simpler (it refuses a lone
-// surrogate escape and a float outside double's range): anything it refuses is parsed again by
-// RapidJSON, which decides and words the error. A differential test keeps the two tapes
-// identical. Per message it costs about 5.5k instructions for a 1 KB notification (callgrind,
-// bench/corpus_bench.cpp), half of what it did with vector appends and per-key hashing calls.
+// end is a bit scan. It refuses what the fallback refuses (a lone surrogate escape, either
+// half; a number beyond number_shape_within_limits() or double's range), and anything it
+// refuses is parsed again by RapidJSON, which decides and words the error. A differential test
+// keeps the two tapes identical. Per message it costs about 5.5k instructions for a 1 KB
+// notification (callgrind, bench/corpus_bench.cpp), half of what it did with vector appends and
+// per-key hashing calls.
 
 class JsonTapeScanner {
 public:
@@ -1002,13 +1138,27 @@ private:
         }
         if (s[q] == 'e' || s[q] == 'E') {
             ++q;
+            const bool negative_exponent = s[q] == '-';
             if (s[q] == '+' || s[q] == '-') {
                 ++q;
             }
-            if (!digits(s, q)) {
+            std::uint32_t exponent = 0;
+            if (!digit(s[q])) {
                 return 0;
             }
+            do {
+                // Capped: past the limit it is refused anyway.
+                const auto d = static_cast<std::uint32_t>(s[q] - '0');
+                exponent = std::min<std::uint32_t>(exponent * 10 + d, kMaxNumberExponent + 1);
+                ++q;
+            } while (digit(s[q]));
+            if (!negative_exponent && exponent > kMaxNumberExponent) {
+                return 0;  // number_shape_within_limits()
+            }
             integral = false;
+        }
+        if (int_digits > kMaxNumberIntegerDigits) {
+            return 0;  // number_shape_within_limits()
         }
         node = JsonNode{JsonType::kInteger, 0, begin, q, next, 0, 0, {0}};
         const char* first = s + begin;
@@ -1020,6 +1170,7 @@ private:
             } else {
                 const auto [ptr, ec] = std::from_chars(first, last, node.num.i);
                 if (ec != std::errc{} || ptr != last) {
+                    // At most 308 digits: below 10^308, finite.
                     node.type = JsonType::kBigInteger;
                     node.flags = kJsonFlagBigInteger;
                     node.num.d = std::strtod(std::string(first, last).c_str(), nullptr);
@@ -1028,8 +1179,15 @@ private:
         } else {
             node.type = JsonType::kFloat;
             const auto [ptr, ec] = std::from_chars(first, last, node.num.d);
-            if (ec != std::errc{} || ptr != last) {
-                return 0;  // outside double's range: the fallback decides
+            if (ec == std::errc::result_out_of_range) {
+                // Beyond double's range (refused), or an underflow, which strtod rounds to 0 or a
+                // subnormal as the fallback does.
+                node.num.d = std::strtod(std::string(first, last).c_str(), nullptr);
+                if (!std::isfinite(node.num.d)) {
+                    return 0;
+                }
+            } else if (ec != std::errc{} || ptr != last) {
+                return 0;
             }
         }
         return q;

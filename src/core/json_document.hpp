@@ -11,9 +11,14 @@
 // checked in bulk by simdjson::validate_utf8) that records each value's byte range as it goes,
 // which simdjson's DOM does not keep (and simdjson 3.0.1 fails whole documents on integers beyond
 // uint64 and on deep nesting, DESIGN.md §5). What the scanner refuses (every malformed document,
-// and a lone surrogate escape or a float beyond double's range) is parsed again by RapidJSON's
-// iterative SAX reader, which decides and words the error. Neither recurses: 100,000-deep input
-// cannot overflow the stack.
+// a lone surrogate escape, a number beyond the limits) is parsed again by RapidJSON's iterative
+// SAX reader, which decides and words the error. Neither recurses: 100,000-deep input cannot
+// overflow the stack.
+//
+// Both refuse the same edges (docs/architecture.md, "Decoder"): a lone surrogate escape, either
+// half, so every unescaped string is UTF-8; a number with more than 308 digits before the decimal
+// point, an exponent above +308 (`0e400`) or a value beyond double's range (`1.8e308`), so every
+// number's double is finite. A negative exponent that underflows (`1e-400`) reads as 0.
 
 #include <cstdint>
 #include <cstring>
@@ -33,7 +38,7 @@ enum class JsonType : std::uint8_t {
     kTrue,
     kInteger,     ///< an integer that fits int64
     kBigInteger,  ///< an integer (no fraction, no exponent) outside int64; digits kept in raw()
-    kFloat,       ///< any other number; value as double (may be ±inf for 1e400)
+    kFloat,       ///< any other number; value as double (finite: larger numbers are refused)
     kString,
     kArray,
     kObject,
@@ -137,11 +142,11 @@ public:
     std::uint32_t begin() const noexcept;
     std::uint32_t end() const noexcept;
 
-    /// The unescaped string (kString). Empty for other types. May contain U+0000.
+    /// The unescaped string (kString), valid UTF-8. Empty for other types. May contain U+0000.
     std::string_view get_string() const noexcept;
     /// kInteger's value; 0 for other types.
     std::int64_t get_int64() const noexcept;
-    /// The numeric value as double (kInteger, kBigInteger, kFloat); 0 otherwise.
+    /// The numeric value as double (kInteger, kBigInteger, kFloat), always finite; 0 otherwise.
     double get_double() const noexcept;
     bool get_bool() const noexcept { return valid() && type() == JsonType::kTrue; }
 

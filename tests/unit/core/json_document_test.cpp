@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
+#include <vector>
 
 namespace gstream::core {
 namespace {
@@ -107,6 +109,33 @@ void expect_same_tape(const std::string& text) {
     EXPECT_EQ(test::dump_tape(fast), test::dump_tape(slow)) << text;
 }
 
+// The bytes of a UTF-16 surrogate (ED A0..BF): the only ill-formed UTF-8 an escape can make.
+bool has_surrogate_bytes(std::string_view s) {
+    for (std::size_t i = 0; i + 1 < s.size(); ++i) {
+        if (s[i] == '\xED' && static_cast<unsigned char>(s[i + 1]) >= 0xA0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Every value a parse yields is usable: no string or name is ill-formed UTF-8 and no number's
+// double is infinite.
+void expect_usable_values(const JsonValue& v, const std::string& text) {
+    if (v.is_object()) {
+        v.for_each_member([&](std::string_view name, const JsonValue& member) {
+            EXPECT_FALSE(has_surrogate_bytes(name)) << text;
+            expect_usable_values(member, text);
+        });
+    } else if (v.is_array()) {
+        v.for_each_element([&](const JsonValue& e) { expect_usable_values(e, text); });
+    } else if (v.is_string()) {
+        EXPECT_FALSE(has_surrogate_bytes(v.get_string())) << text;
+    } else if (v.is_number()) {
+        EXPECT_TRUE(std::isfinite(v.get_double())) << text;
+    }
+}
+
 TEST(JsonDocument, FastAndFallbackParsersBuildTheSameTape) {
     for (const char* text : {
              R"({"a":1})",
@@ -150,6 +179,84 @@ TEST(JsonDocument, FastPathIsNeverLaxerThanTheFallback) {
         }
     }
     EXPECT_GT(accepted, 100);
+    // The edges each parser once decided its own way (issue 16, defect 7): a lone low surrogate
+    // the fallback decoded to ill-formed UTF-8, a float the fallback read as inf, an exponent
+    // the fast path accepted and the fallback refuses. Both now decide alike, and what they
+    // accept has no surrogate bytes and no infinite number.
+    for (const std::string text :
+         {R"(["\udc00"])", R"(["\ud800"])", R"(["x\udbff"])", R"({"\udfff":0})", "[1.8e308]",
+          "[1e309]", "[0e922337203622220]", "[-0.0e+400]", "[1e308]", "[1e-400]", "[0e-400]",
+          "[123456789012345678901234567890e-9999]"}) {
+        JsonDocument fast, slow;
+        const bool f = fast.parse(text, JsonParser::kFastOnly);
+        const bool r = slow.parse(text, JsonParser::kRapidJsonOnly);
+        EXPECT_EQ(f, r) << text;
+        if (f && r) {
+            expect_same_tape(text);
+            expect_usable_values(fast.root(), text);
+        }
+        if (r) {
+            expect_usable_values(slow.root(), text);
+        }
+    }
+}
+
+// Lone surrogate escapes and numbers beyond the limits are decided one way by both parsers
+// (docs/architecture.md, "Decoder"): refused, with RapidJSON's words, whichever path sees them.
+TEST(JsonDocument, ParserEdgesAreDecidedTheSameWayByBothParsers) {
+    const std::string digits308 = "1" + std::string(307, '0');
+    struct Refused {
+        std::string text;
+        std::string message;
+        std::uint32_t offset;
+    };
+    const std::string surrogate = "The surrogate pair in string is invalid.";
+    const std::string too_big = "Number too big to be stored in double.";
+    const std::vector<Refused> refused = {
+        {R"(["\udc00"])", surrogate, 2},
+        {R"(["\ud800"])", surrogate, 2},
+        {R"(["a\\\udfffb"])", surrogate, 5},
+        {R"(["\ud83d\ude00\ude00"])", surrogate, 14},
+        {R"(["\ud800\u0041"])", surrogate, 2},
+        {R"({"\udc00":1})", surrogate, 2},
+        {"[1.8e308]", too_big, 1},
+        {"[-1.8e308]", too_big, 1},
+        {"[1e309]", too_big, 1},
+        {"[0e922337203622220]", too_big, 1},
+        {"[0e309]", too_big, 1},
+        {"[0.001e309]", too_big, 1},  // 1e306, but the exponent is above 308
+        {"[" + digits308 + "0]", too_big, 1},
+        {"[" + digits308 + "0e-300]", too_big, 1},
+        {"[" + digits308 + "0.5]", too_big, 1},
+    };
+    for (const Refused& r : refused) {
+        for (const JsonParser parser :
+             {JsonParser::kAuto, JsonParser::kRapidJsonOnly, JsonParser::kFastOnly}) {
+            JsonDocument doc;
+            EXPECT_FALSE(doc.parse(r.text, parser))
+                << r.text << " parser " << static_cast<int>(parser);
+        }
+        JsonDocument doc;
+        ASSERT_FALSE(doc.parse(r.text));
+        EXPECT_EQ(doc.error().message, r.message) << r.text;
+        EXPECT_EQ(doc.error().offset, r.offset) << r.text;
+    }
+    for (const std::string& text : {
+             std::string(R"(["\ud83d\ude00","\ud7ff\ue000","\\udc00"])"),
+             std::string("[1e308,-1e308,1.7976931348623157e308,1E+0000308,0e308]"),
+             std::string("[0e-922337203622220,-0.0e-400]"),
+             std::string("[1e-400,-1e-400,4.9e-324,2.5e-324]"),
+             "[" + digits308 + "," + digits308 + ".5e-300,-" + digits308 + "e-1]",
+         }) {
+        expect_same_tape(text);
+        JsonDocument doc;
+        ASSERT_TRUE(doc.parse(text, JsonParser::kRapidJsonOnly)) << text;
+        expect_usable_values(doc.root(), text);
+    }
+    JsonDocument doc;
+    ASSERT_TRUE(doc.parse("[1e-400,1e308]"));
+    EXPECT_EQ(doc.root().at_pointer("/0").get_double(), 0.0);
+    EXPECT_EQ(doc.root().at_pointer("/1").raw(), "1e308");
 }
 
 TEST(JsonDocument, FastPathRefusesWhatTheGrammarForbids) {
