@@ -65,10 +65,11 @@ int run_emulate(const CommandOptions& c) {
         const Stats s = emulator.stats();
         std::fprintf(stderr,
                      "emulator stopped tokens=%llu subscriptions=%llu handshakes=%llu "
-                     "messages_sent=%llu connections=%llu drops=%llu\n",
+                     "handshakes_rejected=%llu messages_sent=%llu connections=%llu drops=%llu\n",
                      static_cast<unsigned long long>(s.tokens_issued),
                      static_cast<unsigned long long>(s.subscriptions),
                      static_cast<unsigned long long>(s.handshakes),
+                     static_cast<unsigned long long>(s.handshakes_rejected),
                      static_cast<unsigned long long>(s.messages_sent),
                      static_cast<unsigned long long>(s.connections),
                      static_cast<unsigned long long>(s.drops));

@@ -67,7 +67,7 @@ struct Stats {
     std::uint64_t subscriptions = 0;         ///< 201 answers
     std::uint64_t subscriptions_rejected = 0;  ///< 400/401/429 answers to subscription POSTs
     std::uint64_t handshakes = 0;            ///< accepted WebSocket upgrades
-    std::uint64_t handshakes_rejected = 0;   ///< 401 answers to upgrades
+    std::uint64_t handshakes_rejected = 0;   ///< refused upgrades (401, 409, 404 answers)
     std::uint64_t messages_sent = 0;         ///< text messages fully written
     std::uint64_t connections = 0;           ///< accepted TCP connections
     std::uint64_t drops = 0;                 ///< injected connection drops

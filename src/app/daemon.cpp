@@ -107,8 +107,11 @@ public:
         // A close frame from the server (maintenance 1001, end of stream 1000) is routine.
         const auto level = reason == source::ConnectionError::kClosedByPeer ? spdlog::level::info
                                                                             : spdlog::level::warn;
-        log_->log(level, "stream disconnected reason={} detail=\"{}\"", source::to_string(reason),
-                  detail);
+        // A failure that repeats while the source backs off is logged once per interval per
+        // reason (the metrics count every one).
+        repeat_log_.log(level, source::to_string(reason), std::chrono::steady_clock::now(),
+                        "stream disconnected reason={} detail=\"{}\"", source::to_string(reason),
+                        detail);
     }
     void on_topic_rejected(std::string_view topic, std::string_view detail) override {
         (void)topic;
@@ -121,7 +124,8 @@ public:
     }
     void on_reconnect_scheduled(std::int64_t delay_ms) override {
         metrics_.reconnects().Increment();
-        log_->info("reconnecting delay_ms={}", delay_ms);
+        repeat_log_.log(spdlog::level::info, "reconnect", std::chrono::steady_clock::now(),
+                        "reconnecting delay_ms={}", delay_ms);
     }
     void on_fatal(std::string_view message) override {
         std::lock_guard lock(mutex_);
@@ -166,6 +170,7 @@ private:
     pipeline::FrameQueue& queue_;
     ops::Metrics& metrics_;
     std::shared_ptr<spdlog::logger> log_ = ops::logger("app");
+    ops::RateLimitedLog repeat_log_{log_, 1, std::chrono::seconds(60)};
     std::atomic<bool> connected_{false};
     bool room_ = true;  // io thread only
     mutable std::mutex mutex_;

@@ -17,8 +17,9 @@ std::int64_t Backoff::ceiling_ms() const {
 
 std::int64_t Backoff::next_delay_ms() {
     const std::int64_t ceiling = ceiling_ms();
+    const std::int64_t floor = floor_ms();
     if (ceiling < max_ms_) ++attempts_;
-    return std::uniform_int_distribution<std::int64_t>(0, ceiling)(random_);
+    return std::uniform_int_distribution<std::int64_t>(floor, ceiling)(random_);
 }
 
 }  // namespace gstream::source

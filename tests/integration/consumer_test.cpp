@@ -6,11 +6,13 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/json_document.hpp"
 #include "core/time.hpp"
 #include "dlq/dead_letter_queue.hpp"
+#include "emulator/emulator.hpp"
 #include "support/integration.hpp"
 #include "test_paths.hpp"
 
@@ -228,6 +230,103 @@ TEST(Consumer, HandshakeUnauthorizedRefreshesTheTokenAndReconnects) {
     ASSERT_EQ(r.exit_code, 0) << r.log;
     expect_summary_matches_manifest(r, read_manifest(dir.file("manifest.json")));
     EXPECT_NE(r.log.find("http_401"), std::string::npos) << r.log;
+}
+
+// Issue 16, defect 6: the envelope source gave up after two 401s on the upgrade, naming a missing
+// eventbridge:read scope, when they were transient.
+TEST(Consumer, EnvelopeUpgradeRefusedTwiceIsRetriedNotFatal) {
+    TempDir dir;
+    auto emulator = start_emulator({"--protocol", "envelope", "--events", "300", "--seed", "3",
+                                    "--handshake-401", "2", "--manifest", dir.file("manifest.json")},
+                                   dir.file("emulator.log"));
+    const auto r = run_consumer(write_config(dir, {.base_url = emulator.origin()}),
+                                dir.file("consumer.log"));
+    ASSERT_EQ(r.exit_code, 0) << r.log;
+    expect_summary_matches_manifest(r, read_manifest(dir.file("manifest.json")));
+    EXPECT_EQ(r.log.find("eventbridge:read"), std::string::npos) << r.log;
+}
+
+std::size_t lines_containing(const std::string& text, const std::string& needle) {
+    std::size_t n = 0;
+    for (std::size_t at = text.find(needle); at != std::string::npos;
+         at = text.find(needle, at + needle.size())) {
+        ++n;
+    }
+    return n;
+}
+
+// Issue 16, defect 1: against `emulate --protocol notifications --handshake-401 1000000` the
+// consumer made 15,457 channels and as many tokens in 10 s, without backoff, and wrote 77,286
+// log lines.
+TEST(Consumer, RefusedNotificationUpgradesBackOffReuseTheTokenAndAreLoggedOnce) {
+    TempDir dir;
+    emulator::EmulatorOptions eo;
+    eo.protocol = "notifications";
+    eo.handshake_401_count = 1'000'000;
+    emulator::Emulator emu(eo);
+    emu.start();
+    constexpr std::int64_t kInitialMs = 40;
+    constexpr std::int64_t kMaxMs = 160;
+    write_file(dir.file("config.yaml"),
+               "genesys:\n  base_url: " + emu.origin() +
+                   "\n  client_id: demo\n  client_secret: demo\n"
+                   "source:\n  protocol: notifications\n"
+                   "  queues: [11111111-1111-4111-8111-111111111111]\n"
+                   "  reconnect_initial_ms: " + std::to_string(kInitialMs) +
+                   "\n  reconnect_max_ms: " + std::to_string(kMaxMs) + "\n"
+                   "sinks:\n  - { type: file, path: " + dir.file("events.jsonl") +
+                   ", fsync: never }\n"
+                   "dead_letter:\n  path: " + dir.file("dlq.sqlite3") + "\n"
+                   "metrics:\n  listen: 127.0.0.1:0\n");
+    const auto started = std::chrono::steady_clock::now();
+    ChildProcess consumer({GSTREAM_BINARY, "run", "--config", dir.file("config.yaml")}, {},
+                          dir.file("consumer.log"));
+    const auto line = consumer.wait_for_line("admin listening ", 30s);
+    ASSERT_TRUE(line) << read_file(dir.file("consumer.log"));
+    const std::string admin = line->substr(std::string("admin listening ").size());
+    // Until the emulator has refused kRefused upgrades (a bounded wait on its own counter).
+    constexpr std::uint64_t kRefused = 10;
+    const auto deadline = started + 30s;
+    while (emu.stats().handshakes_rejected < kRefused &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(5ms);
+    }
+    ASSERT_GE(emu.stats().handshakes_rejected, kRefused);
+    const auto ready = http_get(admin, "/readyz");
+    ASSERT_TRUE(ready);
+    EXPECT_EQ(ready->status, 503);
+    EXPECT_NE(ready->body.find("stream disconnected"), std::string::npos) << ready->body;
+    consumer.signal(SIGTERM);
+    EXPECT_EQ(consumer.wait(30s), 0);
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    const emulator::Stats s = emu.stats();
+    emu.stop();
+
+    // The most upgrades the schedule allows in `elapsed`: the n-th retry waits at least half of
+    // min(max, initial * 2^n), whatever the jitter draws.
+    std::uint64_t allowed = 1;
+    auto waited = std::chrono::milliseconds(0);
+    for (std::int64_t ceiling = kInitialMs;; ceiling = std::min(kMaxMs, ceiling * 2)) {
+        waited += std::chrono::milliseconds(ceiling / 2);
+        if (waited > elapsed) {
+            break;
+        }
+        ++allowed;
+    }
+    EXPECT_LE(s.handshakes_rejected, allowed);
+    // One token for the whole run: a refused upgrade renews the channel, not the token.
+    EXPECT_EQ(s.tokens_issued, 1u);
+    // Each channel was dialled once (the last one may not have been dialled yet).
+    EXPECT_GE(s.channels_created, s.handshakes_rejected);
+    EXPECT_LE(s.channels_created, s.handshakes_rejected + 1);
+    EXPECT_EQ(s.handshakes, 0u);
+
+    // The repeated refusal is logged once (by the source and by the daemon), not per attempt.
+    const std::string log = read_file(dir.file("consumer.log"));
+    EXPECT_EQ(lines_containing(log, "reason=http_401"), 2u) << log;
+    EXPECT_EQ(lines_containing(log, "reconnecting delay_ms="), 1u) << log;
+    EXPECT_EQ(lines_containing(log, "created notification channel"), 1u) << log;
+    EXPECT_EQ(lines_containing(log, "fetched an OAuth token"), 1u) << log;
 }
 
 TEST(Consumer, SubscriptionRateLimitHonoursRetryAfter) {

@@ -154,7 +154,7 @@ TEST_F(EnvelopeSourceTest, Subscription401TwiceIsFatalNamingTheScope) {
     EXPECT_EQ(server_.requests(FakeGenesysServer::kTokenPath).size(), 2u);
 }
 
-TEST_F(EnvelopeSourceTest, Handshake401FetchesANewTokenAndDialsAgain) {
+TEST_F(EnvelopeSourceTest, Handshake401FetchesANewTokenAndDialsAgainAfterTheBackoff) {
     server_.push_ws_script({401, {}, R"({"message":"token expired"})", {}});
     server_.push_ws_script({0, {}, {}, {WsAction::text("after"), WsAction::close(1000)}});
     SourceOptions o = oauth_options();
@@ -162,22 +162,85 @@ TEST_F(EnvelopeSourceTest, Handshake401FetchesANewTokenAndDialsAgain) {
     start(o);
     ASSERT_TRUE(finished());
     EXPECT_EQ(observer_.events(),
-              (Events{"disconnected:http_401", "connected", "frame:after",
+              (Events{"disconnected:http_401", "scheduled", "connected", "frame:after",
                       "disconnected:closed_by_peer", "finished"}));
     auto dials = server_.requests(FakeGenesysServer::kStreamPath);
     ASSERT_EQ(dials.size(), 2u);
     EXPECT_EQ(dials[0].target, std::string(FakeGenesysServer::kStreamPath) + "?token=token-1");
     EXPECT_EQ(dials[1].target, std::string(FakeGenesysServer::kStreamPath) + "?token=token-2");
+    EXPECT_GE(dials[1].at - dials[0].at, 5ms);  // the floor of the first backoff (10 ms ceiling)
 }
 
-TEST_F(EnvelopeSourceTest, Handshake401WithAFreshTokenIsFatal) {
+// Issue 16, defect 6: two 401s in a row were fatal, even a transient pair
+// (`emulate --protocol envelope --handshake-401 2`).
+TEST_F(EnvelopeSourceTest, Handshake401TwiceAtStartUpIsRetriedWithinTheAttempts) {
     server_.push_ws_script({401, {}, {}, {}});
     server_.push_ws_script({401, {}, {}, {}});
+    server_.push_ws_script({0, {}, {}, {WsAction::text("after"), WsAction::close(1000)}});
+    SourceOptions o = oauth_options();  // subscribe_max_attempts 3
+    o.once = true;
+    start(o);
+    ASSERT_TRUE(finished());
+    EXPECT_EQ(observer_.events(),
+              (Events{"disconnected:http_401", "scheduled", "disconnected:http_401", "scheduled",
+                      "connected", "frame:after", "disconnected:closed_by_peer", "finished"}));
+    auto dials = server_.requests(FakeGenesysServer::kStreamPath);
+    ASSERT_EQ(dials.size(), 3u);
+    EXPECT_EQ(dials[2].target, std::string(FakeGenesysServer::kStreamPath) + "?token=token-3");
+}
+
+TEST_F(EnvelopeSourceTest, Handshake401OnEveryStartUpAttemptIsFatalNamingTheScope) {
+    for (int i = 0; i < 3; ++i) server_.push_ws_script({401, {}, {}, {}});
+    start(oauth_options());  // subscribe_max_attempts 3
+    ASSERT_TRUE(finished());
+    const Events events = observer_.events();
+    ASSERT_EQ(events.size(), 7u);
+    EXPECT_EQ(count(events, "disconnected:http_401"), 3u);
+    EXPECT_EQ(count(events, "scheduled"), 2u);
+    EXPECT_NE(events[5].find("eventbridge:read"), std::string::npos) << events[5];
+    EXPECT_NE(events[5].find("3 times at start-up"), std::string::npos) << events[5];
+    EXPECT_EQ(events[6], "finished");
+    // Each dial had a new token: a stale token is not what was refused.
+    EXPECT_EQ(server_.requests(FakeGenesysServer::kTokenPath).size(), 3u);
+}
+
+TEST_F(EnvelopeSourceTest, Handshake403AtStartUpIsFatal) {
+    server_.push_ws_script({403, {}, {}, {}});
     start(oauth_options());
     ASSERT_TRUE(finished());
     const Events events = observer_.events();
-    ASSERT_EQ(events.size(), 4u);
-    EXPECT_NE(events[2].find("eventbridge:read"), std::string::npos) << events[2];
+    ASSERT_EQ(events.size(), 3u);
+    EXPECT_NE(events[1].find("eventbridge:read"), std::string::npos) << events[1];
+}
+
+// At run time (the stream was connected once) a refusal is never fatal: the source backs off,
+// reports the stream disconnected (the daemon's /readyz follows it) and keeps trying, beyond
+// source.subscribe_max_attempts refusals.
+TEST_F(EnvelopeSourceTest, RefusedUpgradesAtRunTimeBackOffAndKeepTrying) {
+    server_.push_ws_script({0, {}, {}, {WsAction::text("a"), WsAction::drop()}});
+    server_.push_ws_script({401, {}, {}, {}});
+    server_.push_ws_script({403, {}, {}, {}});
+    server_.push_ws_script({401, {}, {}, {}});
+    server_.push_ws_script({401, {}, {}, {}});
+    server_.push_ws_script({0, {}, {}, {WsAction::text("b"), WsAction::close(1000)}});
+    SourceOptions o = oauth_options();  // subscribe_max_attempts 3
+    o.once = true;
+    start(o);
+    ASSERT_TRUE(finished());
+    EXPECT_EQ(observer_.frames(), (Events{"a", "b"}));
+    EXPECT_EQ(count(observer_.events(), "disconnected:http_401"), 3u);
+    EXPECT_EQ(count(observer_.events(), "disconnected:http_403"), 1u);
+    EXPECT_EQ(count(observer_.events(), "scheduled"), 5u);
+    for (const auto& e : observer_.events()) EXPECT_FALSE(e.starts_with("fatal:")) << e;
+    // A 401 drops the token, a 403 does not (the token was not what was refused).
+    const auto dials = server_.requests(FakeGenesysServer::kStreamPath);
+    ASSERT_EQ(dials.size(), 6u);
+    const char* tokens[] = {"token-1", "token-1", "token-2", "token-2", "token-3", "token-4"};
+    for (std::size_t i = 0; i < dials.size(); ++i) {
+        EXPECT_EQ(dials[i].target,
+                  std::string(FakeGenesysServer::kStreamPath) + "?token=" + tokens[i])
+            << i;
+    }
 }
 
 TEST_F(EnvelopeSourceTest, OnceStopsOnClose1000) {

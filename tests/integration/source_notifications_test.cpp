@@ -316,7 +316,7 @@ TEST_F(NotificationsSourceTest, ExpiredChannelGetsANewChannelAndResubscription) 
     EXPECT_EQ(server_.requests(FakeGenesysServer::kTokenPath).size(), 1u);
 }
 
-TEST_F(NotificationsSourceTest, UpgradeRefusedWith401GetsANewTokenAndChannel) {
+TEST_F(NotificationsSourceTest, UpgradeRefusedWith401GetsANewChannelWithTheSameToken) {
     WsScript refused;
     refused.reject_status = 401;
     server_.push_ws_script_for(kCh1, refused);
@@ -325,12 +325,14 @@ TEST_F(NotificationsSourceTest, UpgradeRefusedWith401GetsANewTokenAndChannel) {
     o.once = true;
     start(o);
     ASSERT_TRUE(finished());
-    EXPECT_EQ(server_.requests(FakeGenesysServer::kTokenPath).size(), 2u);
+    // The upgrade carries no token: its 401 renews the channel, not the token.
+    EXPECT_EQ(server_.requests(FakeGenesysServer::kTokenPath).size(), 1u);
     EXPECT_EQ(server_.channels(), (std::vector<std::string>{"streaming-0-1", "streaming-0-2"}));
     ASSERT_EQ(server_.requests(kSubs2).size(), 1u);
-    EXPECT_EQ(server_.requests(kSubs2)[0].headers.at("authorization"), "Bearer token-2");
+    EXPECT_EQ(server_.requests(kSubs2)[0].headers.at("authorization"), "Bearer token-1");
     EXPECT_EQ(observer_.frames(), (Events{event("e1")}));
     EXPECT_EQ(count(observer_.events(), "disconnected:http_401"), 1u);
+    EXPECT_EQ(count(observer_.events(), "scheduled"), 1u);  // after the backoff, not at once
     // The channel id is a capability: details name it by its first 8 characters only.
     ASSERT_FALSE(observer_.details().empty());
     EXPECT_NE(observer_.details()[0].find("/channels/streamin\u2026 refused with HTTP 401"),
@@ -338,6 +340,71 @@ TEST_F(NotificationsSourceTest, UpgradeRefusedWith401GetsANewTokenAndChannel) {
         << observer_.details()[0];
     for (const auto& d : observer_.details()) {
         EXPECT_EQ(d.find("streaming-0-"), std::string::npos) << d;
+    }
+}
+
+// Issue 16, defect 1: every refused upgrade made a new token and a new channel at once, without
+// backoff (15,457 of each in 10 s against `emulate --handshake-401 1000000`).
+TEST_F(NotificationsSourceTest, RepeatedlyRefusedUpgradesFollowTheBackoffScheduleWithOneToken) {
+    constexpr int kRefused = 5;
+    WsScript refused;
+    refused.reject_status = 401;
+    for (int i = 1; i <= kRefused; ++i) {
+        server_.push_ws_script_for(FakeGenesysServer::channel_path("streaming-0-" + std::to_string(i)),
+                                   refused);
+    }
+    const std::string last = "streaming-0-" + std::to_string(kRefused + 1);
+    server_.push_ws_script_for(FakeGenesysServer::channel_path(last),
+                               script({WsAction::text(event("e1")), WsAction::close(1000)}));
+    SourceOptions o = options();
+    o.reconnect_initial_ms = 40;
+    o.reconnect_max_ms = 100;
+    o.once = true;
+    start(o);
+    ASSERT_TRUE(finished());
+    EXPECT_EQ(observer_.frames(), (Events{event("e1")}));
+    EXPECT_EQ(server_.requests(FakeGenesysServer::kTokenPath).size(), 1u);
+    const auto posts = channel_posts();
+    ASSERT_EQ(posts.size(), static_cast<std::size_t>(kRefused + 1));
+    for (const auto& post : posts) {
+        EXPECT_EQ(post.headers.at("authorization"), "Bearer token-1");
+    }
+    EXPECT_EQ(count(observer_.events(), "disconnected:http_401"), static_cast<std::size_t>(kRefused));
+    EXPECT_EQ(count(observer_.events(), "scheduled"), static_cast<std::size_t>(kRefused));
+    // Between a refused upgrade and the next channel, at least the floor of the backoff's
+    // ceiling (40, 80, 100, 100, 100 ms: floors 20, 40, 50, 50, 50 ms).
+    const std::chrono::milliseconds floors[] = {20ms, 40ms, 50ms, 50ms, 50ms};
+    for (int i = 0; i < kRefused; ++i) {
+        const auto upgrade = server_.requests(
+            FakeGenesysServer::channel_path("streaming-0-" + std::to_string(i + 1)));
+        ASSERT_EQ(upgrade.size(), 1u) << i;
+        EXPECT_GE(posts[static_cast<std::size_t>(i) + 1].at - upgrade[0].at, floors[i]) << i;
+    }
+}
+
+TEST_F(NotificationsSourceTest, TokenRefusedByTheApiIsRenewedAfterTheBackoff) {
+    const ScriptedResponse unauthorized{
+        401, {}, R"({"message":"Invalid login credentials.","code":"bad.credentials","status":401})"};
+    server_.push_channel_response(unauthorized);
+    server_.push_channel_response(unauthorized);
+    server_.push_ws_script_for(kCh1, script({WsAction::close(1000)}));
+    SourceOptions o = options();
+    o.reconnect_initial_ms = 40;
+    o.reconnect_max_ms = 100;
+    o.once = true;
+    start(o);
+    ASSERT_TRUE(finished());
+    const auto posts = channel_posts();
+    ASSERT_EQ(posts.size(), 3u);
+    EXPECT_EQ(posts[0].headers.at("authorization"), "Bearer token-1");
+    EXPECT_EQ(posts[1].headers.at("authorization"), "Bearer token-2");
+    EXPECT_EQ(posts[2].headers.at("authorization"), "Bearer token-3");
+    EXPECT_GE(posts[1].at - posts[0].at, 20ms);
+    EXPECT_GE(posts[2].at - posts[1].at, 40ms);
+    EXPECT_EQ(count(observer_.events(), "scheduled"), 2u);
+    EXPECT_EQ(count(observer_.events(), "finished"), 1u);
+    for (const auto& e : observer_.events()) {
+        EXPECT_FALSE(e.starts_with("fatal:")) << e;
     }
 }
 

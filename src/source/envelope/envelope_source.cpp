@@ -38,6 +38,9 @@ using std::chrono::milliseconds;
 
 constexpr auto kTok = asio::as_tuple(asio::use_awaitable);
 constexpr int kCloseNormal = 1000;
+// A failure that repeats (the same reason) is logged once per interval; the first line of the
+// next interval carries suppressed=N (ops::RateLimitedLog).
+constexpr auto kRepeatLogInterval = std::chrono::seconds(60);
 
 std::shared_ptr<spdlog::logger> logger() { return ops::logger("source"); }
 
@@ -105,6 +108,8 @@ public:
 private:
     asio::awaitable<void> run();
     asio::awaitable<bool> subscribe();
+    asio::awaitable<bool> back_off(std::int64_t retry_after_ms);
+    bool refused(const SessionEnd& end, bool direct);
     asio::awaitable<bool> wait(std::int64_t delay_ms);
     WebSocketOptions websocket_options(std::string url) const;
     void fatal(const std::string& message) {
@@ -126,7 +131,12 @@ private:
     std::unique_ptr<genesys::OAuthClient> oauth_;
     asio::steady_timer wait_timer_;
     Backoff backoff_;
+    ops::RateLimitedLog repeat_log_{logger(), 1, kRepeatLogInterval};
     WebSocketSession* session_ = nullptr;
+    // Whether a stream connection succeeded once in this process: until then a refused upgrade
+    // is a start-up failure and may be fatal; after, it is retried for as long as it lasts.
+    bool connected_once_ = false;
+    std::int64_t refused_in_a_row_ = 0;  // upgrades refused with 401/403 since the last success
     bool started_ = false;
     bool stopping_ = false;
     bool finished_ = false;
@@ -150,6 +160,44 @@ asio::awaitable<bool> EnvelopeSource::wait(std::int64_t delay_ms) {
     auto [ec] = co_await wait_timer_.async_wait(kTok);
     (void)ec;  // cancelled by stop(): stopping_ says so
     co_return !stopping_;
+}
+
+// Waits the reconnect backoff's next delay (at least retry_after_ms), telling the observer.
+asio::awaitable<bool> EnvelopeSource::back_off(std::int64_t retry_after_ms) {
+    const std::int64_t delay = std::max(retry_after_ms, backoff_.next_delay_ms());
+    observer_.on_reconnect_scheduled(delay);
+    co_return co_await wait(delay);
+}
+
+// An upgrade refused with 401 or 403: true when that is fatal. Only at start-up (no stream
+// connection yet in this process) can a refusal be told from a transient one: the token is new,
+// the subscription call has just accepted it, and source.subscribe_max_attempts dials in a row,
+// each with a newly fetched token, were refused; at run time (e.g. a token revoked, a platform
+// hiccup) the source backs off, /readyz reports the stream disconnected, and it keeps trying.
+bool EnvelopeSource::refused(const SessionEnd& end, bool direct) {
+    ++refused_in_a_row_;
+    if (end.error == ConnectionError::kHttp401 && oauth_) {
+        oauth_->invalidate();  // refused: the next dial fetches a new token
+    }
+    const std::int64_t max_attempts = std::max<std::int64_t>(1, options_.subscribe_max_attempts);
+    const bool forbidden = end.error == ConnectionError::kHttp403;
+    if (connected_once_ || (!forbidden && !direct && refused_in_a_row_ < max_attempts)) {
+        return false;
+    }
+    std::string message = end.detail;
+    if (direct) {
+        message += forbidden ? "" : "; source.url does not accept unauthenticated connections";
+    } else if (forbidden) {
+        message += "; the OAuth client lacks the scope eventbridge:read";
+    } else {
+        message = "the stream upgrade was refused with HTTP 401 " +
+                  std::to_string(refused_in_a_row_) +
+                  " times at start-up, each time with a new token: the OAuth client lacks the "
+                  "scope eventbridge:read (grant it to genesys.client_id's OAuth client; "
+                  "attempts: source.subscribe_max_attempts)";
+    }
+    fatal(message);
+    return true;
 }
 
 asio::awaitable<bool> EnvelopeSource::subscribe() {
@@ -241,11 +289,10 @@ asio::awaitable<void> EnvelopeSource::run() {
                     fatal(token.error().message);
                     break;
                 }
+                repeat_log_.log(spdlog::level::warn, "token", Clock::now(),
+                                "the token request failed: {}", token.error().message);
                 observer_.on_disconnected(ConnectionError::kOther, token.error().message);
-                const std::int64_t delay =
-                    std::max(token.error().retry_after_ms, backoff_.next_delay_ms());
-                observer_.on_reconnect_scheduled(delay);
-                if (!co_await wait(delay)) break;
+                if (!co_await back_off(token.error().retry_after_ms)) break;
                 continue;
             }
             url = envelope::stream_url(options_.api_origin, *token);
@@ -265,12 +312,17 @@ asio::awaitable<void> EnvelopeSource::run() {
         session_ = nullptr;
         if (end.stopped || stopping_) break;
         if (end.messages > 0) backoff_.reset();
+        if (end.connected) {
+            connected_once_ = true;
+            refused_in_a_row_ = 0;
+        }
         // The server's normal close (1000, the end of a replay) is routine; anything else warns.
         const bool normal =
             end.error == ConnectionError::kClosedByPeer && end.close_code == kCloseNormal;
-        logger()->log(normal ? spdlog::level::info : spdlog::level::warn,
-                      "stream connection ended reason={} detail=\"{}\" messages={}",
-                      to_string(end.error), end.detail, end.messages);
+        repeat_log_.log(normal ? spdlog::level::info : spdlog::level::warn,
+                        fmt::format("ended:{}", to_string(end.error)), Clock::now(),
+                        "stream connection ended reason={} detail=\"{}\" messages={}",
+                        to_string(end.error), end.detail, end.messages);
         observer_.on_disconnected(end.error, end.detail);
 
         if (end.error == ConnectionError::kClosedByPeer && end.close_code == kCloseNormal &&
@@ -278,26 +330,13 @@ asio::awaitable<void> EnvelopeSource::run() {
             logger()->info("the server closed the stream with 1000; once: not reconnecting");
             break;
         }
-        if (end.error == ConnectionError::kHttp401) {
-            if (direct) {
-                fatal(end.detail + "; source.url does not accept unauthenticated connections");
-                break;
-            }
-            if (auto refused = oauth_->on_unauthorized("eventbridge:read", "the stream upgrade")) {
-                fatal(refused->message);
-                break;
-            }
-            continue;  // dial again at once with a new token
+        if (end.error == ConnectionError::kHttp401 || end.error == ConnectionError::kHttp403) {
+            if (refused(end, direct)) break;
+        } else if (end.connected && oauth_) {
+            oauth_->on_authorized();
         }
-        if (end.connected && oauth_) oauth_->on_authorized();
-        if (end.error == ConnectionError::kHttp403) {
-            fatal(end.detail + (direct ? std::string()
-                                       : "; the OAuth client lacks the scope eventbridge:read"));
-            break;
-        }
-        const std::int64_t delay = std::max(end.retry_after_ms, backoff_.next_delay_ms());
-        observer_.on_reconnect_scheduled(delay);
-        if (!co_await wait(delay)) break;
+        // Every failure, a refused upgrade included, waits the same capped, jittered backoff.
+        if (!co_await back_off(end.retry_after_ms)) break;
     }
     finish();
 }

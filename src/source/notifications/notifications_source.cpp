@@ -49,8 +49,10 @@ constexpr auto kTok = asio::as_tuple(asio::use_awaitable);
 constexpr int kCloseNormal = 1000;
 constexpr std::string_view kPing = R"({"message":"ping"})";
 constexpr int kMaxRejectionLines = 20;
-constexpr std::int64_t kDetailSyncMs = 100;  // detail topic changes are batched this long  // per
-                                             // subscription call; the rest are counted
+constexpr std::int64_t kDetailSyncMs = 100;  // detail topic changes are batched this long
+// A failure that repeats (the same reason on the same channel slot) is logged once per interval;
+// the first line of the next interval carries suppressed=N (ops::RateLimitedLog).
+constexpr auto kRepeatLogInterval = std::chrono::seconds(60);
 
 std::shared_ptr<spdlog::logger> logger() { return ops::logger("source"); }
 
@@ -273,9 +275,13 @@ private:
     asio::awaitable<void> detail_sync() {
         const auto linger =
             milliseconds(std::max<std::int64_t>(0, options_.notifications.detail_linger_ms));
+        // A failed update is retried on the source's backoff schedule, not on every tick.
+        Backoff retry(options_.reconnect_initial_ms, options_.reconnect_max_ms);
+        std::int64_t retry_after_ms = 0;
         while (!stopping_) {
-            if (!co_await wait(kDetailSyncMs))
+            if (!co_await wait(std::max(kDetailSyncMs, retry_after_ms)))
                 break;
+            retry_after_ms = 0;
             const auto now = Clock::now();
             const auto before = conversations_.size();
             std::erase_if(conversations_,
@@ -299,16 +305,24 @@ private:
             if (!current || !current->connected || current->ended)
                 continue;  // retried on the next tick
             auto token = co_await this->token();
-            if (stopping_ || !token)
-                continue;
+            if (stopping_)
+                break;
+            if (!token) {
+                retry_after_ms = std::max(token.error().retry_after_ms, retry.next_delay_ms());
+                continue;  // the lineages report token failures
+            }
             auto states = co_await api_->replace_subscriptions(*token, current->channel.id, topics);
             if (stopping_)
                 break;
             if (!states) {
                 const genesys::ApiError error = states.error();
-                logger()->warn("updating the detail topics failed (retried): {}", error.message);
+                retry_after_ms = std::max(error.retry_after_ms, retry.next_delay_ms());
+                repeat_log_.log(spdlog::level::warn, "detail_update", Clock::now(),
+                                "updating the detail topics failed, retrying in {} ms: {}",
+                                retry_after_ms, error.message);
                 continue;
             }
+            retry.reset();
             detail_dirty_ = false;
             report_rejections(*detail_slot_, *states);
         }
@@ -585,7 +599,6 @@ private:
         std::uint64_t generation = 0;  // OAuthClient::fetch_count() when `channel` was made
         bool subscribed = false;
         bool check_channel = false;  // HEAD before reconnecting to the same channel
-        int unauthorized = 0;        // 401s in a row
         bool rollover_open = false;  // counted in rollovers_in_flight_
     };
 
@@ -617,28 +630,30 @@ private:
         rollover_settled();
     }
 
-    // A 401 from the API or the upgrade: a new token, and so a new channel (API-NOTES.md §8
-    // item 2); at once the first time, then with backoff.
-    asio::awaitable<bool> on_unauthorized(Lineage& l) {
-        oauth_->invalidate();
-        l.channel.reset();
-        if (++l.unauthorized == 1)
-            co_return true;
-        co_return co_await back_off(l.backoff, -1);
-    }
-
     // A failed REST call: fatal when retrying cannot help (403 on the PUT, 400, ...), else back
-    // off. Returns false when the lineage must end.
+    // off. A 401 means the token was refused: it is dropped, and so is the channel it made (a
+    // new token means a new channel, API-NOTES.md §8 item 2); the next attempt fetches a new
+    // one, after the backoff like every other failure (a token refused at once again must not
+    // spin). Returns false when the lineage must end.
     asio::awaitable<bool> on_api_error(Lineage& l, const genesys::ApiError& error) {
-        if (error.http_status == 401)
-            co_return co_await on_unauthorized(l);
-        if (!error.retryable && error.http_status != 404) {
+        if (error.http_status == 401) {
+            oauth_->invalidate();
+            l.channel.reset();
+        } else if (!error.retryable && error.http_status != 404) {
             fatal(error.message);
             co_return false;
         }
-        logger()->warn("{} channel_slot={}", error.message, l.slot.index);
+        repeat_log_.log(spdlog::level::warn,
+                        fmt::format("api_error:{}:{}", error.http_status, l.slot.index),
+                        Clock::now(), "{} channel_slot={}", error.message, l.slot.index);
         observer_.on_disconnected(ConnectionError::kOther, error.message);
         co_return co_await back_off(l.backoff, error.retry_after_ms);
+    }
+
+    // Routine lines of a lineage (channel created, topics subscribed) are info on a first
+    // attempt and debug while the lineage is retrying (the failure itself is logged, limited).
+    static spdlog::level::level_enum routine_level(const Lineage& l) {
+        return l.backoff.attempts() == 0 ? spdlog::level::info : spdlog::level::debug;
     }
 
     void on_connection_up(Lineage& l, Connection* conn);
@@ -663,6 +678,7 @@ private:
     std::list<asio::steady_timer*> waits_;
     std::deque<PendingRollover> pending_rollovers_;
     asio::steady_timer token_gate_{io_};  // armed while one lineage fetches a token
+    ops::RateLimitedLog repeat_log_{logger(), 1, kRepeatLogInterval};
     bool token_busy_ = false;
     std::size_t spare_channels_ = 1;
     std::size_t rollovers_in_flight_ = 0;
@@ -762,8 +778,8 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
             l.channel = std::move(*created);
             l.generation = oauth_->fetch_count();
             l.subscribed = false;
-            logger()->info("created notification channel {} channel_slot={}",
-                           genesys::redact_channel_id(l.channel->id), slot.index);
+            logger()->log(routine_level(l), "created notification channel {} channel_slot={}",
+                          genesys::redact_channel_id(l.channel->id), slot.index);
         }
         if (!l.subscribed) {
             auto states = co_await api_->replace_subscriptions(*token, l.channel->id, slot.topics);
@@ -779,11 +795,11 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
             }
             l.subscribed = true;
             report_rejections(slot, *states);
-            logger()->info("subscribed {} topic(s) on notification channel {} channel_slot={}",
-                           slot.topics.size(), genesys::redact_channel_id(l.channel->id),
-                           slot.index);
+            logger()->log(routine_level(l),
+                          "subscribed {} topic(s) on notification channel {} channel_slot={}",
+                          slot.topics.size(), genesys::redact_channel_id(l.channel->id),
+                          slot.index);
         }
-        l.unauthorized = 0;
         oauth_->on_authorized();
 
         auto conn = std::make_shared<Connection>(io_, *l.channel, l.generation);
@@ -828,10 +844,12 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
         }
         if (end.messages > 0)
             l.backoff.reset();
-        logger()->warn(
-            "notification connection ended reason={} detail=\"{}\" messages={} "
-            "channel={}",
-            to_string(end.error), end.detail, end.messages, conn->tag());
+        repeat_log_.log(spdlog::level::warn,
+                        fmt::format("ended:{}:{}", to_string(end.error), slot.index),
+                        Clock::now(),
+                        "notification connection ended reason={} detail=\"{}\" messages={} "
+                        "channel={} channel_slot={}",
+                        to_string(end.error), end.detail, end.messages, conn->tag(), slot.index);
         observer_.on_disconnected(end.error, end.detail);
         if (end.error == ConnectionError::kClosedByPeer && end.close_code == kCloseNormal &&
             options_.once) {
@@ -841,13 +859,12 @@ asio::awaitable<void> NotificationsSource::run_lineage(Slot& slot,
                 conn->tag());
             break;
         }
-        if (end.error == ConnectionError::kHttp401) {
-            if (!co_await on_unauthorized(l))
-                break;
-            continue;
-        }
         if (!end.connected && end.http_status != 0) {
-            l.channel.reset();  // a refused upgrade: the channel is not usable any more
+            // A refused upgrade (401 included: HAWK renews the channel then, API-NOTES.md §3.5):
+            // the channel is not usable any more. The upgrade carries no token, so the token is
+            // kept until it nears expiry or a REST call refuses it; the next attempt makes a new
+            // channel with it, after the backoff.
+            l.channel.reset();
         } else {
             l.check_channel = true;
         }

@@ -7,23 +7,39 @@
 namespace gstream::source {
 namespace {
 
-TEST(BackoffTest, CeilingDoublesUpToMaxAndDrawsStayBelowIt) {
+TEST(BackoffTest, CeilingDoublesUpToMaxAndDrawsStayInItsUpperHalf) {
     Backoff backoff(100, 1000, 42);
     const std::int64_t expected[] = {100, 200, 400, 800, 1000, 1000};
     for (std::int64_t ceiling : expected) {
         EXPECT_EQ(backoff.ceiling_ms(), ceiling);
+        EXPECT_EQ(backoff.floor_ms(), ceiling / 2);
         const std::int64_t d = backoff.next_delay_ms();
-        EXPECT_GE(d, 0);
+        EXPECT_GE(d, ceiling / 2);
         EXPECT_LE(d, ceiling);
     }
     backoff.reset();
     EXPECT_EQ(backoff.ceiling_ms(), 100);
+    EXPECT_EQ(backoff.attempts(), 0);
+}
+
+TEST(BackoffTest, EveryDrawOfManySeedsRespectsTheFloor) {
+    // The floor is what bounds a retry loop: n draws never sum to less than their floors.
+    for (std::uint64_t seed = 0; seed < 200; ++seed) {
+        Backoff backoff(50, 200, seed);
+        std::int64_t sum = 0;
+        for (int i = 0; i < 8; ++i) {
+            sum += backoff.next_delay_ms();
+        }
+        EXPECT_GE(sum, 25 + 50 + 100 + 100 + 100 + 100 + 100 + 100) << "seed " << seed;
+        EXPECT_LE(sum, 50 + 100 + 200 * 6) << "seed " << seed;
+    }
 }
 
 TEST(BackoffTest, ClampsNonsense) {
     Backoff backoff(0, -5, 1);
     EXPECT_EQ(backoff.ceiling_ms(), 1);
-    EXPECT_LE(backoff.next_delay_ms(), 1);
+    EXPECT_EQ(backoff.floor_ms(), 1);
+    EXPECT_EQ(backoff.next_delay_ms(), 1);
 }
 
 TEST(EnvelopeProtocolTest, SubscriptionBodyShapes) {
