@@ -277,6 +277,7 @@ TEST(Consumer, RefusedNotificationUpgradesBackOffReuseTheTokenAndAreLoggedOnce) 
                    "sinks:\n  - { type: file, path: " + dir.file("events.jsonl") +
                    ", fsync: never }\n"
                    "dead_letter:\n  path: " + dir.file("dlq.sqlite3") + "\n"
+                   "data_dir: " + dir.path() + "\n"
                    "metrics:\n  listen: 127.0.0.1:0\n");
     const auto started = std::chrono::steady_clock::now();
     ChildProcess consumer({GSTREAM_BINARY, "run", "--config", dir.file("config.yaml")}, {},
