@@ -11,10 +11,13 @@
 #include <string_view>
 #include <utility>
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "core/errc.hpp"
 #include "ops/logging.hpp"
+#include "core/file_mode.hpp"
 
 namespace gstream::dlq {
 namespace {
@@ -321,6 +324,12 @@ DeadLetterQueue DeadLetterQueue::open(const std::string& path) {
         }
     }
 
+    // Created here first so that it (and the -wal/-shm files SQLite gives the same mode) is
+    // readable by its owner only: dead letters hold customer data.
+    if (const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, core::kDataFileMode);
+        fd >= 0) {
+        ::close(fd);
+    }
     sqlite3* raw_db = nullptr;
     const int rc =
         sqlite3_open_v2(path.c_str(), &raw_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);

@@ -18,6 +18,7 @@
 #include "core/clock.hpp"
 #include "ops/logging.hpp"
 #include "ops/metrics.hpp"
+#include "core/file_mode.hpp"
 
 namespace gstream::wal {
 namespace {
@@ -52,7 +53,7 @@ bool write_file_durably(const std::string& dir,
                         std::string& error) {
     const std::string tmp = (fs::path(dir) / (name + ".tmp")).string();
     const std::string path = (fs::path(dir) / name).string();
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, core::kDataFileMode);
     if (fd < 0) {
         error = fmt::format("cannot create '{}': {}", tmp, std::strerror(errno));
         return false;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "wal/segment_format.hpp"
+#include "core/file_mode.hpp"
 
 namespace gstream::wal {
 namespace {
@@ -175,7 +176,8 @@ std::unique_ptr<WriteAheadLog> WriteAheadLog::open(WalOptions options, error_cod
 
 error_code WriteAheadLog::open_active(std::uint64_t first_sequence) {
     const std::string path = (fs::path(options_.dir) / segment_name(first_sequence)).string();
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                          core::kDataFileMode);
     if (fd < 0) {
         return errno_code(errno);
     }

@@ -1,5 +1,6 @@
 // End-to-end: the emulator and the consumer as real processes over loopback sockets.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <csignal>
@@ -578,6 +579,35 @@ TEST(ValidateCommand, ChecksEachLineAndExitsOneOnInvalid) {
     ChildProcess detail({GSTREAM_BINARY, "validate", "--event-type", "acd.start", dir.file("in.jsonl")});
     detail.read_all(30s);
     EXPECT_EQ(detail.wait(10s), 1);
+}
+
+// Events hold customer data: every file that holds them is created 0600 (owner only), whatever
+// the umask lets through: the sink's file, the write-ahead log's segment and checkpoint, and the
+// dead-letter database with its SQLite side files.
+TEST(Consumer, FilesThatHoldEventsAreCreatedForTheOwnerOnly) {
+    TempDir dir;
+    write_file(dir.file("replay.jsonl"),
+               envelope({ev("a", R"("2026-11-30T10:00:00Z")", body("c1"))}) + "\nnot json\n");
+    auto emulator = start_emulator({"--protocol", "envelope", "--replay", dir.file("replay.jsonl")},
+                                   dir.file("emulator.log"));
+    const mode_t previous = ::umask(022);  // the usual umask, inherited by the consumer
+    const auto r = run_consumer(write_config(dir, {.base_url = emulator.origin()}),
+                                dir.file("consumer.log"));
+    ::umask(previous);
+    ASSERT_EQ(r.exit_code, 0) << r.log;
+    std::vector<std::string> files{dir.file("events.jsonl"), dir.file("dlq.sqlite3"),
+                                   dir.file("wal/checkpoint")};
+    for (const auto& entry : std::filesystem::directory_iterator(dir.file("wal"))) {
+        if (entry.path().extension() == ".log") {
+            files.push_back(entry.path().string());
+        }
+    }
+    ASSERT_GE(files.size(), 4u);
+    for (const std::string& f : files) {
+        struct stat st {};
+        ASSERT_EQ(::stat(f.c_str(), &st), 0) << f;
+        EXPECT_EQ(st.st_mode & 0777, 0600u) << f;
+    }
 }
 
 // The write-ahead log is on by default, in data_dir: a data_dir that cannot be created stops

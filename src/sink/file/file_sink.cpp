@@ -15,6 +15,7 @@
 #include "core/clock.hpp"
 #include "ops/logging.hpp"
 #include "sink/file/file_formatter.hpp"
+#include "core/file_mode.hpp"
 
 namespace gstream::sink::file {
 namespace {
@@ -44,7 +45,8 @@ FileSink::FileSink(FileSinkConfig config)
         }
     }
     if (fd_ < 0) {
-        fd_ = ::open(config_.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        fd_ = ::open(config_.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                     core::kDataFileMode);
     }
     if (fd_ < 0) {
         throw std::runtime_error(fmt::format("file sink: cannot open '{}': {} (sinks[].path)",
