@@ -1,3 +1,4 @@
+#include "config/config_loader.hpp"
 #include "app/daemon.hpp"
 
 #include <fcntl.h>
@@ -35,7 +36,6 @@
 #include "source/notifications/topic_plan.hpp"
 #include "source/source.hpp"
 #include "wal/recovery.hpp"
-#include "build_paths.hpp"
 
 namespace gstream::app {
 namespace {
@@ -177,13 +177,24 @@ private:
     std::string fatal_;
 };
 
-/// Moves the pipeline's counts into the Prometheus counters, by difference, at scrape time (the
-/// hot path only touches relaxed atomics).
+/// One configured sink's name and the counts of the driver that writes to it.
+using SinkCountsRef = std::pair<std::string, const pipeline::SinkDriver::SinkCounts*>;
+
+/// Moves the pipeline's and the sinks' counts into the Prometheus counters, by difference, at
+/// scrape time (the hot path only touches relaxed atomics).
 class MetricsSync {
 public:
-    MetricsSync(const pipeline::PipelineCounts& counts, ops::Metrics& metrics)
+    MetricsSync(const pipeline::PipelineCounts& counts,
+                std::vector<SinkCountsRef> sinks,
+                ops::Metrics& metrics)
         : counts_(counts)
-        , metrics_(metrics) {}
+        , sinks_(std::move(sinks))
+        , sink_last_(sinks_.size())
+        , metrics_(metrics) {
+        for (const SinkCountsRef& s : sinks_) {
+            metrics_.add_sink(s.first);
+        }
+    }
 
     void sync() {
         std::lock_guard lock(mutex_);
@@ -192,7 +203,21 @@ public:
         add(metrics_.duplicates(), counts_.duplicates, last_.duplicates);
         add(metrics_.late(), counts_.late, last_.late);
         add(metrics_.control_messages(), counts_.control, last_.control);
-        add(metrics_.batch_flushes(ops::SinkKind::kFile), counts_.batches, last_.batches);
+        for (std::size_t i = 0; i < sinks_.size(); ++i) {
+            const auto& [name, c] = sinks_[i];
+            SinkLast& last = sink_last_[i];
+            const std::uint64_t ok = c->batches.load(std::memory_order_relaxed);
+            const std::uint64_t rejects = c->rejects.load(std::memory_order_relaxed);
+            add(metrics_.sink_writes(name, ops::SinkResult::kOk), c->batches, last.ok);
+            add(metrics_.sink_writes(name, ops::SinkResult::kRetry), c->retries, last.retry);
+            add(metrics_.sink_writes(name, ops::SinkResult::kReject), c->rejects, last.reject);
+            // Each batch is handed over once, whatever the sink answered.
+            if (ok + rejects > last.flushes) {
+                metrics_.batch_flushes(name).Increment(static_cast<double>(ok + rejects -
+                                                                           last.flushes));
+                last.flushes = ok + rejects;
+            }
+        }
         for (std::size_t i = 0; i < pipeline::PipelineCounts::kReasons; ++i) {
             const auto reason = ops::dead_letter_reason(static_cast<core::Errc>(i));
             if (reason) {
@@ -223,12 +248,16 @@ private:
         }
     }
 
+    struct SinkLast {
+        std::uint64_t ok = 0, retry = 0, reject = 0, flushes = 0;
+    };
     const pipeline::PipelineCounts& counts_;
+    std::vector<SinkCountsRef> sinks_;
+    std::vector<SinkLast> sink_last_;
     ops::Metrics& metrics_;
     std::mutex mutex_;
     struct Last {
-        std::uint64_t received = 0, delivered = 0, duplicates = 0, late = 0, control = 0,
-                      batches = 0;
+        std::uint64_t received = 0, delivered = 0, duplicates = 0, late = 0, control = 0;
         std::array<std::uint64_t, pipeline::PipelineCounts::kReasons> by_reason{};
         std::array<std::uint64_t, 3> by_kind{};
         std::array<std::uint64_t, pipeline::kSnapshotOutcomes> by_outcome{};
@@ -380,7 +409,7 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     // fails fast.
     prepare_data_dir(config);
     const std::string schema_dir =
-        config.pipeline.schemas_dir.value_or(std::string(GSTREAM_SCHEMA_DIR) + "/events");
+        config.pipeline.schemas_dir.value_or(gstream::config::shipped_schema_dir() + "/events");
     auto schemas =
         std::make_shared<const pipeline::SchemaRegistry>(pipeline::SchemaRegistry::load(schema_dir));
     pipeline::Validator validator(pipeline::schema_check(schemas));
@@ -453,7 +482,15 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
             metrics.end_to_end_latency().Observe(static_cast<double>(now - e.received_ns) / 1e9);
         }
     });
-    MetricsSync metrics_sync(pipe.counts(), metrics);
+    std::vector<SinkCountsRef> sink_counts;
+    if (driver) {
+        for (std::size_t i = 0; i < driver->sinks().size(); ++i) {
+            sink_counts.emplace_back(std::string(driver->sinks()[i]->name()), &driver->counts(i));
+        }
+    } else {
+        sink_counts = recovery->sink_counts();
+    }
+    MetricsSync metrics_sync(pipe.counts(), std::move(sink_counts), metrics);
     // One thread runs it (io_thread below): the hint lets Asio skip waking other threads.
     boost::asio::io_context io{1};  // outlives the source and the admin server
     pipeline::FrameQueue queue(static_cast<std::size_t>(config.source.queue_capacity));

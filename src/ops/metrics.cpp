@@ -120,7 +120,16 @@ Metrics::Metrics(std::string_view version)
     , sink_lag_(&prometheus::BuildGauge()
                      .Name(name("sink_lag_batches"))
                      .Help("Outbox batches a sink has not taken yet (several sinks).")
-                     .Register(registry_)) {
+                     .Register(registry_))
+    , batch_flushes_(&prometheus::BuildCounter()
+                          .Name(name("batch_flushes_total"))
+                          .Help("Batches handed to a sink, by sink (its configured name).")
+                          .Register(registry_))
+    , sink_writes_(&prometheus::BuildCounter()
+                        .Name(name("sink_writes_total"))
+                        .Help("Sink write attempts, by sink (its configured name) and answer "
+                              "(ok, retry, reject).")
+                        .Register(registry_)) {
     counters_by<DeadLetterReason>(registry_, "events_dead_lettered_total",
                                   "Events written to the dead-letter queue, by reason.", "reason",
                                   dead_lettered_);
@@ -134,20 +143,6 @@ Metrics::Metrics(std::string_view version)
     counters_by<ConnectionError>(registry_, "connection_errors_total",
                                  "Source connection failures, by reason.", "reason",
                                  connection_errors_);
-    counters_by<SinkKind>(registry_, "batch_flushes_total", "Batches handed to a sink, by sink.",
-                          "sink", batch_flushes_);
-
-    auto& writes = prometheus::BuildCounter()
-                       .Name(name("sink_writes_total"))
-                       .Help("Sink write attempts, by sink and answer (ok, retry, reject).")
-                       .Register(registry_);
-    for (std::size_t s = 0; s < kSinkKindCount; ++s) {
-        for (std::size_t r = 0; r < kSinkResultCount; ++r) {
-            sink_writes_[s][r] =
-                &writes.Add({{"sink", std::string(to_string(static_cast<SinkKind>(s)))},
-                             {"result", std::string(to_string(static_cast<SinkResult>(r)))}});
-        }
-    }
 
     prometheus::BuildGauge()
         .Name(name("build_info"))
@@ -155,6 +150,13 @@ Metrics::Metrics(std::string_view version)
         .Register(registry_)
         .Add({{"version", std::string(version)}})
         .Set(1);
+}
+
+void Metrics::add_sink(const std::string& sink) {
+    batch_flushes(sink);
+    for (std::size_t r = 0; r < kSinkResultCount; ++r) {
+        sink_writes(sink, static_cast<SinkResult>(r));
+    }
 }
 
 std::string Metrics::serialize() const {

@@ -78,8 +78,14 @@ public:
     prometheus::Counter& channel_rollovers() noexcept { return *channel_rollovers_; }
     /// 1 while the source's stream is open, else 0.
     prometheus::Gauge& connected() noexcept { return *connected_; }
-    prometheus::Counter& batch_flushes(SinkKind sink) noexcept {
-        return *batch_flushes_[static_cast<std::size_t>(sink)];
+    /// Creates the series of one configured sink, labelled `sink` = its name (sinks[].name), at
+    /// 0: batch_flushes_total and sink_writes_total for each result. Only configured sinks have
+    /// series. Start-up, one thread.
+    void add_sink(const std::string& sink);
+    /// Batches handed to the sink named `sink` (each once, whatever its answer). The sink must
+    /// have been added; any thread.
+    prometheus::Counter& batch_flushes(const std::string& sink) {
+        return batch_flushes_->Add({{"sink", sink}});
     }
     /// Observe the number of events in each flushed batch.
     prometheus::Histogram& batch_size() noexcept { return *batch_size_; }
@@ -98,8 +104,10 @@ public:
     prometheus::Gauge& sink_lag(const std::string& sink) {
         return sink_lag_->Add({{"sink", sink}});
     }
-    prometheus::Counter& sink_writes(SinkKind sink, SinkResult result) noexcept {
-        return *sink_writes_[static_cast<std::size_t>(sink)][static_cast<std::size_t>(result)];
+    /// Write attempts of the sink named `sink` and its answer (a retry counts once per attempt).
+    /// The sink must have been added; any thread.
+    prometheus::Counter& sink_writes(const std::string& sink, SinkResult result) {
+        return sink_writes_->Add({{"sink", sink}, {"result", std::string(to_string(result))}});
     }
 
     /// The Prometheus text exposition format (version 0.0.4) of every metric.
@@ -122,7 +130,6 @@ private:
     prometheus::Counter* topics_rejected_;
     prometheus::Counter* channel_rollovers_;
     prometheus::Gauge* connected_;
-    std::array<prometheus::Counter*, kSinkKindCount> batch_flushes_{};
     prometheus::Histogram* batch_size_;
     prometheus::Histogram* end_to_end_latency_;
     prometheus::Gauge* dead_letter_backlog_;
@@ -130,7 +137,8 @@ private:
     prometheus::Counter* wal_corrupt_records_;
     prometheus::Gauge* outbox_bytes_;
     prometheus::Family<prometheus::Gauge>* sink_lag_;
-    std::array<std::array<prometheus::Counter*, kSinkResultCount>, kSinkKindCount> sink_writes_{};
+    prometheus::Family<prometheus::Counter>* batch_flushes_;
+    prometheus::Family<prometheus::Counter>* sink_writes_;
 };
 
 }  // namespace gstream::ops

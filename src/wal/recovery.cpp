@@ -325,6 +325,15 @@ void Recovery::set_sinks(std::vector<std::unique_ptr<sink::Sink>> sinks,
     }
 }
 
+std::vector<std::pair<std::string, const pipeline::SinkDriver::SinkCounts*>>
+Recovery::sink_counts() const {
+    std::vector<std::pair<std::string, const pipeline::SinkDriver::SinkCounts*>> out;
+    for (const auto& c : cursors_) {
+        out.emplace_back(c->label(), &c->counts());
+    }
+    return out;
+}
+
 bool Recovery::sinks_writable() const noexcept {
     for (const auto& c : cursors_) {
         if (!c->writable()) {

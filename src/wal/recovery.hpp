@@ -118,6 +118,9 @@ public:
     pipeline::Delivery* outbox() noexcept { return outbox_.get(); }
     /// False while some cursor's sink is failing (/readyz). Any thread.
     bool sinks_writable() const noexcept;
+    /// Several sinks: each cursor's sink name and its counts (metrics), after set_sinks(); empty
+    /// otherwise. The counts live as long as this object.
+    std::vector<std::pair<std::string, const pipeline::SinkDriver::SinkCounts*>> sink_counts() const;
 
     /// `file_sinks`: the file sinks (owned by the driver; unused with several sinks);
     /// `dead_letters_ok`: false while the dead-letter queue fails (no checkpoint then covers the

@@ -20,7 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "support/integration.hpp"
-#include "test_paths.hpp"
+#include "support/test_paths.hpp"
 
 namespace gstream::testing {
 namespace {
@@ -278,6 +278,34 @@ TEST(WalBackpressure, OneStalledSinkDoesNotStarveTheOther) {
     EXPECT_GT(lag, 250);
     EXPECT_GT(sample(page, "genesys_stream_outbox_bytes"), 1'000'000);
     EXPECT_EQ(sample(page, "genesys_stream_reconnects_total"), 0);
+    // Per sink, by name: the file sink took every batch of the pipeline (~300: 100 events each,
+    // or fewer when a batch's age ran out) at its first attempt; the stalled one at most a pipe
+    // page's worth (its write blocks, it is not failing). Only the configured sinks have series.
+    // (The counts move just after each write returns: poll, bounded.)
+    const std::string ok_events = "genesys_stream_sink_writes_total{result=\"ok\",sink=\"events\"}";
+    const std::string events_in_batches = "genesys_stream_batch_size_events_sum";
+    double batches = 0;
+    for (auto until = std::chrono::steady_clock::now() + 30s;;) {
+        batches = sample(page, "genesys_stream_batch_size_events_count");
+        if ((sample(page, events_in_batches) == static_cast<double>(total) &&
+             sample(page, ok_events) == batches) ||
+            std::chrono::steady_clock::now() >= until) {
+            break;
+        }
+        const auto r = http_get(admin, "/metrics");
+        ASSERT_TRUE(r && r->status == 200);
+        page = "\n" + r->body;
+    }
+    EXPECT_EQ(sample(page, events_in_batches), static_cast<double>(total));
+    EXPECT_GE(batches, 300);
+    EXPECT_EQ(sample(page, ok_events), batches);
+    EXPECT_EQ(sample(page, "genesys_stream_batch_flushes_total{sink=\"events\"}"), batches);
+    EXPECT_EQ(sample(page, "genesys_stream_sink_writes_total{result=\"retry\",sink=\"events\"}"),
+              0);
+    EXPECT_LT(sample(page, "genesys_stream_sink_writes_total{result=\"ok\",sink=\"stalled\"}"),
+              50);
+    EXPECT_EQ(page.find("sink=\"file\""), std::string::npos);
+    EXPECT_EQ(page.find("sink=\"kafka\""), std::string::npos);
 
     // The stalled sink comes back: everything, once, in order.
     std::string out;

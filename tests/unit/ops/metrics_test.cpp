@@ -28,7 +28,8 @@ TEST(MetricsTest, PassesPromtoolCheck) {
     metrics.events_received().Increment(3);
     metrics.end_to_end_latency().Observe(0.042);
     metrics.batch_size().Observe(17);
-    metrics.sink_lag("/var/out/events.jsonl").Set(3);
+    metrics.sink_lag("events").Set(3);
+    metrics.add_sink("events");
     const auto result = test::promtool_check_metrics(metrics.serialize());
     EXPECT_EQ(result.exit_code, 0) << result.output;
     EXPECT_EQ(result.output, "");
@@ -36,7 +37,8 @@ TEST(MetricsTest, PassesPromtoolCheck) {
 
 TEST(MetricsTest, EveryNameFollowsTheSpec) {
     Metrics metrics("0.1.0");
-    metrics.sink_lag("/var/out/events.jsonl").Set(3);  // a labelled family shows once it has one
+    metrics.sink_lag("events").Set(3);  // a labelled family shows once it has one
+    metrics.add_sink("events");
     const std::string text = metrics.serialize();
     std::set<std::string> names;
     std::istringstream lines(text);
@@ -82,8 +84,10 @@ TEST(MetricsTest, CountersMoveByExactAmounts) {
     metrics.connection_errors(ConnectionError::kHttp429).Increment();
     metrics.reconnects().Increment(2);
     metrics.connected().Set(1);
-    metrics.batch_flushes(SinkKind::kKafka).Increment(3);
-    metrics.sink_writes(SinkKind::kHttp, SinkResult::kReject).Increment();
+    metrics.add_sink("orders-kafka");
+    metrics.add_sink("archive");
+    metrics.batch_flushes("orders-kafka").Increment(3);
+    metrics.sink_writes("archive", SinkResult::kReject).Increment();
     metrics.dead_letter_backlog().Set(9);
     metrics.dead_letter_backlog().Set(4);  // goes down too
     metrics.end_to_end_latency().Observe(0.003);
@@ -106,9 +110,14 @@ TEST(MetricsTest, CountersMoveByExactAmounts) {
     EXPECT_EQ(sample(t, R"(genesys_stream_connection_errors_total{reason="tls"})"), 0);
     EXPECT_EQ(sample(t, "genesys_stream_reconnects_total"), 2);
     EXPECT_EQ(sample(t, "genesys_stream_connected"), 1);
-    EXPECT_EQ(sample(t, R"(genesys_stream_batch_flushes_total{sink="kafka"})"), 3);
-    EXPECT_EQ(sample(t, R"(genesys_stream_sink_writes_total{result="reject",sink="http"})"), 1);
-    EXPECT_EQ(sample(t, R"(genesys_stream_sink_writes_total{result="ok",sink="http"})"), 0);
+    // Sink series carry the configured name, and exist from add_sink() on at 0.
+    EXPECT_EQ(sample(t, R"(genesys_stream_batch_flushes_total{sink="orders-kafka"})"), 3);
+    EXPECT_EQ(sample(t, R"(genesys_stream_batch_flushes_total{sink="archive"})"), 0);
+    EXPECT_EQ(sample(t, R"(genesys_stream_sink_writes_total{result="reject",sink="archive"})"), 1);
+    EXPECT_EQ(sample(t, R"(genesys_stream_sink_writes_total{result="ok",sink="archive"})"), 0);
+    EXPECT_EQ(sample(t, R"(genesys_stream_sink_writes_total{result="retry",sink="orders-kafka"})"),
+              0);
+    EXPECT_EQ(t.find(R"(sink="file")"), std::string::npos);  // no series for sinks not added
     EXPECT_EQ(sample(t, "genesys_stream_dead_letter_backlog"), 4);
     EXPECT_EQ(sample(t, R"(genesys_stream_build_info{version="1.2.3"})"), 1);
     EXPECT_EQ(sample(t, "genesys_stream_end_to_end_latency_seconds_count"), 2);
