@@ -21,12 +21,12 @@
 #include <string>
 #include <vector>
 
+#include "config/config_loader.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/schema/schema_registry.hpp"
 #include "pipeline/sink_driver.hpp"
 #include "pipeline/validator.hpp"
 #include "sink/file/file_sink.hpp"
-#include "build_paths.hpp"
 
 namespace {
 
@@ -64,7 +64,7 @@ void BM_PipelineCorpus(benchmark::State& state) {
     const char* format = std::getenv("GSTREAM_BENCH_FORMAT");
     const bool notifications = format != nullptr && std::string(format) == "notifications";
     auto schemas = std::make_shared<const pl::SchemaRegistry>(
-        pl::SchemaRegistry::load(std::string(GSTREAM_SCHEMA_DIR) + "/events"));
+        pl::SchemaRegistry::load(gstream::config::shipped_schema_dir() + "/events"));
     char path[] = "/tmp/gstream-corpus-bench-XXXXXX";
     const int fd = ::mkstemp(path);
     ::close(fd);

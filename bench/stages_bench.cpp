@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config_loader.hpp"
 #include "pipeline/batcher.hpp"
 #include "pipeline/decoder.hpp"
 #include "pipeline/deduplicator.hpp"
@@ -166,14 +167,13 @@ BENCHMARK(BM_FileWrite);
 
 #include "pipeline/schema/schema_registry.hpp"
 #include "pipeline/schema/schema_validator.hpp"
-#include "build_paths.hpp"
 
 namespace {
 
 void BM_Validate(benchmark::State& state) {
     const auto events = decode_events(make_message(0));
     const auto registry =
-        gstream::pipeline::SchemaRegistry::load(std::string(GSTREAM_SCHEMA_DIR) + "/events");
+        gstream::pipeline::SchemaRegistry::load(gstream::config::shipped_schema_dir() + "/events");
     for (auto _ : state) {
         for (const auto& e : events) {
             benchmark::DoNotOptimize(registry.envelope_event().validate(e.value));

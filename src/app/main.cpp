@@ -13,7 +13,6 @@
 #include "dlq/dlq_command.hpp"
 #include "emulator/emulate_command.hpp"
 #include "sink/sink_registry.hpp"
-#include "build_paths.hpp"
 
 int main(int argc, char** argv) {
     // Past RLIMIT_FSIZE, write(2) then fails with EFBIG (handled like ENOSPC) instead of a kill.
@@ -33,7 +32,7 @@ int main(int argc, char** argv) {
     run->callback([&] {
         try {
             const auto config = gstream::config::load_config_file(
-                config_path, std::string(GSTREAM_SCHEMA_DIR) + "/config.schema.json");
+                config_path, gstream::config::shipped_schema_dir() + "/config.schema.json");
             throw CLI::RuntimeError(gstream::app::run_daemon(config, {once}));
         } catch (const CLI::RuntimeError&) {
             throw;

@@ -1,3 +1,4 @@
+#include "config/config_loader.hpp"
 #include "app/validate_command.hpp"
 
 #include <cstdio>
@@ -13,7 +14,6 @@
 #include "core/json_document.hpp"
 #include "pipeline/schema/schema_registry.hpp"
 #include "pipeline/schema/schema_validator.hpp"
-#include "build_paths.hpp"
 
 namespace gstream::app {
 namespace {
@@ -21,7 +21,7 @@ namespace {
 struct ValidateArgs {
     std::string event_type;
     std::string schema_file;
-    std::string schemas_dir = std::string(GSTREAM_SCHEMA_DIR) + "/events";
+    std::string schemas_dir = gstream::config::shipped_schema_dir() + "/events";
     std::vector<std::string> files;
 };
 

@@ -989,8 +989,12 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
+std::string shipped_schema_dir() {
+    return GSTREAM_SCHEMA_DIR;
+}
+
 std::string default_schema_path() {
-    return std::string(GSTREAM_SCHEMA_DIR) + "/config.schema.json";
+    return shipped_schema_dir() + "/config.schema.json";
 }
 
 Config load_config_string(std::string_view yaml,

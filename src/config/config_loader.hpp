@@ -25,7 +25,11 @@
 
 namespace gstream::config {
 
-/// GSTREAM_SCHEMA_DIR "/config.schema.json" (the source tree's schemas/, fixed at build time).
+/// The shipped schemas: the source tree's schemas/ (config.schema.json, events/), fixed at build
+/// time (GSTREAM_SCHEMA_DIR in the generated build_paths.hpp, which only config_loader.cpp
+/// includes, so a build in another folder recompiles one file).
+std::string shipped_schema_dir();
+/// shipped_schema_dir() + "/config.schema.json".
 std::string default_schema_path();
 
 /// Reads `path` and validates it against the schema at `schema_path`. Throws ConfigError.

@@ -31,7 +31,6 @@
 #include "pipeline/validator.hpp"
 #include "sink/sink_registry.hpp"
 #include "wal/recovery.hpp"
-#include "build_paths.hpp"
 
 namespace gstream::dlq {
 namespace {
@@ -351,7 +350,7 @@ int run_replay(const Args& a) {
 
     // The same schema wiring as the daemon (src/app/daemon.cpp).
     const std::string schema_dir =
-        config.pipeline.schemas_dir.value_or(std::string(GSTREAM_SCHEMA_DIR) + "/events");
+        config.pipeline.schemas_dir.value_or(gstream::config::shipped_schema_dir() + "/events");
     std::shared_ptr<pipeline::SchemaRegistry> schemas;
     try {
         schemas = std::make_shared<pipeline::SchemaRegistry>(

@@ -15,7 +15,7 @@
 #include "dlq/dead_letter_queue.hpp"
 #include "emulator/emulator.hpp"
 #include "support/integration.hpp"
-#include "test_paths.hpp"
+#include "support/test_paths.hpp"
 
 namespace gstream::testing {
 namespace {

@@ -8,7 +8,7 @@
 #include "dlq/dead_letter_queue.hpp"
 #include "support/child_process.hpp"
 #include "support/integration.hpp"
-#include "test_paths.hpp"
+#include "support/test_paths.hpp"
 
 namespace gstream::testing {
 namespace {

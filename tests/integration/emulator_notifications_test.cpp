@@ -28,7 +28,7 @@
 #include "pipeline/snapshot/snapshot_deriver.hpp"
 #include "support/child_process.hpp"
 #include "support/ws_test_client.hpp"
-#include "test_paths.hpp"
+#include "support/test_paths.hpp"
 
 namespace gstream::emulator {
 namespace {

@@ -19,7 +19,7 @@
 
 #include "support/envelope_stream.hpp"
 #include "support/integration.hpp"
-#include "test_paths.hpp"
+#include "support/test_paths.hpp"
 
 namespace gstream::testing {
 namespace {

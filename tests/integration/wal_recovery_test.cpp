@@ -14,7 +14,7 @@
 #include "dlq/dead_letter_queue.hpp"
 #include "support/envelope_stream.hpp"
 #include "support/integration.hpp"
-#include "test_paths.hpp"
+#include "support/test_paths.hpp"
 
 namespace gstream::testing {
 namespace {

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include "test_paths.hpp"
+#include "support/test_paths.hpp"
 
 namespace gstream::testing {
 

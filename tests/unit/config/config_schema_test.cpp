@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "config/config_loader.hpp"
-#include "test_paths.hpp"
+#include "support/test_paths.hpp"
 
 namespace gstream::config {
 namespace {

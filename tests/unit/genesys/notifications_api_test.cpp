@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
-#include "test_paths.hpp"
+#include "support/test_paths.hpp"
 
 namespace gstream::genesys {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "ops/metrics.hpp"
-#include "test_paths.hpp"
+#include "support/test_paths.hpp"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "sink/file/file_formatter.hpp"
-#include "test_paths.hpp"
+#include "support/test_paths.hpp"
 
 namespace gstream::pipeline {
 namespace {

@@ -14,7 +14,7 @@
 #include "core/time.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/schema/schema_registry.hpp"
-#include "test_paths.hpp"
+#include "support/test_paths.hpp"
 
 namespace gstream::pipeline {
 namespace {

@@ -12,7 +12,7 @@
 #include "pipeline/schema/schema_registry.hpp"
 #include "pipeline/schema/schema_validator.hpp"
 #include "tests/support/schema_compile.hpp"
-#include "test_paths.hpp"
+#include "support/test_paths.hpp"
 
 namespace gstream::pipeline {
 namespace {

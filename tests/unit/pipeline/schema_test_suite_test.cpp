@@ -11,7 +11,7 @@
 
 #include "core/json_document.hpp"
 #include "pipeline/schema/schema_validator.hpp"
-#include "test_paths.hpp"
+#include "support/test_paths.hpp"
 
 namespace gstream::pipeline {
 namespace {

@@ -12,7 +12,7 @@
 
 #include "core/json_document.hpp"
 #include "pipeline/snapshot/snapshot_deriver.hpp"
-#include "test_paths.hpp"
+#include "support/test_paths.hpp"
 
 namespace gstream::pipeline {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "../../support/child_process.hpp"
 #include "config/check_config_command.hpp"
-#include "test_paths.hpp"
+#include "support/test_paths.hpp"
 
 namespace gstream::sink {
 namespace {

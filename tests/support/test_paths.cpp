@@ -1,0 +1,27 @@
+#include "support/test_paths.hpp"
+
+#include "test_paths_generated.hpp"
+
+namespace gstream::testing {
+
+const std::string& binary_path() {
+    static const std::string path = GSTREAM_BINARY_PATH;
+    return path;
+}
+
+const std::string& source_dir() {
+    static const std::string path = GSTREAM_SOURCE_DIR_PATH;
+    return path;
+}
+
+const std::string& shared_dir() {
+    static const std::string path = GSTREAM_SHARED_DIR_PATH;
+    return path;
+}
+
+const std::string& test_suite_dir() {
+    static const std::string path = GSTREAM_TEST_SUITE_DIR_PATH;
+    return path;
+}
+
+}  // namespace gstream::testing

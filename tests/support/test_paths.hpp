@@ -1,0 +1,21 @@
+#pragma once
+// Paths the tests read: the built binary, the source tree, ../shared and the JSON-Schema test
+// suite. They are fixed at configure time in a generated header that only test_paths.cpp
+// includes, so that a build in another folder (CI's clone) recompiles that one file and takes
+// every other test file from the compiler cache.
+
+#include <string>
+
+namespace gstream::testing {
+
+const std::string& binary_path();       ///< the genesys-stream executable
+const std::string& source_dir();        ///< the checkout's root
+const std::string& shared_dir();        ///< ../shared beside the checkout (GSTREAM_SHARED_DIR)
+const std::string& test_suite_dir();    ///< the JSON-Schema test suite's draft7 tests
+
+}  // namespace gstream::testing
+
+#define GSTREAM_BINARY (::gstream::testing::binary_path())
+#define GSTREAM_SOURCE_DIR (::gstream::testing::source_dir())
+#define GSTREAM_SHARED_DIR (::gstream::testing::shared_dir())
+#define GSTREAM_TEST_SUITE_DIR (::gstream::testing::test_suite_dir())
