@@ -21,10 +21,6 @@ struct Message {
     JsonDocument doc;            ///< parsed over `payload`
     std::int64_t received_ns = 0;  ///< steady-clock time the frame was read (latency metric)
     std::uint64_t sequence = 0;    ///< arrival order of messages, from 0
-    /// An id the decoder derived rather than read (a detail event's, docs/lifecycle.md), as a
-    /// JSON string, and its parse, which Event::id then views. Reused with the message.
-    std::string derived_id;
-    JsonDocument derived_id_doc;
 };
 
 /// Interaction states (SEED-PROTOCOL.md §3), used by the subscription and the `states` filter.
@@ -53,13 +49,7 @@ struct Event {
     /// snapshot); a transition's own `{id, timestamp, eventType, data}`.
     JsonValue value;
     JsonValue data;   ///< the Genesys event body (`data`, or `eventBody`)
-    /// The de-duplication key and output `id`: an envelope event's `id`, a raw snapshot's
-    /// `metadata.CorrelationId` (string tokens, original escapes kept), a detail event's derived
-    /// key (Message::derived_id).
-    JsonValue id;
-    /// A Notifications API detail event's `metadata.CorrelationId` (output `correlationId`);
-    /// !valid() for other events.
-    JsonValue correlation_id;
+    JsonValue id;     ///< `id` (or `metadata.CorrelationId`) string token, original escapes kept
     JsonValue event_type;         ///< `eventType` token; !valid() for notifications
     /// The event kind, unescaped ("acd.end", "contact", "conversation.snapshot"); points into
     /// message (a static string for snapshots).

@@ -1,10 +1,8 @@
 #include "pipeline/decoder.hpp"
 
-#include <array>
 #include <string>
 
 #include <fmt/format.h>
-#include <openssl/sha.h>
 
 #include "pipeline/snapshot/snapshot_deriver.hpp"
 
@@ -32,34 +30,6 @@ core::InteractionState derive_state(std::string_view event_type, const JsonValue
         return S::kEnded;
     }
     return S::kNone;
-}
-
-void DetailEventKey::append_id(std::string_view kind, const JsonValue& body, std::string& out) {
-    canonical_.assign("[");
-    core::append_canonical_string(kind, canonical_);
-    for (const std::string_view member : {"conversationId", "participantId", "sessionId",
-                                          "eventTime"}) {
-        canonical_.push_back(',');
-        core::append_canonical_json(body.find(member), canonical_, scratch_);
-    }
-    canonical_.push_back(',');
-    core::append_canonical_json(body, canonical_, scratch_);
-    canonical_.push_back(']');
-
-    std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-    SHA256(reinterpret_cast<const unsigned char*>(canonical_.data()), canonical_.size(),
-           digest.data());
-    // RFC 9562 §5.8: version 8 (custom) in the top nibble of byte 6, variant 10 in byte 8.
-    digest[6] = static_cast<unsigned char>((digest[6] & 0x0F) | 0x80);
-    digest[8] = static_cast<unsigned char>((digest[8] & 0x3F) | 0x80);
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (std::size_t i = 0; i < 16; ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            out.push_back('-');
-        }
-        out.push_back(kHex[digest[i] >> 4]);
-        out.push_back(kHex[digest[i] & 15]);
-    }
 }
 
 namespace {
@@ -237,7 +207,7 @@ void NotificationDecoder::decode(std::shared_ptr<core::Message> message, DecodeO
     event.value = root;
     event.kind = rest.substr(dot + 1);
     event.data = root.find("eventBody");
-    event.correlation_id = root.find("metadata").find("CorrelationId");
+    event.id = root.find("metadata").find("CorrelationId");
     if (event.data.is_object()) {
         const JsonValue event_time = event.data.find("eventTime");
         if (event_time.valid() && event_time.type() == core::JsonType::kBigInteger) {
@@ -258,14 +228,6 @@ void NotificationDecoder::decode(std::shared_ptr<core::Message> message, DecodeO
         event.queue_id = event.data.find("queueId");
         event.conversation_id = event.data.find("conversationId");
         event.state = derive_state(event.kind, event.data);
-    }
-    // The key, not the CorrelationId: a redelivery has a new one (docs/lifecycle.md).
-    msg.derived_id.assign("\"");
-    key_.append_id(event.kind, event.data, msg.derived_id);
-    msg.derived_id.push_back('"');
-    if (msg.derived_id_doc.parse_in_place(msg.derived_id, core::JsonParser::kAuto,
-                                          core::Utf8::kTrusted)) {
-        event.id = msg.derived_id_doc.root();
     }
     event.message = std::move(message);
     event.received_ns = msg.received_ns;

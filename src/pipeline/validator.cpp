@@ -89,7 +89,7 @@ bool Validator::validate_notification(const core::Event& event, std::string& det
         detail.insert(0, "/eventBody");
         return false;
     }
-    if (!event.correlation_id.is_string() || event.correlation_id.get_string().empty()) {
+    if (!event.id.is_string() || event.id.get_string().empty()) {
         detail = "/metadata/CorrelationId: required (a non-empty string)";
         return false;
     }

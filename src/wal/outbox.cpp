@@ -99,7 +99,6 @@ bool Outbox::decode(std::shared_ptr<core::Message> record,
         e.data = line.find("data");
         e.queue_id = line.find("queueId");
         e.conversation_id = line.find("conversationId");
-        e.correlation_id = line.find("correlationId");
         e.instant = *instant;
         e.late = line.find("late").get_bool();
         e.received_ns = message->received_ns;

@@ -81,10 +81,6 @@ void format_event(const core::Event& event, std::string& out) {
         out.append(R"(,"conversationId":)");
         append_value(event.conversation_id, out);
     }
-    if (event.correlation_id.valid()) {
-        out.append(R"(,"correlationId":)");
-        append_value(event.correlation_id, out);
-    }
     if (event.late) {
         out.append(R"(,"late":true)");
     }

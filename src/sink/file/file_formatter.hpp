@@ -2,8 +2,8 @@
 // JSON Lines formatter of the file sink. Pure.
 //
 // One event per line, members in this order: id, eventType, eventTime (the instant in UTC with `Z`
-// and 3, 6 or 9 fraction digits as the input had), queueId, conversationId and correlationId (a
-// Notifications API detail event's metadata.CorrelationId) when present, late when late, data. String values and `data` are the original bytes, every escape intact; only
+// and 3, 6 or 9 fraction digits as the input had), queueId and conversationId when present, late
+// when late, data. String values and `data` are the original bytes, every escape intact; only
 // whitespace between tokens is dropped, and only where the original has a line break, so a line
 // never contains a raw newline.
 

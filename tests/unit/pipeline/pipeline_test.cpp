@@ -2,15 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
-
-#include "sink/file/file_formatter.hpp"
-#include "support/test_paths.hpp"
 
 namespace gstream::pipeline {
 namespace {
@@ -168,81 +162,6 @@ TEST(Pipeline, DeadLetterLatePolicyDeadLettersAndCountsLateEvents) {
     EXPECT_EQ(h.dead.reasons, (std::vector<std::string>{"late"}));
     EXPECT_EQ(h.pipeline.counts().late.load(), 1U);
     EXPECT_EQ(h.pipeline.counts().dead_lettered.load(), 1U);
-}
-
-// Issue 16, defect 3: detail events are de-duplicated by what identifies them. The same acd.start
-// delivered again with a new CorrelationId reaches the sink once; another event that happens to
-// carry the same CorrelationId is not taken for a repeat.
-TEST(Pipeline, DetailEventsAreDeduplicatedByWhatIdentifiesThemNotByCorrelationId) {
-    PipelineOptions options;
-    options.protocol = Protocol::kNotifications;
-    Harness h(options);
-    const auto message = [](const std::string& kind, const std::string& correlation_id) {
-        return R"({"topicName":"v2.detail.events.conversation.c1.)" + kind +
-               R"(","version":"2","eventBody":{"eventTime":1775121295301,"conversationId":"c1",)"
-               R"("participantId":"p1","sessionId":"s1","queueId":"q1"},)"
-               R"("metadata":{"CorrelationId":")" +
-               correlation_id + R"("}})";
-    };
-    h.pipeline.on_message(message("acd.start", "corr-1"), 0, 0);
-    h.pipeline.on_message(message("acd.start", "corr-2"), 0, 0);  // redelivered
-    h.pipeline.on_message(message("acd.end", "corr-1"), 0, 0);    // another event
-    h.pipeline.drain(0);
-    EXPECT_EQ(h.pipeline.counts().summary_line(),
-              "summary: received=3 delivered=2 dead_lettered=0 filtered=0 duplicates=1 control=0 "
-              "snapshots=0 transitions=0");
-    const std::vector<std::string> ids = h.delivered();
-    ASSERT_EQ(ids.size(), 2U);
-    EXPECT_NE(ids[0], ids[1]);
-}
-
-// Every real conversation detail event of shared/fixtures/genesys-real (EventBridge captures; five
-// of the eight carry the same CorrelationId, two others another one) is delivered once as
-// EventBridge hands it over (`detail`), and not again when the WebSocket brings it (one line, a
-// new CorrelationId).
-TEST(Pipeline, RealDetailEventsAreOneEventsByEventBridgeAndByWebSocket) {
-    const std::filesystem::path samples =
-        std::filesystem::path(GSTREAM_SHARED_DIR) / "fixtures" / "genesys-real";
-    if (!std::filesystem::is_directory(samples)) {
-        GTEST_SKIP() << "real Genesys samples not found at " << samples.string();
-    }
-    std::vector<std::string> eventbridge;
-    std::vector<std::string> websocket;
-    for (const auto& entry : std::filesystem::directory_iterator(samples)) {
-        if (!entry.path().filename().string().starts_with("eventbridge-")) {
-            continue;
-        }
-        std::ifstream in(entry.path(), std::ios::binary);
-        std::ostringstream text;
-        text << in.rdbuf();
-        core::JsonDocument doc;
-        ASSERT_TRUE(doc.parse(text.str())) << entry.path();
-        const core::JsonValue detail = doc.root().find("detail");
-        if (!detail.find("topicName").get_string().starts_with("v2.detail.events.conversation.")) {
-            continue;
-        }
-        eventbridge.emplace_back(detail.raw());
-        std::string body;
-        sink::file::append_minified(detail.find("eventBody").raw(), body);
-        websocket.push_back(R"({"topicName":)" + std::string(detail.find("topicName").raw()) +
-                            R"(,"version":"2","eventBody":)" + body +
-                            R"(,"metadata":{"CorrelationId":"ws-)" +
-                            std::to_string(websocket.size()) + R"("}})");
-    }
-    ASSERT_EQ(eventbridge.size(), 8U);
-    PipelineOptions options;
-    options.protocol = Protocol::kNotifications;
-    Harness h(options);
-    for (const std::string& m : eventbridge) {
-        h.pipeline.on_message(m, 0, 0);
-    }
-    for (const std::string& m : websocket) {
-        h.pipeline.on_message(m, 0, 0);
-    }
-    h.pipeline.drain(0);
-    EXPECT_EQ(h.pipeline.counts().summary_line(),
-              "summary: received=16 delivered=8 dead_lettered=0 filtered=0 duplicates=8 control=0 "
-              "snapshots=0 transitions=0");
 }
 
 }  // namespace

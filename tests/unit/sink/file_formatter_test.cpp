@@ -46,29 +46,6 @@ TEST(FileFormatter, KeepsSubMillisecondDigitsAndFlagsLate) {
               "\n");
 }
 
-// A Notifications API detail event: `id` is the derived key (docs/lifecycle.md), and the
-// CorrelationId it came with is kept as `correlationId`, its original bytes.
-TEST(FileFormatter, WritesADetailEventWithItsKeyAndItsCorrelationId) {
-    pipeline::NotificationDecoder decoder;
-    auto m = std::make_shared<core::Message>();
-    m->payload =
-        R"({"topicName":"v2.detail.events.conversation.c1.acd.start","version":"2","eventBody":)"
-        R"({"eventTime":1775121295301,"conversationId":"c1","participantId":"p1","sessionId":"s1",)"
-        R"("queueId":"q1","mediaType":"VOICE"},"metadata":{"CorrelationId":"corr-1"}})";
-    pipeline::DecodeOutput out;
-    decoder.decode(std::move(m), out);
-    ASSERT_EQ(out.events.size(), 1U);
-    std::string line;
-    format_event(out.events.at(0), line);
-    EXPECT_EQ(line,
-              R"({"id":"6f4713bc-e75f-8234-a069-7128ca9f2b3d","eventType":"acd.start",)"
-              R"("eventTime":"2026-04-02T09:14:55.301Z","queueId":"q1","conversationId":"c1",)"
-              R"("correlationId":"corr-1","data":{"eventTime":1775121295301,)"
-              R"("conversationId":"c1","participantId":"p1","sessionId":"s1","queueId":"q1",)"
-              R"("mediaType":"VOICE"}})"
-              "\n");
-}
-
 TEST(FileFormatter, MinifiesOnlyOutsideStrings) {
     std::string out;
     append_minified("{ \"a b\" :\t[ 1 ,\r\n \"x\\\" y\" ] }", out);

@@ -72,33 +72,6 @@ TEST(Outbox, RecordRoundTripKeepsTheLinesAndTheRawBytes) {
     }
 }
 
-// A Notifications API detail event's line carries `correlationId` (docs/lifecycle.md): what a
-// cursor rebuilds keeps it, so a sink behind the outbox writes the same line.
-TEST(Outbox, RecordRoundTripKeepsADetailEventsCorrelationId) {
-    auto message = std::make_shared<core::Message>();
-    message->payload =
-        R"({"topicName":"v2.detail.events.conversation.c1.acd.start","version":"2","eventBody":)"
-        R"({"eventTime":1775121295301,"conversationId":"c1","queueId":"q1"},)"
-        R"("metadata":{"CorrelationId":"corr-1"}})";
-    pipeline::NotificationDecoder decoder;
-    pipeline::DecodeOutput out;
-    decoder.decode(std::move(message), out);
-    ASSERT_EQ(out.events.size(), 1U);
-    std::string record;
-    Outbox::encode(out.events, record);
-
-    auto stored = std::make_shared<core::Message>();
-    stored->payload = record;
-    std::vector<core::Event> back;
-    std::string error;
-    ASSERT_TRUE(Outbox::decode(std::move(stored), back, error)) << error << "\n" << record;
-    ASSERT_EQ(back.size(), 1U);
-    EXPECT_EQ(back[0].correlation_id.get_string(), "corr-1");
-    EXPECT_EQ(back[0].id.get_string(), out.events[0].id.get_string());
-    EXPECT_EQ(lines_of(back), lines_of(out.events));
-    EXPECT_NE(lines_of(back).find(R"("correlationId":"corr-1")"), std::string::npos);
-}
-
 // Batches are readable as soon as deliver() returns; start-up cuts what the checkpoint does not
 // cover; a cursor waiting for more wakes up on close().
 TEST(Outbox, DeliverPrepareAndClose) {
