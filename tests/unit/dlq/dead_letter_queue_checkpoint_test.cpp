@@ -78,7 +78,10 @@ TEST(DeadLetterQueueCheckpoint, TheCheckpointThreadCopiesTheLogBack) {
     const std::string path = (dir / "dlq.sqlite3").string();
     {
         DeadLetterQueue q = DeadLetterQueue::open(path);
-        for (int b = 0; b < 30; ++b) {  // ~6 MB of dead letters: ~1,500 pages of log
+        // ~3.2 MB of dead letters: ~800 pages of log, below the 1,000 pages at which the queue
+        // starts a checkpoint by itself (one started during the appends would restart the log,
+        // and the checkpoint below would then see only what came after: seen under ASan).
+        for (int b = 0; b < 16; ++b) {
             std::vector<DeadLetter> batch(50);
             for (DeadLetter& d : batch) {
                 d.source = "envelope";
@@ -90,9 +93,9 @@ TEST(DeadLetterQueueCheckpoint, TheCheckpointThreadCopiesTheLogBack) {
         }
         ASSERT_TRUE(q.checkpoint_and_wait(std::chrono::seconds(60)));
         const DeadLetterQueue::CheckpointResult r = q.last_checkpoint();
-        EXPECT_GT(r.log_frames, 1000);
+        EXPECT_GT(r.log_frames, 700);
         EXPECT_EQ(r.checkpointed_frames, r.log_frames);  // no reader held any frame back
-        EXPECT_EQ(q.backlog(), 1500);
+        EXPECT_EQ(q.backlog(), 800);
     }
     std::error_code ec;
     fs::remove_all(dir, ec);
