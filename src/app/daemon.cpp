@@ -1,4 +1,3 @@
-#include "config/config_loader.hpp"
 #include "app/daemon.hpp"
 
 #include <fcntl.h>
@@ -21,6 +20,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "config/config_loader.hpp"
 #include "core/clock.hpp"
 #include "dlq/dead_letter_queue.hpp"
 #include "genesys/region.hpp"

@@ -1,4 +1,3 @@
-#include "config/config_loader.hpp"
 #include "app/validate_command.hpp"
 
 #include <cstdio>
@@ -11,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "config/config_loader.hpp"
 #include "core/json_document.hpp"
 #include "pipeline/schema/schema_registry.hpp"
 #include "pipeline/schema/schema_validator.hpp"
