@@ -22,6 +22,7 @@
 
 #include "config/config_loader.hpp"
 #include "core/clock.hpp"
+#include "core/file_mode.hpp"
 #include "dlq/dead_letter_queue.hpp"
 #include "genesys/region.hpp"
 #include "ops/admin_server.hpp"
@@ -177,21 +178,18 @@ private:
     std::string fatal_;
 };
 
-/// One configured sink's name and the counts of the driver that writes to it.
-using SinkCountsRef = std::pair<std::string, const pipeline::SinkDriver::SinkCounts*>;
-
 /// Moves the pipeline's and the sinks' counts into the Prometheus counters, by difference, at
 /// scrape time (the hot path only touches relaxed atomics).
 class MetricsSync {
 public:
     MetricsSync(const pipeline::PipelineCounts& counts,
-                std::vector<SinkCountsRef> sinks,
+                std::vector<pipeline::SinkDriver::NamedCounts> sinks,
                 ops::Metrics& metrics)
         : counts_(counts)
         , sinks_(std::move(sinks))
         , sink_last_(sinks_.size())
         , metrics_(metrics) {
-        for (const SinkCountsRef& s : sinks_) {
+        for (const pipeline::SinkDriver::NamedCounts& s : sinks_) {
             metrics_.add_sink(s.first);
         }
     }
@@ -252,7 +250,7 @@ private:
         std::uint64_t ok = 0, retry = 0, reject = 0, flushes = 0;
     };
     const pipeline::PipelineCounts& counts_;
-    std::vector<SinkCountsRef> sinks_;
+    std::vector<pipeline::SinkDriver::NamedCounts> sinks_;
     std::vector<SinkLast> sink_last_;
     ops::Metrics& metrics_;
     std::mutex mutex_;
@@ -349,7 +347,8 @@ void prepare_data_dir(const config::Config& c) {
     std::string cause = ec ? ec.message() : std::string();
     if (!ec) {
         const std::string probe = (fs::path(c.data_dir) / ".write-test").string();
-        const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        const int fd =
+            ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, core::kDataFileMode);
         if (fd < 0) {
             cause = std::strerror(errno);
         } else {
@@ -482,15 +481,8 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
             metrics.end_to_end_latency().Observe(static_cast<double>(now - e.received_ns) / 1e9);
         }
     });
-    std::vector<SinkCountsRef> sink_counts;
-    if (driver) {
-        for (std::size_t i = 0; i < driver->sinks().size(); ++i) {
-            sink_counts.emplace_back(std::string(driver->sinks()[i]->name()), &driver->counts(i));
-        }
-    } else {
-        sink_counts = recovery->sink_counts();
-    }
-    MetricsSync metrics_sync(pipe.counts(), std::move(sink_counts), metrics);
+    MetricsSync metrics_sync(pipe.counts(),
+                             driver ? driver->named_counts() : recovery->sink_counts(), metrics);
     // One thread runs it (io_thread below): the hint lets Asio skip waking other threads.
     boost::asio::io_context io{1};  // outlives the source and the admin server
     pipeline::FrameQueue queue(static_cast<std::size_t>(config.source.queue_capacity));

@@ -1,10 +1,10 @@
 #include "config/config_loader.hpp"
 
 #include <algorithm>
-#include <filesystem>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -868,6 +868,19 @@ Config to_config(const Value& root, const EnvLookup& env) {
     return c;
 }
 
+// The first item before items[i] whose string `key` equals items[i]'s; nullopt when there is
+// none (or items[i] has no such key).
+std::optional<std::size_t> earlier_with_same(const Value& list, std::size_t i, std::string_view key) {
+    const Value* value = list.items[i].find(key);
+    for (std::size_t j = 0; value != nullptr && j < i; ++j) {
+        const Value* other = list.items[j].find(key);
+        if (other != nullptr && other->s == value->s) {
+            return j;
+        }
+    }
+    return std::nullopt;
+}
+
 // Rules that span several keys; each names the keys to change.
 void check_cross_fields(const Value& root, Loader& loader) {
     const Value& w = object_at(root, "wal");
@@ -937,31 +950,21 @@ void check_cross_fields(const Value& root, Loader& loader) {
     if (const Value* sinks = root.find("sinks")) {
         for (std::size_t i = 0; i < sinks->items.size(); ++i) {
             const Value& item = sinks->items[i];
-            const Value* name = item.find("name");
-            const std::string key = "sinks[" + std::to_string(i) + "].name";
-            if (name == nullptr && sinks->items.size() > 1) {
-                loader.error(item.pos, key,
+            const std::string at = "sinks[" + std::to_string(i) + "]";
+            if (item.find("name") == nullptr && sinks->items.size() > 1) {
+                loader.error(item.pos, at + ".name",
                              "required when there are two or more sinks: it keys the sink's "
                              "position in the write-ahead log and its metrics");
             }
-            for (std::size_t j = 0; name != nullptr && j < i; ++j) {
-                const Value* other = sinks->items[j].find("name");
-                if (other != nullptr && other->s == name->s) {
-                    loader.error(name->pos, key,
-                                 "'" + name->s + "' is the name of sinks[" + std::to_string(j) +
-                                     "] too; give each sink its own name");
-                }
+            if (const auto j = earlier_with_same(*sinks, i, "name")) {
+                loader.error(item.find("name")->pos, at + ".name",
+                             "'" + item.find("name")->s + "' is the name of sinks[" +
+                                 std::to_string(*j) + "] too; give each sink its own name");
             }
-        }
-        for (std::size_t i = 0; i < sinks->items.size(); ++i) {
-            const Value* path = sinks->items[i].find("path");
-            for (std::size_t j = 0; path != nullptr && j < i; ++j) {
-                const Value* other = sinks->items[j].find("path");
-                if (other != nullptr && other->s == path->s) {
-                    loader.error(path->pos, "sinks[" + std::to_string(i) + "].path",
-                                 "same file as sinks[" + std::to_string(j) +
-                                     "].path; give each sink its own path");
-                }
+            if (const auto j = earlier_with_same(*sinks, i, "path")) {
+                loader.error(item.find("path")->pos, at + ".path",
+                             "same file as sinks[" + std::to_string(*j) +
+                                 "].path; give each sink its own path");
             }
         }
     }

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "core/errc.hpp"
-#include "ops/logging.hpp"
 #include "core/file_mode.hpp"
+#include "ops/logging.hpp"
 
 namespace gstream::dlq {
 namespace {

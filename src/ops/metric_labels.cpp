@@ -74,20 +74,6 @@ std::string_view to_string(ConnectionError error) noexcept {
     return "unknown";
 }
 
-std::string_view to_string(SinkKind kind) noexcept {
-    switch (kind) {
-        case SinkKind::kFile:
-            return "file";
-        case SinkKind::kKafka:
-            return "kafka";
-        case SinkKind::kNats:
-            return "nats";
-        case SinkKind::kHttp:
-            return "http";
-    }
-    return "unknown";
-}
-
 std::string_view to_string(SinkResult result) noexcept {
     switch (result) {
         case SinkResult::kOk:
@@ -105,16 +91,6 @@ std::optional<DeadLetterReason> parse_dead_letter_reason(std::string_view name) 
         const auto reason = static_cast<DeadLetterReason>(i);
         if (to_string(reason) == name) {
             return reason;
-        }
-    }
-    return std::nullopt;
-}
-
-std::optional<SinkKind> parse_sink_kind(std::string_view name) noexcept {
-    for (std::size_t i = 0; i < kSinkKindCount; ++i) {
-        const auto kind = static_cast<SinkKind>(i);
-        if (to_string(kind) == name) {
-            return kind;
         }
     }
     return std::nullopt;

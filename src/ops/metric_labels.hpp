@@ -49,25 +49,18 @@ enum class ConnectionError {
 };
 inline constexpr std::size_t kConnectionErrorCount = 14;
 
-/// Sink kinds: `sink` of batch_flushes_total and sink_writes_total.
-enum class SinkKind { kFile, kKafka, kNats, kHttp };
-inline constexpr std::size_t kSinkKindCount = 4;
-
 /// A sink's answer to one write (STYLE.md rule 2): `result` of sink_writes_total.
 enum class SinkResult { kOk, kRetry, kReject };
 inline constexpr std::size_t kSinkResultCount = 3;
 
-/// The label value, e.g. "number_out_of_range", "http_401", "kafka", "reject".
+/// The label value, e.g. "number_out_of_range", "http_401", "reject".
 std::string_view to_string(DeadLetterReason reason) noexcept;
 std::string_view to_string(FilterKind kind) noexcept;
 std::string_view to_string(ConnectionError error) noexcept;
-std::string_view to_string(SinkKind kind) noexcept;
 std::string_view to_string(SinkResult result) noexcept;
 
 /// The reason for a label value or a stored DeadLetter::reason; nullopt if unknown.
 std::optional<DeadLetterReason> parse_dead_letter_reason(std::string_view name) noexcept;
-/// The sink kind for a config `type` value ("file", "kafka", "nats", "http"); nullopt if unknown.
-std::optional<SinkKind> parse_sink_kind(std::string_view name) noexcept;
 
 /// The dead-letter reason of an error code a rejection carries; nullopt for codes that are not
 /// event-level (transport, config, I/O). core::Errc::kNotObject counts as kNotJson, as

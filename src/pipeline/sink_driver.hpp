@@ -6,6 +6,8 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/event.hpp"
@@ -40,6 +42,16 @@ public:
         std::atomic<std::uint64_t> batches{0}, retries{0}, rejects{0};
     };
     const SinkCounts& counts(std::size_t sink_index) const { return counts_[sink_index]; }
+    /// A sink's name() and its counts (metrics); the pointer lives as long as the driver.
+    using NamedCounts = std::pair<std::string, const SinkCounts*>;
+    /// Every sink's name and counts, in sinks() order.
+    std::vector<NamedCounts> named_counts() const {
+        std::vector<NamedCounts> out;
+        for (std::size_t i = 0; i < sinks_.size(); ++i) {
+            out.emplace_back(std::string(sinks_[i]->name()), &counts_[i]);
+        }
+        return out;
+    }
     /// False while some sink is failing (kRetry without success since): /readyz.
     bool writable() const noexcept { return writable_.load(std::memory_order_relaxed); }
 

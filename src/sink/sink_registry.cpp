@@ -42,7 +42,6 @@ struct SinkType {
 constexpr std::array<SinkType, 1> kSinkTypes{{
     {"file", &make_file_sink, &check_file_sink},
 }};
-constexpr std::array<std::string_view, kSinkTypes.size()> kTypeNames{kSinkTypes[0].type};
 
 const SinkType* find(std::string_view type) {
     for (const SinkType& t : kSinkTypes) {
@@ -80,10 +79,6 @@ std::vector<std::string> check_sinks(const config::Config& config) {
         }
     }
     return problems;
-}
-
-std::span<const std::string_view> sink_types() {
-    return kTypeNames;
 }
 
 }  // namespace gstream::sink

@@ -9,7 +9,6 @@
 // Thread-safety: the functions are pure or build a new sink; call them from any thread.
 
 #include <memory>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,8 +28,5 @@ std::unique_ptr<Sink> make_sink(const config::SinkConfig& config);
 std::string check_sink(const config::SinkConfig& config);
 /// check_sink() of every configured sink: one line per problem (config::ExtraChecks).
 std::vector<std::string> check_sinks(const config::Config& config);
-
-/// The registered types, in registration order ("file").
-std::span<const std::string_view> sink_types();
 
 }  // namespace gstream::sink

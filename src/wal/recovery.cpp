@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "core/clock.hpp"
+#include "core/file_mode.hpp"
 #include "ops/logging.hpp"
 #include "ops/metrics.hpp"
-#include "core/file_mode.hpp"
 
 namespace gstream::wal {
 namespace {
@@ -325,11 +325,10 @@ void Recovery::set_sinks(std::vector<std::unique_ptr<sink::Sink>> sinks,
     }
 }
 
-std::vector<std::pair<std::string, const pipeline::SinkDriver::SinkCounts*>>
-Recovery::sink_counts() const {
-    std::vector<std::pair<std::string, const pipeline::SinkDriver::SinkCounts*>> out;
+std::vector<pipeline::SinkDriver::NamedCounts> Recovery::sink_counts() const {
+    std::vector<pipeline::SinkDriver::NamedCounts> out;
     for (const auto& c : cursors_) {
-        out.emplace_back(c->label(), &c->counts());
+        out.push_back(c->named_counts());
     }
     return out;
 }

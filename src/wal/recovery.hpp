@@ -120,7 +120,7 @@ public:
     bool sinks_writable() const noexcept;
     /// Several sinks: each cursor's sink name and its counts (metrics), after set_sinks(); empty
     /// otherwise. The counts live as long as this object.
-    std::vector<std::pair<std::string, const pipeline::SinkDriver::SinkCounts*>> sink_counts() const;
+    std::vector<pipeline::SinkDriver::NamedCounts> sink_counts() const;
 
     /// `file_sinks`: the file sinks (owned by the driver; unused with several sinks);
     /// `dead_letters_ok`: false while the dead-letter queue fails (no checkpoint then covers the

@@ -80,8 +80,8 @@ public:
     std::uint64_t position() const noexcept { return position_.load(std::memory_order_acquire); }
     /// False while the sink is failing (/readyz).
     bool writable() const noexcept { return driver_.writable(); }
-    /// The sink's batches, retries and rejects so far (metrics). Any thread.
-    const pipeline::SinkDriver::SinkCounts& counts() const { return driver_.counts(0); }
+    /// The sink's name and its batches, retries and rejects so far (metrics). Any thread.
+    pipeline::SinkDriver::NamedCounts named_counts() const { return driver_.named_counts()[0]; }
     /// The sink's name (sinks[].name): its checkpoint key and `sink` metric label.
     const std::string& label() const noexcept { return label_; }
     /// The file sink's path, or empty.

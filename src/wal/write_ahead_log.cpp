@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "wal/segment_format.hpp"
 #include "core/file_mode.hpp"
+#include "wal/segment_format.hpp"
 
 namespace gstream::wal {
 namespace {

@@ -13,9 +13,9 @@
 #include <fmt/format.h>
 
 #include "core/clock.hpp"
+#include "core/file_mode.hpp"
 #include "ops/logging.hpp"
 #include "sink/file/file_formatter.hpp"
-#include "core/file_mode.hpp"
 
 namespace gstream::sink::file {
 namespace {

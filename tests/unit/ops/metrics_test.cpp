@@ -136,8 +136,6 @@ TEST(MetricLabelsTest, NamesRoundTrip) {
     EXPECT_EQ(parse_dead_letter_reason("nope"), std::nullopt);
     EXPECT_EQ(to_string(ConnectionError::kHttp401), "http_401");
     EXPECT_EQ(to_string(ConnectionError::kOther), "other");
-    EXPECT_EQ(parse_sink_kind("nats"), SinkKind::kNats);
-    EXPECT_EQ(parse_sink_kind("stdout"), std::nullopt);
     EXPECT_EQ(dead_letter_reason(core::Errc::kNotObject), DeadLetterReason::kNotJson);
     EXPECT_EQ(dead_letter_reason(core::Errc::kSchema), DeadLetterReason::kSchema);
     EXPECT_EQ(dead_letter_reason(core::Errc::kLate), DeadLetterReason::kLate);  // late policy

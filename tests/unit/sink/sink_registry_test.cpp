@@ -1,5 +1,6 @@
 #include "sink/sink_registry.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -29,7 +30,8 @@ TEST(SinkRegistry, BuildsAFileSinkUnderItsConfiguredName) {
     ASSERT_NE(sink, nullptr);
     EXPECT_EQ(sink->name(), "archive");
     EXPECT_EQ(sink->write_batch({}), SinkResult::kOk);
-    EXPECT_EQ(gstream::testing::read_file(dir.file("a/events.jsonl")), "");
+    // Opened: the file exists, with its parent folder created.
+    EXPECT_TRUE(std::filesystem::is_regular_file(dir.file("a/events.jsonl")));
 }
 
 TEST(SinkRegistry, AnUnknownTypeIsAnErrorNamingTheSink) {
@@ -42,8 +44,6 @@ TEST(SinkRegistry, AnUnknownTypeIsAnErrorNamingTheSink) {
     } catch (const std::runtime_error& e) {
         EXPECT_STREQ(e.what(), "sink 'mirror': unknown type 'carrier-pigeon'");
     }
-    ASSERT_EQ(sink_types().size(), 1u);
-    EXPECT_EQ(sink_types()[0], "file");
 }
 
 // check-config runs the registry's offline checks once the file loaded: a file sink whose path
