@@ -8,9 +8,12 @@
 // (a unit test keeps the two equal). Durations are milliseconds, named *_ms here and in YAML.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/json/fwd.hpp>
 
 namespace gstream::config {
 
@@ -108,6 +111,13 @@ struct SinkConfig {
     std::string path;
     std::string fsync = "interval";  ///< "always" | "interval" | "never"
     std::int64_t fsync_interval_ms = 1000;
+    /// Every key of the sink's item except `type` and `name`, as its branch of the schema typed
+    /// them (defaults applied, ${VAR} substituted): what the sink type's own code reads
+    /// (src/sink/<type>/, through sink_registry.hpp). Null only for a SinkConfig built in code.
+    std::shared_ptr<const boost::json::object> settings;
+    /// The line of the sink's item in the configuration (1-based; 0 when built in code), for
+    /// messages that name where to change it.
+    int line = 0;
 };
 
 struct DeadLetterConfig {

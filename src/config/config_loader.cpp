@@ -1,6 +1,7 @@
 #include "config/config_loader.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +15,9 @@
 #include <utility>
 #include <vector>
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
 #include <yaml-cpp/yaml.h>
 
@@ -760,6 +764,44 @@ void set(const Value& obj, std::string_view key, std::vector<std::string>& out) 
     }
 }
 
+boost::json::value to_json(const Value& v) {
+    switch (v.kind) {
+        case Value::Kind::kBool:
+            return boost::json::value(v.b);
+        case Value::Kind::kInt:
+            return boost::json::value(v.i);
+        case Value::Kind::kNumber:
+            return boost::json::value(v.d);
+        case Value::Kind::kString:
+            return boost::json::value(v.s);
+        case Value::Kind::kArray: {
+            boost::json::array a;
+            for (const Value& item : v.items) {
+                a.push_back(to_json(item));
+            }
+            return a;
+        }
+        case Value::Kind::kObject:
+            break;
+    }
+    boost::json::object o;
+    for (const auto& [key, member] : v.members) {
+        o[key] = to_json(member);
+    }
+    return o;
+}
+
+// A sink's own keys (SinkConfig::settings): all but type and name.
+std::shared_ptr<const boost::json::object> sink_settings(const Value& item) {
+    auto settings = std::make_shared<boost::json::object>();
+    for (const auto& [key, member] : item.members) {
+        if (key != "type" && key != "name") {
+            (*settings)[key] = to_json(member);
+        }
+    }
+    return settings;
+}
+
 Config to_config(const Value& root, const EnvLookup& env) {
     Config c;
     const Value& g = object_at(root, "genesys");
@@ -836,6 +878,8 @@ Config to_config(const Value& root, const EnvLookup& env) {
             set(item, "path", sink.path);
             set(item, "fsync", sink.fsync);
             set(item, "fsync_interval_ms", sink.fsync_interval_ms);
+            sink.settings = sink_settings(item);
+            sink.line = item.pos.line;
             c.sinks.push_back(std::move(sink));
         }
     }
@@ -1048,6 +1092,68 @@ Config load_config_file(const std::string& path, const std::string& schema_path,
     return load_config_file(path, ConfigSchema::load_file(schema_path), std::move(env));
 }
 
+namespace {
+
+// A key whose value is a credential: its value is logged as "***" (a sink's `token`,
+// `password`, an `Authorization` header, librdkafka's `sasl.password`...).
+bool is_secret_key(std::string_view key) {
+    std::string lower(key);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    for (const char* word : {"password", "secret", "token", "authorization", "credential",
+                             "api-key", "api_key", "apikey", "seed"}) {
+        if (lower.find(word) != std::string::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void emit_setting(YAML::Emitter& out, std::string_view key, const boost::json::value& v) {
+    out << YAML::Value;
+    if (is_secret_key(key) && !v.is_object() && !v.is_array()) {
+        out << "***";
+        return;
+    }
+    switch (v.kind()) {
+        case boost::json::kind::bool_:
+            out << v.get_bool();
+            break;
+        case boost::json::kind::int64:
+            out << v.get_int64();
+            break;
+        case boost::json::kind::uint64:
+            out << v.get_uint64();
+            break;
+        case boost::json::kind::double_:
+            out << v.get_double();
+            break;
+        case boost::json::kind::string:
+            out << std::string(v.get_string());
+            break;
+        case boost::json::kind::array:
+            out << YAML::BeginSeq;
+            for (const boost::json::value& item : v.get_array()) {
+                emit_setting(out, key, item);
+            }
+            out << YAML::EndSeq;
+            break;
+        case boost::json::kind::object:
+            out << YAML::BeginMap;
+            for (const auto& member : v.get_object()) {
+                out << YAML::Key << std::string(member.key());
+                emit_setting(out, member.key(), member.value());
+            }
+            out << YAML::EndMap;
+            break;
+        case boost::json::kind::null:
+            out << YAML::Null;
+            break;
+    }
+}
+
+}  // namespace
+
 std::string to_log_string(const Config& c) {
     YAML::Emitter out;
     const auto opt = [&out](const std::optional<std::string>& v) {
@@ -1156,9 +1262,16 @@ std::string to_log_string(const Config& c) {
         out << YAML::BeginMap;
         out << YAML::Key << "type" << YAML::Value << s.type;
         out << YAML::Key << "name" << YAML::Value << s.name;
-        out << YAML::Key << "path" << YAML::Value << s.path;
-        out << YAML::Key << "fsync" << YAML::Value << s.fsync;
-        out << YAML::Key << "fsync_interval_ms" << YAML::Value << s.fsync_interval_ms;
+        if (s.settings != nullptr) {
+            for (const auto& member : *s.settings) {
+                out << YAML::Key << std::string(member.key());
+                emit_setting(out, member.key(), member.value());
+            }
+        } else {
+            out << YAML::Key << "path" << YAML::Value << s.path;
+            out << YAML::Key << "fsync" << YAML::Value << s.fsync;
+            out << YAML::Key << "fsync_interval_ms" << YAML::Value << s.fsync_interval_ms;
+        }
         out << YAML::EndMap;
     }
     out << YAML::EndSeq;

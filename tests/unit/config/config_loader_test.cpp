@@ -1,7 +1,10 @@
 #include "config/config_loader.hpp"
 
+#include <memory>
 #include <string>
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <gtest/gtest.h>
 
 #include "genesys/region.hpp"
@@ -533,6 +536,42 @@ TEST(ConfigLoaderTest, LogStringHidesSecrets) {
     const Config again = load_config_string(text, "log.yaml", schema(), kNoEnv);
     EXPECT_EQ(again.genesys.client_id, "id");
     EXPECT_EQ(again.sinks[0].path, "x");
+}
+
+TEST(ConfigLoaderTest, ASinksOwnKeysReachItsTypeAsTypedSettingsWithTheirLine) {
+    const Config c = load(
+        "source: {url: 'ws://h/stream'}\n"
+        "sinks:\n"
+        "  - type: file\n"
+        "    name: archive\n"
+        "    path: out.jsonl\n");
+    ASSERT_EQ(c.sinks.size(), 1u);
+    const SinkConfig& s = c.sinks[0];
+    ASSERT_NE(s.settings, nullptr);
+    EXPECT_EQ(s.line, 3);
+    // Everything but type and name, with the schema's defaults applied.
+    EXPECT_EQ(s.settings->size(), 3u);
+    EXPECT_EQ(s.settings->at("path").as_string(), "out.jsonl");
+    EXPECT_EQ(s.settings->at("fsync").as_string(), "interval");
+    EXPECT_EQ(s.settings->at("fsync_interval_ms").as_int64(), 1000);
+    EXPECT_EQ(s.settings->if_contains("type"), nullptr);
+}
+
+TEST(ConfigLoaderTest, LogStringHidesTheCredentialsAmongASinksSettings) {
+    Config c = load("source: {url: 'ws://h/stream'}\nsinks: [{type: file, path: x}]\n");
+    auto settings = std::make_shared<boost::json::object>();
+    (*settings)["servers"] = boost::json::array{"nats://h:4222"};
+    (*settings)["token"] = "s3cr3t";
+    (*settings)["headers"] = boost::json::object{{"Authorization", "Bearer abc"}, {"X-Team", "cc"}};
+    (*settings)["librdkafka"] = boost::json::object{{"sasl.password", "pw"}, {"linger.ms", "5"}};
+    c.sinks[0].settings = settings;
+    const std::string text = to_log_string(c);
+    for (const char* secret : {"s3cr3t", "Bearer", "pw\n"}) {
+        EXPECT_EQ(text.find(secret), std::string::npos) << secret << " in " << text;
+    }
+    EXPECT_NE(text.find("X-Team: cc"), std::string::npos) << text;
+    EXPECT_NE(text.find("linger.ms: 5"), std::string::npos) << text;
+    EXPECT_NE(text.find("nats://h:4222"), std::string::npos) << text;
 }
 
 TEST(ConfigLoaderTest, FileErrors) {
