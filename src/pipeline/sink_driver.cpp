@@ -50,11 +50,23 @@ DeliveryReport SinkDriver::deliver(std::span<const core::Event> events) {
     bool all_ok = true;
     bool rejected = false;
     std::string detail;
+    // Events some sink refused one by one (RejectedEvent), with that sink's reason.
+    std::vector<std::string> refused;
     for (std::size_t i = 0; i < sinks_.size(); ++i) {
         const sink::SinkResult r =
             with_retry(i, [&] { return sinks_[i]->write_batch(events); });
         if (r == sink::SinkResult::kOk) {
             counts_[i].batches.fetch_add(1, std::memory_order_relaxed);
+            for (sink::RejectedEvent& e : sinks_[i]->take_rejected()) {
+                if (e.index >= events.size()) {
+                    continue;
+                }
+                refused.resize(events.size());
+                if (refused[e.index].empty()) {
+                    refused[e.index] =
+                        fmt::format("sink {} rejected the event: {}", sinks_[i]->name(), e.detail);
+                }
+            }
             continue;
         }
         all_ok = false;
@@ -68,6 +80,14 @@ DeliveryReport SinkDriver::deliver(std::span<const core::Event> events) {
     }
     if (all_ok) {
         report.delivered = events.size();
+        for (std::size_t k = 0; k < refused.size(); ++k) {
+            if (!refused[k].empty()) {
+                --report.delivered;
+                report.rejections.push_back({core::Errc::kSinkRejected, "sink",
+                                             std::move(refused[k]), std::string(events[k].raw()),
+                                             std::nullopt});
+            }
+        }
         return report;
     }
     report.abandoned = !rejected;

@@ -2,9 +2,11 @@
 // The sink interface. Sinks report; the engine (pipeline::SinkDriver) decides: it retries with
 // capped, jittered backoff on kRetry and dead-letters on kReject (STYLE.md rule 2).
 
+#include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/event.hpp"
 
@@ -14,6 +16,13 @@ enum class SinkResult {
     kOk,      ///< written and acknowledged: the events may be counted as delivered
     kRetry,   ///< a transient failure (disk full, connection lost): try the same batch again
     kReject,  ///< the sink will never take these events: dead-letter them
+};
+
+/// One event of a batch that the sink will never take (too large for the broker, an invalid
+/// subject...), reported beside a kOk for the rest of the batch.
+struct RejectedEvent {
+    std::size_t index = 0;  ///< position in the batch passed to write_batch()
+    std::string detail;     ///< why, with the sink's reason code first ("too_large: 1.2 MiB > ...")
 };
 
 /// A destination for batches. Called from one thread only (the pipeline thread, or with several
@@ -31,6 +40,10 @@ public:
     virtual SinkResult flush() { return SinkResult::kOk; }
     /// A human-readable reason for the last kRetry/kReject.
     virtual std::string last_error() const { return {}; }
+    /// After a write_batch() that returned kOk: the events of that batch the sink refused one by
+    /// one (the driver dead-letters them, reason sink_rejected, and counts the rest delivered).
+    /// Emptied by the call.
+    virtual std::vector<RejectedEvent> take_rejected() { return {}; }
 };
 
 }  // namespace gstream::sink

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gstream::pipeline {
@@ -18,9 +19,17 @@ public:
             batch.push_back(std::string(e.id.get_string()) + (e.late ? "!" : ""));
         }
         batches.push_back(std::move(batch));
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            if (e_refused(events[i])) {
+                refused.push_back({i, "too_large: the test refuses ids starting with 'x'"});
+            }
+        }
         return sink::SinkResult::kOk;
     }
+    std::vector<sink::RejectedEvent> take_rejected() override { return std::exchange(refused, {}); }
+    static bool e_refused(const core::Event& e) { return e.id.get_string().starts_with("x"); }
     std::vector<std::vector<std::string>> batches;
+    std::vector<sink::RejectedEvent> refused;
 };
 
 class MemoryDeadLetters final : public DeadLetterWriter {
@@ -28,9 +37,11 @@ public:
     void write(std::vector<Rejection>& rejections) override {
         for (auto& r : rejections) {
             reasons.emplace_back(core::reason_name(r.reason));
+            details.push_back(r.detail);
         }
     }
     std::vector<std::string> reasons;
+    std::vector<std::string> details;
 };
 
 std::string ev(const std::string& id, const std::string& ts, const std::string& type = "acd.start",
@@ -109,6 +120,21 @@ TEST(Pipeline, ConservesCountsAcrossEveryOutcome) {
               "snapshots=0 transitions=0");
     EXPECT_EQ(h.dead.reasons, (std::vector<std::string>{"bad_timestamp", "schema", "not_json"}));
     EXPECT_EQ(h.delivered(), (std::vector<std::string>{"a"}));
+}
+
+TEST(Pipeline, AnEventASinkRefusesAloneIsDeadLetteredAndTheRestOfItsBatchDelivered) {
+    Harness h;
+    h.pipeline.on_message(envelope({ev("a", "2026-11-30T09:00:00Z"), ev("x1", "2026-11-30T09:00:01Z"),
+                                    ev("b", "2026-11-30T09:00:02Z")}),
+                          0, 0);
+    h.pipeline.drain(0);
+    EXPECT_EQ(h.pipeline.counts().summary_line(),
+              "summary: received=3 delivered=2 dead_lettered=1 filtered=0 duplicates=0 control=0 "
+              "snapshots=0 transitions=0");
+    EXPECT_EQ(h.dead.reasons, (std::vector<std::string>{"sink_rejected"}));
+    EXPECT_EQ(h.dead.details,
+              (std::vector<std::string>{
+                  "sink memory rejected the event: too_large: the test refuses ids starting with 'x'"}));
 }
 
 TEST(Pipeline, WritesDeadLettersInGroupsByAgeAndCount) {
