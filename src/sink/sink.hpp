@@ -3,6 +3,7 @@
 // capped, jittered backoff on kRetry and dead-letters on kReject (STYLE.md rule 2).
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,6 +37,12 @@ public:
     /// Writes one batch, in order. On kRetry nothing of the batch may be half-acknowledged:
     /// the driver passes the same batch again.
     virtual SinkResult write_batch(std::span<const core::Event> events) = 0;
+    /// With a write-ahead log, called by the sink's cursor (wal::SinkCursor) before each
+    /// write_batch() (retries included) with the outbox record the batch is: event i of the
+    /// batch is at outbox position (record, i), which only grows. A sink that proves
+    /// exactly-once by reading back what it wrote (Kafka) stores it with each message. Not
+    /// called without a log.
+    virtual void at_outbox_record(std::uint64_t /*record*/) {}
     /// Makes everything written so far durable (as the sink's policy defines).
     virtual SinkResult flush() { return SinkResult::kOk; }
     /// A human-readable reason for the last kRetry/kReject.

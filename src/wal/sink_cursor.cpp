@@ -104,6 +104,7 @@ bool SinkCursor::handle(const WalRecord& r) {
         }
         return true;
     }
+    driver_.sinks()[0]->at_outbox_record(r.sequence);
     pipeline::DeliveryReport report = driver_.deliver(events_);
     events_.clear();
     if (report.abandoned) {
