@@ -3,11 +3,16 @@
 // "Formats"). Pure; shared by the Kafka, NATS and HTTP sinks.
 //
 // - native: the file sink's line (sink/file/file_formatter.hpp) without its '\n'.
-// - cloudevents: a CloudEvents 1.0 structured-mode event (`application/cloudevents+json`), the
-//   Genesys event's original bytes intact in `data`.
-// - cloudevents-binary: the body is the Genesys event's original bytes; the context attributes
-//   travel as protocol headers, which the sink names per its protocol binding (Kafka `ce_id`,
-//   HTTP and NATS `ce-id`) from Encoded::attributes.
+// - cloudevents: a CloudEvents 1.0 structured-mode event (`application/cloudevents+json`):
+//   specversion, id, source, type (`com.genesys.cloud.<kind>`), time (the event time, UTC),
+//   subject (conversationId), datacontenttype, the extensions correlationid (a Notifications
+//   API message's metadata.CorrelationId), partitionkey and late (only when late), and `data`:
+//   the Genesys event's original bytes, only whitespace outside strings dropped.
+// - cloudevents-binary: the body is that `data`; the same attributes travel as protocol headers,
+//   which the sink names per its protocol binding (Kafka `ce_id`, HTTP and NATS `ce-id`) from
+//   Encoded::attributes.
+// Sources: CloudEvents 1.0 spec and its Kafka/HTTP bindings (../shared/genesys/DELIVERY-NOTES.md
+// §6). There is no `recordedtime`: the daemon keeps no wall-clock receive time per event.
 //
 // Thread-safety: an EventEncoder is immutable after construction; encode() from any thread.
 
@@ -56,6 +61,12 @@ public:
     /// Replaces `out` with `event` encoded (reusing its buffers).
     void encode(const core::Event& event, Encoded& out) const;
     Format format() const noexcept { return options_.format; }
+    /// The CloudEvents `source` of `event`: EncoderOptions::source, else
+    /// `genesys-cloud://<region_domain>/<feed>` (docs/sinks.md).
+    std::string source_of(const core::Event& event) const;
+
+    /// Prefix of the CloudEvents `type`: "com.genesys.cloud." + the event kind ("acd.start").
+    static constexpr std::string_view kTypePrefix = "com.genesys.cloud.";
 
 private:
     EncoderOptions options_;
