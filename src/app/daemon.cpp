@@ -197,7 +197,19 @@ public:
     void sync() {
         std::lock_guard lock(mutex_);
         add(metrics_.events_received(), counts_.received, last_.received);
-        add(metrics_.events_delivered(), counts_.delivered, last_.delivered);
+        // Delivered = acknowledged by every sink: the least of the sinks' counts (each sink may
+        // read the outbox at its own pace).
+        std::uint64_t delivered = UINT64_MAX;
+        for (const auto& [name, c] : sinks_) {
+            delivered = std::min(delivered, c->events.load(std::memory_order_relaxed));
+        }
+        if (sinks_.empty()) {
+            delivered = counts_.delivered.load(std::memory_order_relaxed);
+        }
+        if (delivered > last_.delivered) {
+            metrics_.events_delivered().Increment(static_cast<double>(delivered - last_.delivered));
+            last_.delivered = delivered;
+        }
         add(metrics_.duplicates(), counts_.duplicates, last_.duplicates);
         add(metrics_.late(), counts_.late, last_.late);
         add(metrics_.control_messages(), counts_.control, last_.control);
@@ -209,6 +221,8 @@ public:
             add(metrics_.sink_writes(name, ops::SinkResult::kOk), c->batches, last.ok);
             add(metrics_.sink_writes(name, ops::SinkResult::kRetry), c->retries, last.retry);
             add(metrics_.sink_writes(name, ops::SinkResult::kReject), c->rejects, last.reject);
+            add(metrics_.sink_events(name, true), c->events, last.events);
+            add(metrics_.sink_events(name, false), c->events_rejected, last.events_rejected);
             // Each batch is handed over once, whatever the sink answered.
             if (ok + rejects > last.flushes) {
                 metrics_.batch_flushes(name).Increment(static_cast<double>(ok + rejects -
@@ -247,7 +261,7 @@ private:
     }
 
     struct SinkLast {
-        std::uint64_t ok = 0, retry = 0, reject = 0, flushes = 0;
+        std::uint64_t ok = 0, retry = 0, reject = 0, flushes = 0, events = 0, events_rejected = 0;
     };
     const pipeline::PipelineCounts& counts_;
     std::vector<pipeline::SinkDriver::NamedCounts> sinks_;
@@ -380,7 +394,7 @@ std::unique_ptr<wal::Recovery> make_recovery(const config::Config& c, ops::Metri
                   : c.wal.fsync == "never" ? wal::FsyncPolicy::kNever
                                            : wal::FsyncPolicy::kBatch;
     o.checkpoint_interval_ms = c.wal.checkpoint_interval_ms;
-    o.per_sink_cursors = c.sinks.size() > 1;
+    o.per_sink_cursors = true;  // one topology: every sink at its own cursor over the outbox
     std::vector<wal::SinkIdentity> sinks;
     for (const config::SinkConfig& s : c.sinks) {
         sinks.push_back({s.name, s.type == "file" ? s.path : std::string()});
@@ -434,8 +448,8 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     auto past_stop_deadline = [&] {
         return stopping.load() && steady_ms() >= stop_deadline_ms.load();
     };
-    // One sink: the pipeline writes to it (the log's commit position is its cursor). Several
-    // sinks with a log: each reads the outbox at its own cursor (docs/recovery.md).
+    // With the log, every sink (one or five) reads the outbox at its own cursor on its own
+    // thread (docs/recovery.md); without it, the pipeline writes to the sinks itself.
     std::unique_ptr<pipeline::SinkDriver> driver;
     std::mutex cursor_dlq_mutex;
     DlqWriter cursor_dlq_writer(dead_letter_queue, config.source.protocol);

@@ -70,7 +70,7 @@ Metrics::Metrics(std::string_view version)
                                 "Events decoded from upstream frames (a message dead-lettered "
                                 "whole counts as one)."))
     , events_delivered_(
-          &counter(registry_, "events_delivered_total", "Events acknowledged by every sink."))
+          &counter(registry_, "events_delivered_total", "Events acknowledged by every sink (the least of the sinks' delivered counts)."))
     , duplicates_(&counter(registry_,
                            "events_duplicate_total",
                            "Events dropped because their key was seen within the window."))
@@ -129,6 +129,11 @@ Metrics::Metrics(std::string_view version)
                         .Name(name("sink_writes_total"))
                         .Help("Sink write attempts, by sink (its configured name) and answer "
                               "(ok, retry, reject).")
+                        .Register(registry_))
+    , sink_events_(&prometheus::BuildCounter()
+                        .Name(name("sink_events_total"))
+                        .Help("Events a sink acknowledged (delivered) or refused (rejected: "
+                              "dead-lettered), by sink (its configured name).")
                         .Register(registry_)) {
     counters_by<DeadLetterReason>(registry_, "events_dead_lettered_total",
                                   "Events written to the dead-letter queue, by reason.", "reason",
@@ -157,6 +162,8 @@ void Metrics::add_sink(const std::string& sink) {
     for (std::size_t r = 0; r < kSinkResultCount; ++r) {
         sink_writes(sink, static_cast<SinkResult>(r));
     }
+    sink_events(sink, true);
+    sink_events(sink, false);
 }
 
 std::string Metrics::serialize() const {

@@ -47,7 +47,8 @@ public:
     /// Events decoded from frames (an envelope with 5 events counts 5; a message dead-lettered
     /// whole counts 1).
     prometheus::Counter& events_received() noexcept { return *events_received_; }
-    /// Events acknowledged by every sink.
+    /// Events acknowledged by every sink: the least of the sinks' delivered counts
+    /// (sink_events_total{result="delivered"}).
     prometheus::Counter& events_delivered() noexcept { return *events_delivered_; }
     prometheus::Counter& dead_lettered(DeadLetterReason reason) noexcept {
         return *dead_lettered_[static_cast<std::size_t>(reason)];
@@ -79,7 +80,7 @@ public:
     /// 1 while the source's stream is open, else 0.
     prometheus::Gauge& connected() noexcept { return *connected_; }
     /// Creates the series of one configured sink, labelled `sink` = its name (sinks[].name), at
-    /// 0: batch_flushes_total and sink_writes_total for each result. Only configured sinks have
+    /// 0: batch_flushes_total, sink_writes_total and sink_events_total for each result. Only configured sinks have
     /// series. Start-up, one thread.
     void add_sink(const std::string& sink);
     /// Batches handed to the sink named `sink` (each once, whatever its answer). The sink must
@@ -108,6 +109,12 @@ public:
     /// The sink must have been added; any thread.
     prometheus::Counter& sink_writes(const std::string& sink, SinkResult result) {
         return sink_writes_->Add({{"sink", sink}, {"result", std::string(to_string(result))}});
+    }
+
+    /// Events the sink named `sink` acknowledged (`delivered`) or refused (dead-lettered). The
+    /// sink must have been added; any thread.
+    prometheus::Counter& sink_events(const std::string& sink, bool delivered) {
+        return sink_events_->Add({{"sink", sink}, {"result", delivered ? "delivered" : "rejected"}});
     }
 
     /// The Prometheus text exposition format (version 0.0.4) of every metric.
@@ -139,6 +146,7 @@ private:
     prometheus::Family<prometheus::Gauge>* sink_lag_;
     prometheus::Family<prometheus::Counter>* batch_flushes_;
     prometheus::Family<prometheus::Counter>* sink_writes_;
+    prometheus::Family<prometheus::Counter>* sink_events_;
 };
 
 }  // namespace gstream::ops

@@ -57,21 +57,28 @@ DeliveryReport SinkDriver::deliver(std::span<const core::Event> events) {
             with_retry(i, [&] { return sinks_[i]->write_batch(events); });
         if (r == sink::SinkResult::kOk) {
             counts_[i].batches.fetch_add(1, std::memory_order_relaxed);
+            std::uint64_t refused_here = 0;
             for (sink::RejectedEvent& e : sinks_[i]->take_rejected()) {
                 if (e.index >= events.size()) {
                     continue;
                 }
+                ++refused_here;
                 refused.resize(events.size());
                 if (refused[e.index].empty()) {
                     refused[e.index] =
                         fmt::format("sink {} rejected the event: {}", sinks_[i]->name(), e.detail);
                 }
             }
+            counts_[i].events.fetch_add(events.size() - refused_here, std::memory_order_relaxed);
+            counts_[i].events_rejected.fetch_add(refused_here, std::memory_order_relaxed);
             continue;
         }
         all_ok = false;
         rejected = rejected || r == sink::SinkResult::kReject;
         counts_[i].rejects.fetch_add(1, std::memory_order_relaxed);
+        if (r == sink::SinkResult::kReject) {
+            counts_[i].events_rejected.fetch_add(events.size(), std::memory_order_relaxed);
+        }
         detail = r == sink::SinkResult::kReject
                      ? fmt::format("sink {} rejected the batch: {}", sinks_[i]->name(),
                                    sinks_[i]->last_error())

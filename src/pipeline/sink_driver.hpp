@@ -37,9 +37,12 @@ public:
     void flush() override;
 
     std::span<const std::unique_ptr<sink::Sink>> sinks() const noexcept { return sinks_; }
-    /// Per sink: batches written, retries, rejects (for metrics). Indexed like sinks().
+    /// Per sink: batches written, retries, rejects; events the sink acknowledged and events it
+    /// refused (a rejected batch's, or single ones, Sink::take_rejected). For metrics; indexed
+    /// like sinks().
     struct SinkCounts {
         std::atomic<std::uint64_t> batches{0}, retries{0}, rejects{0};
+        std::atomic<std::uint64_t> events{0}, events_rejected{0};
     };
     const SinkCounts& counts(std::size_t sink_index) const { return counts_[sink_index]; }
     /// A sink's name() and its counts (metrics); the pointer lives as long as the driver.

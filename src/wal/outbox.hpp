@@ -1,8 +1,8 @@
 #pragma once
 // Outbox: the pipeline's output, logged once, read by every sink at its own cursor
-// (docs/recovery.md, "Several sinks").
+// (docs/recovery.md, "A cursor per sink").
 //
-// With a write-ahead log and more than one sink, the pipeline does not write to the sinks: each
+// With a write-ahead log the pipeline does not write to the sinks (one or several): each
 // batch it releases (ordered, validated, de-duplicated) becomes one record of a second segmented
 // log in `<wal.dir>/outbox`, and each sink has its own thread (SinkCursor) reading that log from
 // its own position. A stalled sink then holds back only its own cursor: the others keep

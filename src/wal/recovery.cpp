@@ -358,11 +358,20 @@ void Recovery::finish_delivery() {
     outbox_->close();
     for (auto& c : cursors_) {
         // A sink still behind (stalled, or catching up) keeps a --once run or a drain waiting:
-        // say which, every few seconds.
-        while (!c->wait_stopped(std::chrono::steady_clock::now() + std::chrono::seconds(5))) {
-            ops::logger("wal")->warn(
-                "waiting for a sink to take the outbox sink=\"{}\" batches_behind={}",
-                c->label(), outbox_->end() - c->position());
+        // say which every few seconds, and keep the lag gauges moving (no checkpoint sets them
+        // meanwhile).
+        for (int waited_s = 1;
+             !c->wait_stopped(std::chrono::steady_clock::now() + std::chrono::seconds(1));
+             ++waited_s) {
+            for (const auto& other : cursors_) {
+                metrics_.sink_lag(other->label())
+                    .Set(static_cast<double>(outbox_->end() - other->position()));
+            }
+            if (waited_s % 5 == 0) {
+                ops::logger("wal")->warn(
+                    "waiting for a sink to take the outbox sink=\"{}\" batches_behind={}",
+                    c->label(), outbox_->end() - c->position());
+            }
         }
         c->join();
     }

@@ -8,7 +8,7 @@
 //                                  of a torn tail (wal_corrupt)
 //         start(frames, give_up)   starts the log writer's thread (LogWriter): from now on every
 //                                  frame the source queues is logged there, not by the pipeline;
-//                                  and, with several sinks, each sink's cursor thread
+//                                  and each sink's cursor thread
 // Run:    pump(deadline, now)      pipeline thread: reads the log behind the writer (LogReader),
 //                                  the last run's unacknowledged records first, and hands them
 //                                  to the pipeline with their sequences; corrupt ones are
@@ -19,9 +19,10 @@
 //                                  deliver what the outbox holds (or give up at the deadline)
 //         checkpoint(now)
 //
-// Several sinks (options.per_sink_cursors): the pipeline delivers to the outbox (outbox()), and
-// each sink reads it at its own cursor on its own thread (SinkCursor), so one stalled sink never
-// starves another (docs/recovery.md, "Several sinks").
+// Cursors (options.per_sink_cursors, which the daemon always sets: one topology): the pipeline
+// delivers to the outbox (outbox()), and each sink reads it at its own cursor on its own thread
+// (SinkCursor), so one stalled sink never starves another (docs/recovery.md, "A cursor per
+// sink"). Without it (tests of the log alone) the pipeline writes to the sinks itself.
 //
 // Checkpoint = flush pending dead letters, sync the file sinks (several sinks: sync the outbox
 // and take each cursor's committed position and size), then write (temp file + fsync + rename)
@@ -59,8 +60,8 @@ namespace gstream::wal {
 struct RecoveryOptions {
     WalOptions wal;
     std::int64_t checkpoint_interval_ms = 1000;
-    /// Each sink reads an outbox at its own cursor (the daemon sets it with more than one sink;
-    /// also on when the checkpoint shows a configured sink behind the outbox's end).
+    /// Each sink reads an outbox at its own cursor (the daemon always sets it; also on when the
+    /// checkpoint shows a configured sink behind the outbox's end).
     bool per_sink_cursors = false;
 };
 

@@ -66,7 +66,8 @@ TEST(MetricsTest, EveryNameFollowsTheSpec) {
         "genesys_stream_snapshots_total",            "genesys_stream_snapshot_conversations",
         "genesys_stream_topics_rejected_total",      "genesys_stream_channel_rollovers_total",
         "genesys_stream_wal_bytes",                  "genesys_stream_wal_corrupt_records_total",
-        "genesys_stream_outbox_bytes",               "genesys_stream_sink_lag_batches"};
+        "genesys_stream_outbox_bytes",               "genesys_stream_sink_lag_batches",
+        "genesys_stream_sink_events_total"};
     EXPECT_EQ(names, expected);
 }
 
