@@ -543,10 +543,10 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
             });
         admin->start();
         // Tests and scripts read the bound port from this line (metrics.listen may use port 0).
+        // On stderr, like every line that is not an event: stdout is for data (a stdout sink).
         const std::string& listen = *config.metrics.listen;
-        std::printf("admin listening %s:%u\n", listen.substr(0, listen.rfind(':')).c_str(),
-                    static_cast<unsigned>(admin->port()));
-        std::fflush(stdout);
+        std::fprintf(stderr, "admin listening %s:%u\n", listen.substr(0, listen.rfind(':')).c_str(),
+                     static_cast<unsigned>(admin->port()));
     }
 
     // source.url reads that WebSocket directly whatever the protocol (the bench harness does).
@@ -623,9 +623,8 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
         recovery->stop();  // logs what is still queued, for the next start
     }
     metrics_sync.sync();
-    std::printf("%s\n", pipe.counts().summary_line().c_str());
+    std::fprintf(stderr, "%s\n", pipe.counts().summary_line().c_str());
     print_latency(metrics.end_to_end_latency());
-    std::fflush(stdout);
     const std::string fatal = observer.fatal();
     if (!fatal.empty()) {
         std::fprintf(stderr, "genesys-stream: %s\n", fatal.c_str());

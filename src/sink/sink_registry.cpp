@@ -23,6 +23,17 @@ std::unique_ptr<Sink> make_file_sink(const config::SinkConfig& c) {
         file::FileSinkConfig{c.path, fsync_policy(c.fsync), c.fsync_interval_ms, c.name});
 }
 
+// `type: stdout`: the file sink's lines on the daemon's standard output, which carries nothing
+// else (status lines and logs go to stderr). No commit point: a pipe has no size to cut back.
+std::unique_ptr<Sink> make_stdout_sink(const config::SinkConfig& c) {
+    return std::make_unique<file::FileSink>(
+        file::FileSinkConfig{"/dev/stdout", file::FsyncPolicy::kNever, c.fsync_interval_ms, c.name});
+}
+
+std::string check_stdout_sink(const config::SinkConfig&) {
+    return {};
+}
+
 std::string check_file_sink(const config::SinkConfig& c) {
     namespace fs = std::filesystem;
     std::error_code ec;
@@ -39,8 +50,9 @@ struct SinkType {
 };
 
 // The registry: one entry per sink type.
-constexpr std::array<SinkType, 1> kSinkTypes{{
+constexpr std::array<SinkType, 2> kSinkTypes{{
     {"file", &make_file_sink, &check_file_sink},
+    {"stdout", &make_stdout_sink, &check_stdout_sink},
 }};
 
 const SinkType* find(std::string_view type) {

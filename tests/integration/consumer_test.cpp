@@ -6,6 +6,7 @@
 #include <csignal>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +30,7 @@ struct ConfigOptions {
     std::string metrics_listen;
     std::string protocol = "envelope";
     std::string batch = "{ max_events: 100, max_bytes: 1048576, max_age_ms: 500 }";
+    std::string sinks;  // YAML lines under sinks: (default: a file sink on events.jsonl)
 };
 
 std::string write_config(const TempDir& dir, const ConfigOptions& o) {
@@ -38,8 +40,10 @@ std::string write_config(const TempDir& dir, const ConfigOptions& o) {
                        "\n  reconnect_initial_ms: 50\n  reconnect_max_ms: 500\n" + o.extra_source +
                        "pipeline:\n  batch: " + o.batch + "\n" +
                        (o.extra_pipeline.empty() ? "  allowed_lateness_ms: 2000\n" : o.extra_pipeline) +
-                       "sinks:\n  - { type: file, path: " + dir.file("events.jsonl") +
-                       ", fsync: never }\n"
+                       "sinks:\n" +
+                       (o.sinks.empty() ? "  - { type: file, path: " + dir.file("events.jsonl") +
+                                              ", fsync: never }\n"
+                                        : o.sinks) +
                        "dead_letter:\n  path: " + dir.file("dlq.sqlite3") + "\n" +
                        "data_dir: " + dir.path() + "\n";
     if (!o.metrics_listen.empty()) {
@@ -221,6 +225,34 @@ TEST(Consumer, GeneratedStreamWithFaultsAndDropsMatchesTheManifest) {
     EXPECT_NE(r.log.find("reconnect"), std::string::npos);  // the drops were survived
 }
 
+// Issue 15: stdout is for data. With a stdout sink and the admin server on, every line the daemon
+// writes to stdout is an event (the admin address and the summary go to stderr).
+TEST(Consumer, AStdoutSinkWritesOnlyEventsToStdout) {
+    TempDir dir;
+    auto emulator = start_emulator({"--protocol", "envelope", "--events", "500", "--seed", "5",
+                                    "--malformed-rate", "0.02", "--manifest",
+                                    dir.file("manifest.json")},
+                                   dir.file("emulator.log"));
+    const auto r = run_consumer(write_config(dir, {.base_url = emulator.origin(),
+                                                   .metrics_listen = "127.0.0.1:0",
+                                                   .sinks = "  - { type: stdout }\n"}),
+                                dir.file("consumer.log"));
+    ASSERT_EQ(r.exit_code, 0) << r.log;
+    const ManifestCounts m = read_manifest(dir.file("manifest.json"));
+    expect_summary_matches_manifest(r, m);
+    ASSERT_EQ(static_cast<long long>(r.stdout_lines.size()), m.delivered);
+    std::set<std::string> ids;
+    for (const std::string& line : r.stdout_lines) {
+        core::JsonDocument doc;
+        ASSERT_TRUE(doc.parse(line)) << line;
+        ASSERT_TRUE(doc.root().find("id").is_string()) << line;
+        ASSERT_TRUE(doc.root().find("data").is_object()) << line;
+        ids.insert(std::string(doc.root().find("id").get_string()));
+    }
+    EXPECT_EQ(static_cast<long long>(ids.size()), m.delivered);
+    EXPECT_NE(r.log.find("admin listening "), std::string::npos) << r.log;
+}
+
 // A refused upgrade (401) gets a new token and is retried. Issue 16, defect 6: two in a row were
 // fatal, naming a missing eventbridge:read scope, though they were transient.
 TEST(Consumer, HandshakeUnauthorizedRefreshesTheTokenAndReconnects) {
@@ -276,7 +308,7 @@ TEST(Consumer, RefusedNotificationUpgradesBackOffReuseTheTokenAndAreLoggedOnce) 
     const auto started = std::chrono::steady_clock::now();
     ChildProcess consumer({GSTREAM_BINARY, "run", "--config", dir.file("config.yaml")}, {},
                           dir.file("consumer.log"));
-    const auto line = consumer.wait_for_line("admin listening ", 30s);
+    const auto line = consumer.wait_for_log_line("admin listening ", 30s);
     ASSERT_TRUE(line) << read_file(dir.file("consumer.log"));
     const std::string admin = line->substr(std::string("admin listening ").size());
     // Until the emulator has refused kRefused upgrades (a bounded wait on its own counter).
@@ -386,7 +418,7 @@ TEST(Consumer, MetricsPassPromtoolAndReadinessFollowsTheStream) {
          write_config(dir, {.base_url = emulator.origin(), .metrics_listen = "127.0.0.1:0"}),
          "--once"},
         {}, dir.file("consumer.log"));
-    const auto line = consumer.wait_for_line("admin listening ", 30s);
+    const auto line = consumer.wait_for_log_line("admin listening ", 30s);
     ASSERT_TRUE(line) << read_file(dir.file("consumer.log"));
     const std::string admin = line->substr(std::string("admin listening ").size());
     const auto health = http_get(admin, "/healthz");
@@ -407,10 +439,10 @@ TEST(Consumer, MetricsPassPromtoolAndReadinessFollowsTheStream) {
     const auto [code, output] = run_shell("promtool check metrics", metrics->body);
     EXPECT_EQ(code, 0) << output;
     EXPECT_EQ(http_get(admin, "/nope")->status, 404);
-    const auto rest = consumer.read_all(60s);
+    const auto summary_line = consumer.wait_for_log_line("summary:", 60s);
     EXPECT_EQ(consumer.wait(10s), 0);
-    ASSERT_FALSE(rest.empty());
-    const auto summary = parse_summary(rest.back());
+    ASSERT_TRUE(summary_line);
+    const auto summary = parse_summary(*summary_line);
     ASSERT_TRUE(summary);
     EXPECT_EQ((*summary)["delivered"], 40);
 }
@@ -529,7 +561,7 @@ TEST(Consumer, SigtermDrainsFlushesAndExitsZero) {
         {GSTREAM_BINARY, "run", "--config",
          write_config(dir, {.base_url = emulator.origin(), .metrics_listen = "127.0.0.1:0"})},
         {}, dir.file("consumer.log"));
-    const auto line = consumer.wait_for_line("admin listening ", 30s);
+    const auto line = consumer.wait_for_log_line("admin listening ", 30s);
     ASSERT_TRUE(line) << read_file(dir.file("consumer.log"));
     const std::string admin = line->substr(std::string("admin listening ").size());
     // Wait until some events were received (bounded), then ask it to stop.
@@ -542,11 +574,11 @@ TEST(Consumer, SigtermDrainsFlushesAndExitsZero) {
     }
     ASSERT_TRUE(receiving);
     consumer.signal(SIGTERM);
-    const auto rest = consumer.read_all(30s);
+    const auto summary_line = consumer.wait_for_log_line("summary:", 30s);
     EXPECT_EQ(consumer.wait(10s), 0);
-    ASSERT_FALSE(rest.empty());
-    const auto summary = parse_summary(rest.back());
-    ASSERT_TRUE(summary) << rest.back();
+    ASSERT_TRUE(summary_line);
+    const auto summary = parse_summary(*summary_line);
+    ASSERT_TRUE(summary) << *summary_line;
     const long long received = (*summary)["received"];
     EXPECT_GT(received, 0);
     EXPECT_LT(received, 400);  // stopped mid-stream

@@ -138,7 +138,7 @@ void start_run(const TempDir& dir,
         std::vector<std::string>{GSTREAM_BINARY, "run", "--config", dir.file("config.yaml"),
                                  "--once"},
         std::map<std::string, std::string>{}, dir.file("consumer.log"));
-    const auto line = run.consumer->wait_for_line("admin listening ", 30s);
+    const auto line = run.consumer->wait_for_log_line("admin listening ", 30s);
     ASSERT_TRUE(line) << read_file(dir.file("consumer.log"));
     run.admin = line->substr(std::string("admin listening ").size());
 }

@@ -389,12 +389,7 @@ TEST(WalCrash, SigtermMidStreamExitsZeroAndTheNextStartLosesNothing) {
             << read_file(dir.file("consumer1.log"));
         consumer.signal(SIGTERM);
         std::optional<Summary> summary;
-        const auto deadline = Clock::now() + kStepDeadline;
-        while (!summary && Clock::now() < deadline) {
-            const auto line = consumer.read_line(kStepDeadline);
-            if (!line) {
-                break;
-            }
+        if (const auto line = consumer.wait_for_log_line("summary:", kStepDeadline)) {
             summary = parse_summary(*line);
         }
         const auto code = consumer.wait(kStepDeadline);
@@ -538,7 +533,7 @@ TEST(WalCrash, FullDiskFailsReadinessAndLosesNothing) {
                                                       .admin = true});
         std::optional<ChildProcess> consumer;
         ASSERT_NO_FATAL_FAILURE(start_on_full_disk(dir, config, consumer));
-        const auto admin = consumer->wait_for_line("admin listening ", kStepDeadline);
+        const auto admin = consumer->wait_for_log_line("admin listening ", kStepDeadline);
         ASSERT_TRUE(admin.has_value()) << read_file(dir.file("consumer1.log"));
         const std::string address = admin->substr(std::string("admin listening ").size());
         const auto ready = http_get(address, "/readyz");

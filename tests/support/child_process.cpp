@@ -12,13 +12,15 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
 namespace gstream::testing {
 
 ChildProcess::ChildProcess(std::vector<std::string> argv, std::map<std::string, std::string> env,
-                           std::string stderr_path) {
+                           std::string stderr_path)
+    : stderr_path_(stderr_path) {
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0) {
         throw std::runtime_error("pipe failed");
@@ -126,6 +128,36 @@ std::optional<std::string> ChildProcess::wait_for_line(const std::string& prefix
         if (line->rfind(prefix, 0) == 0) {
             return line;
         }
+    }
+}
+
+std::optional<std::string> ChildProcess::wait_for_log_line(const std::string& prefix,
+                                                           std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        // Exited (not reaped: wait() still reads the status)?
+        siginfo_t info{};
+        const bool exited =
+            status_.has_value() ||
+            (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+             info.si_pid != 0);
+        const std::string text = read_file(stderr_path_);
+        while (log_offset_ < text.size()) {
+            const std::size_t nl = text.find('\n', log_offset_);
+            if (nl == std::string::npos) {
+                break;  // a line being written
+            }
+            const std::string line = text.substr(log_offset_, nl - log_offset_);
+            log_offset_ = nl + 1;
+            if (line.rfind(prefix, 0) == 0) {
+                return line;
+            }
+        }
+        if (exited || std::chrono::steady_clock::now() >= deadline) {
+            return std::nullopt;
+        }
+        // Polling a file the child appends to, bounded by the deadline.
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
 }
 

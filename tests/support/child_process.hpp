@@ -25,6 +25,12 @@ public:
     /// Reads lines until one starts with `prefix`; returns it, or nullopt.
     std::optional<std::string> wait_for_line(const std::string& prefix,
                                              std::chrono::milliseconds timeout);
+    /// The first line of the child's stderr file (from the start of this child's run) that
+    /// starts with `prefix`: the daemon's status lines (`admin listening ...`, `summary: ...`)
+    /// go to stderr, stdout being for data. Polls the file until `timeout` (or the child's exit
+    /// with no such line); nullopt then. Each call continues after the last line it returned.
+    std::optional<std::string> wait_for_log_line(const std::string& prefix,
+                                                 std::chrono::milliseconds timeout);
     /// Every remaining stdout line until EOF (or timeout).
     std::vector<std::string> read_all(std::chrono::milliseconds timeout);
     /// Waits for exit; returns the exit code (128+signal when killed), nullopt on timeout.
@@ -36,6 +42,8 @@ private:
     pid_t pid_ = -1;
     int stdout_fd_ = -1;
     std::string buffer_;
+    std::string stderr_path_;
+    std::size_t log_offset_ = 0;  // wait_for_log_line(): bytes of the stderr file consumed
     std::optional<int> status_;
 };
 

@@ -51,12 +51,14 @@ RunResult run_consumer(const std::string& config_path, const std::string& log_pa
     RunResult r;
     r.stdout_lines = consumer.read_all(timeout);
     r.exit_code = consumer.wait(std::chrono::seconds(10)).value_or(-1);
-    for (const auto& line : r.stdout_lines) {
+    // The summary is on stderr (stdout is for data), in the log file.
+    r.log = read_file(log_path);
+    std::istringstream log(r.log);
+    for (std::string line; std::getline(log, line);) {
         if (auto s = parse_summary(line)) {
             r.summary = s;
         }
     }
-    r.log = read_file(log_path);
     return r;
 }
 
