@@ -1,6 +1,7 @@
 #include "app/daemon.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -352,22 +353,62 @@ void print_latency(prometheus::Histogram& histogram) {
                  percentile(0.50), percentile(0.99));
 }
 
-// Creates the data directory and checks that it can be written (a file is created and removed
-// there). Throws one line naming the path, the cause and the two ways out.
-void prepare_data_dir(const config::Config& c) {
+// The data directory's lock (`<data_dir>/.lock`, flock'ed for the life of the process and
+// holding its pid): one daemon per directory. The dlq commands do not take it.
+class DataDirLock {
+public:
+    explicit DataDirLock(int fd) : fd_(fd) {}
+    ~DataDirLock() {
+        if (fd_ >= 0) {
+            ::close(fd_);  // releases the flock
+        }
+    }
+    DataDirLock(const DataDirLock&) = delete;
+    DataDirLock& operator=(const DataDirLock&) = delete;
+
+private:
+    int fd_;
+};
+
+// Creates the data directory, checks that it can be written (its lock file is created there)
+// and locks it. Throws one line naming the path, the cause and the ways out; another daemon on
+// the same directory is named by its pid.
+std::unique_ptr<DataDirLock> prepare_data_dir(const config::Config& c) {
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::create_directories(c.data_dir, ec);
     std::string cause = ec ? ec.message() : std::string();
+    int fd = -1;
     if (!ec) {
-        const std::string probe = (fs::path(c.data_dir) / ".write-test").string();
-        const int fd =
-            ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, core::kDataFileMode);
+        const std::string lock = (fs::path(c.data_dir) / ".lock").string();
+        fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, core::kDataFileMode);
         if (fd < 0) {
             cause = std::strerror(errno);
-        } else {
+        } else if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            const int err = errno;
+            char pid[32] = {};
+            const ssize_t n = ::pread(fd, pid, sizeof pid - 1, 0);
             ::close(fd);
-            ::unlink(probe.c_str());
+            if (err == EWOULDBLOCK) {
+                std::string other(pid, n > 0 ? static_cast<std::size_t>(n) : 0);
+                while (!other.empty() && (other.back() == '\n' || other.back() == ' ')) {
+                    other.pop_back();
+                }
+                throw std::runtime_error(fmt::format(
+                    "data directory '{}' is in use by another genesys-stream (pid {}); stop it, "
+                    "or give this one its own data_dir",
+                    c.data_dir, other.empty() ? "unknown" : other));
+            }
+            cause = std::strerror(err);
+            fd = -1;
+        } else {
+            const std::string pid = std::to_string(::getpid()) + "\n";
+            if (::ftruncate(fd, 0) != 0 ||
+                ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+                cause = std::strerror(errno);
+                ::close(fd);
+                fd = -1;
+            }
         }
     }
     if (!cause.empty()) {
@@ -379,6 +420,7 @@ void prepare_data_dir(const config::Config& c) {
                             "then loses what the pipeline held)"
                           : ""));
     }
+    return std::make_unique<DataDirLock>(fd);
 }
 
 // The write-ahead log (docs/recovery.md), or nothing when wal.dir is absent. Opening it cuts the
@@ -420,7 +462,7 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
 
     // Start order (DESIGN.md §4): the data directory, schemas and stores first, so a bad file
     // fails fast.
-    prepare_data_dir(config);
+    const std::unique_ptr<DataDirLock> data_dir_lock = prepare_data_dir(config);
     const std::string schema_dir =
         config.pipeline.schemas_dir.value_or(gstream::config::shipped_schema_dir() + "/events");
     auto schemas =

@@ -1,4 +1,5 @@
 // End-to-end: the emulator and the consumer as real processes over loopback sockets.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -251,6 +252,27 @@ TEST(Consumer, AStdoutSinkWritesOnlyEventsToStdout) {
     }
     EXPECT_EQ(static_cast<long long>(ids.size()), m.delivered);
     EXPECT_NE(r.log.find("admin listening "), std::string::npos) << r.log;
+}
+
+// Issue 15: one daemon per data directory. A second one on the same directory stops at once with
+// one line naming the first's pid (it used to start silently and share the log).
+TEST(Consumer, ASecondDaemonOnTheSameDataDirStopsNamingTheFirstsPid) {
+    TempDir dir;
+    auto emulator = start_emulator({"--protocol", "envelope", "--events", "100000", "--rate", "50"},
+                                   dir.file("emulator.log"));
+    const std::string config =
+        write_config(dir, {.base_url = emulator.origin(), .metrics_listen = "127.0.0.1:0"});
+    ChildProcess first({GSTREAM_BINARY, "run", "--config", config}, {}, dir.file("first.log"));
+    ASSERT_TRUE(first.wait_for_log_line("admin listening ", 30s)) << read_file(dir.file("first.log"));
+    const auto second = run_consumer(config, dir.file("second.log"), 30s);
+    EXPECT_EQ(second.exit_code, 2);  // a start-up error, like a bad configuration
+    EXPECT_NE(second.log.find(fmt::format("data directory '{}' is in use by another "
+                                          "genesys-stream (pid {})",
+                                          dir.path(), first.pid())),
+              std::string::npos)
+        << second.log;
+    first.signal(SIGTERM);
+    EXPECT_EQ(first.wait(30s), 0) << read_file(dir.file("first.log"));
 }
 
 // A refused upgrade (401) gets a new token and is retried. Issue 16, defect 6: two in a row were
