@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <cerrno>
 #include <cstdio>
@@ -49,14 +50,34 @@ using core::wall_ms;
 constexpr std::string_view kVersion = "0.1.0";
 
 /// Writes rejections to the SQLite dead-letter queue.
+/// Stores rejections in the dead-letter queue.
+///
+/// Keeping (the pipeline's writer): entries the database refuses (locked by another process, disk
+/// full) stay pending, in order, and are retried on every write() and retry() (the pipeline
+/// thread's loop, about once a second when idle) until stored: never dropped. healthy() is false
+/// meanwhile (/readyz, and no checkpoint of the write-ahead log covers them, so a crash replays
+/// their messages). Past kMaxPendingBytes, write() blocks retrying with backoff, which holds the
+/// pipeline back (and, through it, the log or the socket) instead of growing memory; it gives up
+/// only when `give_up()` says shutdown is past its deadline.
+///
+/// Not keeping (the cursors' writer): a refused write is reported by healthy() and the caller
+/// (wal::SinkCursor) retries the same rejections itself.
 class DlqWriter final : public pipeline::DeadLetterWriter {
 public:
-    DlqWriter(dlq::DeadLetterQueue& queue, std::string source)
+    static constexpr std::size_t kMaxPendingBytes = 64u << 20;
+
+    DlqWriter(dlq::DeadLetterQueue& queue, std::string source, bool keep,
+              std::function<bool()> give_up = {})
         : queue_(queue)
-        , source_(std::move(source)) {}
+        , source_(std::move(source))
+        , keep_(keep)
+        , give_up_(std::move(give_up)) {}
 
     void write(std::vector<pipeline::Rejection>& rejections) override {
-        entries_.clear();
+        if (!keep_) {
+            pending_.clear();
+            pending_bytes_ = 0;
+        }
         const std::int64_t now = wall_ms();
         for (pipeline::Rejection& r : rejections) {
             dlq::DeadLetter d;
@@ -67,22 +88,76 @@ public:
             d.detail = std::move(r.detail);
             d.subscription_id = std::move(r.subscription_id);
             d.raw = std::move(r.raw);
-            entries_.push_back(std::move(d));
+            pending_bytes_ += d.raw.size() + d.detail.size() + 64;
+            pending_.push_back(std::move(d));
         }
-        if (const auto ec = queue_.append(entries_)) {
-            failed_.store(true);
-            ops::logger("dlq")->error("dead-letter queue write failed entries={} error=\"{}\"",
-                                      entries_.size(), ec.message());
-        } else {
-            failed_.store(false);
+        store();
+        // Bounded: past the cap, hold the pipeline until the database takes them.
+        for (std::int64_t backoff_ms = 100; keep_ && pending_bytes_ > kMaxPendingBytes;
+             backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 5000)) {
+            if (give_up_ && give_up_()) {
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+            store();
         }
     }
+
+    /// Retries the pending entries (keeping writer; pipeline thread). No-op when none wait.
+    void retry() {
+        if (!pending_.empty()) {
+            store();
+        }
+    }
+
+    /// At exit: retries until stored or `deadline_ms` (steady clock) passes; then logs what is
+    /// lost (the write-ahead log, when on, replays their messages at the next start).
+    void finish(std::int64_t deadline_ms, bool logged) {
+        for (std::int64_t backoff_ms = 100; !pending_.empty() && steady_ms() < deadline_ms;
+             backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 2000)) {
+            store();
+            if (!pending_.empty()) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+            }
+        }
+        if (!pending_.empty()) {
+            ops::logger("dlq")->error(
+                "dead letters not stored before exit entries={}{}", pending_.size(),
+                logged ? "; the write-ahead log replays their messages at the next start"
+                       : "; lost (no write-ahead log)");
+        }
+    }
+
     bool healthy() const { return !failed_.load(); }
+    std::size_t pending() const { return pending_.size(); }
 
 private:
+    void store() {
+        if (pending_.empty()) {
+            return;
+        }
+        if (const auto ec = queue_.append(pending_)) {
+            if (!failed_.exchange(true) || !keep_) {
+                ops::logger("dlq")->error(
+                    "dead-letter queue write failed entries={} error=\"{}\"{}", pending_.size(),
+                    ec.message(), keep_ ? "; kept in memory and retried" : "");
+            }
+            return;
+        }
+        if (failed_.exchange(false) && keep_) {
+            ops::logger("dlq")->info("dead-letter queue writable again; stored entries={}",
+                                     pending_.size());
+        }
+        pending_.clear();
+        pending_bytes_ = 0;
+    }
+
     dlq::DeadLetterQueue& queue_;
     std::string source_;
-    std::vector<dlq::DeadLetter> entries_;
+    bool keep_;
+    std::function<bool()> give_up_;
+    std::vector<dlq::DeadLetter> pending_;
+    std::size_t pending_bytes_ = 0;
     std::atomic<bool> failed_{false};
 };
 
@@ -474,7 +549,6 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     metrics.dead_letter_backlog().Set(static_cast<double>(dead_letter_queue.backlog()));
     dead_letter_queue.set_backlog_observer(
         [&metrics](std::int64_t n) { metrics.dead_letter_backlog().Set(static_cast<double>(n)); });
-    DlqWriter dlq_writer(dead_letter_queue, config.source.protocol);
 
     std::unique_ptr<wal::Recovery> recovery = make_recovery(config, metrics);
     std::vector<std::unique_ptr<sink::Sink>> sinks;
@@ -490,11 +564,14 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     auto past_stop_deadline = [&] {
         return stopping.load() && steady_ms() >= stop_deadline_ms.load();
     };
+    // The pipeline's dead letters wait in memory while the database refuses them (issue 16,
+    // defect 2); the cursors retry their own.
+    DlqWriter dlq_writer(dead_letter_queue, config.source.protocol, true, past_stop_deadline);
     // With the log, every sink (one or five) reads the outbox at its own cursor on its own
     // thread (docs/recovery.md); without it, the pipeline writes to the sinks itself.
     std::unique_ptr<pipeline::SinkDriver> driver;
     std::mutex cursor_dlq_mutex;
-    DlqWriter cursor_dlq_writer(dead_letter_queue, config.source.protocol);
+    DlqWriter cursor_dlq_writer(dead_letter_queue, config.source.protocol, false);
     pipeline::Delivery* delivery = nullptr;
     if (recovery && recovery->outbox() != nullptr) {
         recovery->set_sinks(std::move(sinks), file_sinks,
@@ -630,6 +707,7 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
                 }
                 pipe.tick(steady_ms());
             }
+            dlq_writer.retry();
             recovery->maybe_checkpoint(steady_ms());
             if (past_stop_deadline()) {
                 break;  // what was not read stays in the log for the next start
@@ -647,11 +725,17 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
         } else {
             pipe.tick(steady_ms());
         }
+        if (!recovery) {
+            dlq_writer.retry();
+        }
     }
     // The dead-letter queue's checkpoint (copy + fdatasyncs) overlaps the drain and the sinks'
     // final fdatasync, instead of following them at close.
     dead_letter_queue.checkpoint_soon();
     pipe.drain(steady_ms());
+    dlq_writer.finish(stopping.load() ? stop_deadline_ms.load()
+                                      : steady_ms() + config.shutdown_timeout_ms,
+                      recovery != nullptr);
     if (recovery) {
         recovery->finish_delivery();
         recovery->checkpoint(steady_ms());
