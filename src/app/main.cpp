@@ -2,7 +2,9 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <cstdlib>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -20,8 +22,24 @@ int main(int argc, char** argv) {
     // A pipe sink whose reader went away: write(2) fails with EPIPE (the sink retries) instead
     // of the process being killed.
     std::signal(SIGPIPE, SIG_IGN);
+    // --schema-dir replaces the built-in schemas, for every subcommand: it sets
+    // $GSTREAM_SCHEMA_DIR, which config::shipped_schema_dir() reads, before any subcommand runs
+    // (CLI11 runs option callbacks after parsing, too late for the subcommands' defaults).
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (a == "--schema-dir" && i + 1 < argc) {
+            ::setenv("GSTREAM_SCHEMA_DIR", argv[i + 1], 1);
+        } else if (a.starts_with("--schema-dir=")) {
+            ::setenv("GSTREAM_SCHEMA_DIR", argv[i] + std::string_view("--schema-dir=").size(), 1);
+        }
+    }
     CLI::App app{"genesys-stream: a consumer of Genesys Cloud contact-center event streams"};
     app.require_subcommand(1);
+    app.fallthrough();  // --schema-dir is accepted after the subcommand too
+    std::string schema_dir;
+    app.add_option("--schema-dir", schema_dir,
+                   "Read the schemas (config.schema.json, events/) from this folder instead of "
+                   "the built-in ones (also $GSTREAM_SCHEMA_DIR)");
     app.set_version_flag("--version", "genesys-stream 0.1.0");
 
     std::string config_path;

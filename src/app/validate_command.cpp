@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "config/config_loader.hpp"
+#include "core/shipped_schemas.hpp"
 #include "core/json_document.hpp"
 #include "pipeline/schema/schema_registry.hpp"
 #include "pipeline/schema/schema_validator.hpp"
@@ -21,7 +22,7 @@ namespace {
 struct ValidateArgs {
     std::string event_type;
     std::string schema_file;
-    std::string schemas_dir = gstream::config::shipped_schema_dir() + "/events";
+    std::string schemas_dir;  ///< empty: shipped_schema_dir() + "/events" when the command runs
     std::vector<std::string> files;
 };
 
@@ -60,7 +61,13 @@ int run(const ValidateArgs& args) {
         if (!args.schema_file.empty()) {
             schema.emplace(pipeline::CompiledSchema::compile_file(args.schema_file));
         } else {
-            registry.emplace(pipeline::SchemaRegistry::load(args.schemas_dir));
+            const std::string dir = args.schemas_dir.empty()
+                                        ? gstream::config::shipped_schema_dir() + "/events"
+                                        : args.schemas_dir;
+            registry.emplace(pipeline::SchemaRegistry::load(dir));
+            std::fprintf(stderr, "genesys-stream validate: event schemas %s\n",
+                         core::is_built_in_schema_path(dir) ? "built in"
+                                                           : ("from " + dir).c_str());
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "genesys-stream validate: %s\n", e.what());
@@ -110,7 +117,9 @@ void register_validate_command(CLI::App& app) {
                                  "Validate detail event bodies of this kind (e.g. acd.end)");
     auto* schema = cmd->add_option("--schema", args->schema_file, "Validate against this schema");
     type->excludes(schema);
-    cmd->add_option("--schemas-dir", args->schemas_dir, "Folder of the event schemas");
+    cmd->add_option("--schemas-dir", args->schemas_dir,
+                    "Folder of the event schemas (default: the built-in ones, or "
+                    "--schema-dir's events/)");
     cmd->add_option("files", args->files, "JSON Lines files (default: standard input)");
     cmd->callback([args] { throw CLI::RuntimeError(run(*args)); });
 }

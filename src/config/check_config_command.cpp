@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "config/config_loader.hpp"
+#include "core/shipped_schemas.hpp"
 
 namespace gstream::config {
 
@@ -26,6 +27,11 @@ int run_check_config(const std::string& file,
             }
         }
         out << file << ": ok\n";
+        // Which schemas judged it (stderr: with --print, stdout is YAML only).
+        err << file << ": checked against the " << (core::is_built_in_schema_path(schema_path)
+                                                         ? std::string("built-in schema")
+                                                         : "schema " + schema_path)
+            << '\n';
         if (print_effective) {
             out << to_log_string(config);
         }
@@ -41,7 +47,7 @@ int run_check_config(const std::string& file,
 void register_check_config_command(CLI::App& app, ExtraChecks extra) {
     struct Options {
         std::string file;
-        std::string schema = default_schema_path();
+        std::string schema;  // empty: default_schema_path() when the command runs
         bool print = false;
     };
     auto options = std::make_shared<Options>();
@@ -50,10 +56,13 @@ void register_check_config_command(CLI::App& app, ExtraChecks extra) {
     sub->add_option("FILE", options->file, "Configuration file (YAML)")->required();
     sub->add_flag("--print", options->print,
                   "Also print the effective configuration (defaults applied, secrets as ***)");
-    sub->add_option("--schema", options->schema, "Configuration schema (JSON)")
-        ->capture_default_str();
+    sub->add_option("--schema", options->schema,
+                    "Configuration schema (JSON; default: the built-in one, or --schema-dir's)");
     sub->callback([options, extra = std::move(extra)] {
-        const int rc = run_check_config(options->file, options->schema, std::cout, std::cerr,
+        const int rc = run_check_config(options->file,
+                                        options->schema.empty() ? default_schema_path()
+                                                                : options->schema,
+                                        std::cout, std::cerr,
                                         process_env, options->print, extra);
         if (rc != 0) {
             throw CLI::RuntimeError(rc);

@@ -31,7 +31,7 @@ int run_check_config(const std::string& file,
                      const ExtraChecks& extra = {});
 
 /// Adds the "check-config" subcommand: positional FILE, --print (effective configuration),
-/// --schema PATH (default: default_schema_path(), i.e. GSTREAM_SCHEMA_DIR). Its callback prints
+/// --schema PATH (default: default_schema_path(): built in, or --schema-dir's). Its callback prints
 /// to std::cout / std::cerr and, when the file is invalid, throws CLI::RuntimeError(2), so main
 /// must end parsing with CLI11_PARSE(app, argc, argv) (or return app.exit(e) on
 /// CLI::ParseError) to exit with status 2 and print nothing more.

@@ -23,7 +23,7 @@
 
 #include "genesys/region.hpp"
 #include "source/notifications/topic_plan.hpp"
-#include "build_paths.hpp"
+#include "core/shipped_schemas.hpp"
 
 namespace gstream::config {
 namespace {
@@ -1037,7 +1037,13 @@ std::string read_file(const std::string& path) {
 }  // namespace
 
 std::string shipped_schema_dir() {
-    return GSTREAM_SCHEMA_DIR;
+    const char* dir = std::getenv("GSTREAM_SCHEMA_DIR");
+    return dir != nullptr && *dir != '\0' ? std::string(dir) : std::string(core::kBuiltInSchemaDir);
+}
+
+std::string schema_origin() {
+    const std::string dir = shipped_schema_dir();
+    return core::is_built_in_schema_path(dir) ? "built in" : "from " + dir;
 }
 
 std::string default_schema_path() {

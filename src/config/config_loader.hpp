@@ -25,11 +25,13 @@
 
 namespace gstream::config {
 
-/// The shipped schemas: the source tree's schemas/ (config.schema.json, events/), fixed at build
-/// time (GSTREAM_SCHEMA_DIR in the generated build_paths.hpp, which only config_loader.cpp
-/// includes, so a build in another folder recompiles one file).
+/// Where the schemas are read (config.schema.json, events/): $GSTREAM_SCHEMA_DIR when set (the
+/// `--schema-dir` option sets it), else core::kBuiltInSchemaDir, the schemas built into the
+/// binary (core/shipped_schemas.hpp). Read at each call.
 std::string shipped_schema_dir();
-/// shipped_schema_dir() + "/config.schema.json".
+/// For messages: "built in", or "from <dir>".
+std::string schema_origin();
+/// shipped_schema_dir() + "/config.schema.json" (a built-in path unless overridden).
 std::string default_schema_path();
 
 /// Reads `path` and validates it against the schema at `schema_path`. Throws ConfigError.

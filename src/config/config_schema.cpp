@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "config/config_error.hpp"
+#include "core/shipped_schemas.hpp"
 
 namespace gstream::config {
 namespace {
@@ -214,11 +215,14 @@ const SchemaNode* SchemaNode::property(std::string_view name) const noexcept {
 }
 
 ConfigSchema ConfigSchema::load_file(const std::string& path) {
+    if (const auto text = core::built_in_schema(path)) {
+        return parse(std::string(*text), path);
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         throw ConfigError(Diagnostic{path, 0, 0, "",
-                                     "cannot read the configuration schema (the daemon looks in "
-                                     "GSTREAM_SCHEMA_DIR, fixed at build time)"});
+                                     "cannot read the configuration schema (a --schema-dir or "
+                                     "$GSTREAM_SCHEMA_DIR replaces the built-in schemas)"});
     }
     std::ostringstream text;
     text << in.rdbuf();

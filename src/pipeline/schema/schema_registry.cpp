@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "core/shipped_schemas.hpp"
+
 namespace gstream::pipeline {
 namespace {
 
@@ -46,18 +48,30 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 
 SchemaRegistry SchemaRegistry::load(const std::string& dir) {
     namespace fs = std::filesystem;
-    std::error_code ec;
-    fs::directory_iterator it(dir, ec);
-    if (ec) {
-        throw std::runtime_error(
-            fmt::format("{}: cannot read the schema directory: {}", dir, ec.message()));
-    }
     SchemaRegistry registry;
     std::vector<fs::path> files;
-    for (const fs::directory_entry& entry : it) {
-        const std::string name = entry.path().filename().string();
-        if (entry.is_regular_file() && ends_with(name, kSuffix)) {
-            files.push_back(entry.path());
+    if (core::is_built_in_schema_path(dir)) {
+        // "(built-in)/events": the shipped files whose path is "events/<name>".
+        const std::string_view relative = std::string_view(dir).substr(
+            std::min(dir.size(), core::kBuiltInSchemaDir.size() + 1));
+        for (const core::ShippedSchema& s : core::shipped_schema_files()) {
+            const fs::path p(s.path);
+            if (p.parent_path() == fs::path(relative) && ends_with(p.filename().string(), kSuffix)) {
+                files.push_back(fs::path(dir) / p.filename());
+            }
+        }
+    } else {
+        std::error_code ec;
+        fs::directory_iterator it(dir, ec);
+        if (ec) {
+            throw std::runtime_error(
+                fmt::format("{}: cannot read the schema directory: {}", dir, ec.message()));
+        }
+        for (const fs::directory_entry& entry : it) {
+            const std::string name = entry.path().filename().string();
+            if (entry.is_regular_file() && ends_with(name, kSuffix)) {
+                files.push_back(entry.path());
+            }
         }
     }
     std::sort(files.begin(), files.end());

@@ -25,6 +25,8 @@
 #include <boost/regex.hpp>
 #include <fmt/format.h>
 
+#include "core/shipped_schemas.hpp"
+
 namespace gstream::pipeline {
 namespace {
 
@@ -1663,6 +1665,14 @@ core::Result<CompiledSchema> CompiledSchema::compile_text(std::string_view text,
 }
 
 CompiledSchema CompiledSchema::compile_file(const std::string& path) {
+    if (const auto text = core::built_in_schema(path)) {
+        std::string error;
+        auto compiled = compile_text(*text, &error);
+        if (!compiled) {
+            throw std::runtime_error(fmt::format("{}: {}", path, error));
+        }
+        return std::move(*compiled);
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         throw std::runtime_error(fmt::format("{}: cannot open the schema file", path));

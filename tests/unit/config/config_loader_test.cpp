@@ -591,8 +591,8 @@ TEST(ConfigLoaderTest, FileErrors) {
         FAIL() << "loaded";
     } catch (const ConfigError& e) {
         EXPECT_STREQ(e.what(),
-                     "/nonexistent/schema.json: cannot read the configuration schema (the daemon "
-                     "looks in GSTREAM_SCHEMA_DIR, fixed at build time)");
+                     "/nonexistent/schema.json: cannot read the configuration schema (a "
+                     "--schema-dir or $GSTREAM_SCHEMA_DIR replaces the built-in schemas)");
     }
 }
 
