@@ -1,0 +1,58 @@
+#pragma once
+// Kafka for tests: librdkafka's mock cluster in its own process (tests/tools/kafka_mock_cluster,
+// which outlives a daemon killed with SIGKILL), and a read-back of a whole topic.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gstream::testing {
+
+/// The helper program, started with a mock cluster ready. Its stdin is a pipe of ours: closing
+/// it (the destructor) ends the helper.
+class KafkaMockCluster {
+public:
+    KafkaMockCluster(int brokers, int partitions, const std::vector<std::string>& topics,
+                     const std::string& stderr_path = "/dev/null");
+    ~KafkaMockCluster();
+    KafkaMockCluster(const KafkaMockCluster&) = delete;
+    KafkaMockCluster& operator=(const KafkaMockCluster&) = delete;
+
+    /// "127.0.0.1:PORT,..." (bootstrap.servers).
+    const std::string& bootstrap() const { return bootstrap_; }
+    /// Sends one command ("down all", "up 1", "topic NAME P") and waits for its answer; the
+    /// answer ("ok" when it worked).
+    std::string command(const std::string& line,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+private:
+    std::string read_line(std::chrono::milliseconds timeout);
+
+    pid_t pid_ = -1;
+    int stdin_fd_ = -1;
+    int stdout_fd_ = -1;
+    std::string buffer_;
+    std::string bootstrap_;
+};
+
+struct KafkaRecord {
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+    std::string key;
+    std::string value;
+    std::vector<std::pair<std::string, std::string>> headers;
+    /// The last header `name`, "" when absent.
+    std::string header(const std::string& name) const;
+};
+
+/// Every record of `topic`, partition by partition in offset order, read by a plain consumer
+/// (no group) from each partition's low to its high watermark. Throws std::runtime_error when
+/// the read does not complete within `timeout`.
+std::vector<KafkaRecord> read_topic(const std::string& bootstrap, const std::string& topic,
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+}  // namespace gstream::testing
