@@ -111,6 +111,7 @@ void expect_each_event_once(const std::string& bootstrap, const TempDir& dir, in
         EXPECT_EQ(r.key, "c" + id);
         EXPECT_EQ(r.partition, sink::kafka::partition_for(r.key, kPartitions)) << id;
         EXPECT_EQ(r.header("gstream-sink"), "kafka");
+        EXPECT_EQ(r.header("gstream-event-id"), id);
         EXPECT_EQ(r.header("content-type"), "application/json");
         EXPECT_TRUE(sink::kafka::parse_position(r.header("gstream-position")).has_value())
             << r.header("gstream-position");

@@ -205,4 +205,36 @@ std::vector<KafkaRecord> read_topic(const std::string& bootstrap, const std::str
     return records;
 }
 
+KafkaTopicWatch::KafkaTopicWatch(const std::string& bootstrap, std::string topic, int partitions)
+    : topic_(std::move(topic))
+    , partitions_(partitions) {
+    char error[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof error);
+    rd_kafka_conf_set(conf, "log_level", "3", error, sizeof error);
+    rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+    if (rk_ == nullptr) {
+        rd_kafka_conf_destroy(conf);
+        throw std::runtime_error(error);
+    }
+}
+
+KafkaTopicWatch::~KafkaTopicWatch() {
+    rd_kafka_destroy(rk_);
+}
+
+std::int64_t KafkaTopicWatch::messages() {
+    std::int64_t total = 0;
+    for (int p = 0; p < partitions_; ++p) {
+        std::int64_t low = 0;
+        std::int64_t high = 0;
+        if (rd_kafka_query_watermark_offsets(rk_, topic_.c_str(), p, &low, &high, 1000) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
+            return -1;
+        }
+        total += high;
+    }
+    return total;
+}
+
 }  // namespace gstream::testing

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+struct rd_kafka_s;  // rd_kafka_t (librdkafka/rdkafka.h)
+
 namespace gstream::testing {
 
 /// The helper program, started with a mock cluster ready. Its stdin is a pipe of ours: closing
@@ -54,5 +56,22 @@ struct KafkaRecord {
 /// the read does not complete within `timeout`.
 std::vector<KafkaRecord> read_topic(const std::string& bootstrap, const std::string& topic,
                                     std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+/// The number of messages in a topic (the sum of its partitions' high watermarks), asked again
+/// on each call over one client: cheap enough to poll while a daemon produces.
+class KafkaTopicWatch {
+public:
+    KafkaTopicWatch(const std::string& bootstrap, std::string topic, int partitions);
+    ~KafkaTopicWatch();
+    KafkaTopicWatch(const KafkaTopicWatch&) = delete;
+    KafkaTopicWatch& operator=(const KafkaTopicWatch&) = delete;
+    /// -1 when a partition's watermark could not be read within a second.
+    std::int64_t messages();
+
+private:
+    ::rd_kafka_s* rk_ = nullptr;
+    std::string topic_;
+    int partitions_ = 0;
+};
 
 }  // namespace gstream::testing

@@ -68,6 +68,7 @@ void KafkaFormatter::format(const core::Event& event, std::optional<Position> po
     out.value = std::move(encoded.body);
     out.headers.clear();
     out.headers.emplace_back(kSinkHeader, config_.name);
+    out.headers.emplace_back(kEventIdHeader, format::event_id(event));
     if (position) {
         out.headers.emplace_back(kPositionHeader, format_position(*position));
     }

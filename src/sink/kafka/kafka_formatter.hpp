@@ -4,6 +4,7 @@
 //
 // Headers of every message:
 //   gstream-sink: <sink name>
+//   gstream-event-id: <the event's id, unescaped> (what exactly_once looks for on read-back)
 //   gstream-position: <outbox record>.<index in the record>   (only with a write-ahead log)
 //   content-type: the value's media type (application/json, application/cloudevents+json)
 //   ce_<attribute>: <value>   (format cloudevents-binary; CloudEvents Kafka protocol binding)
@@ -25,6 +26,7 @@
 namespace gstream::sink::kafka {
 
 inline constexpr std::string_view kSinkHeader = "gstream-sink";
+inline constexpr std::string_view kEventIdHeader = "gstream-event-id";
 inline constexpr std::string_view kPositionHeader = "gstream-position";
 
 /// Where an event is in the outbox: record `record`, event `index` of it. Ordered as the outbox

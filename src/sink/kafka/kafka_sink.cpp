@@ -58,23 +58,24 @@ int poll_ms(std::int64_t deadline_ms, std::int64_t cap) {
     return static_cast<int>(std::min(remaining_ms(deadline_ms), cap));
 }
 
-std::optional<Position> position_header(const rd_kafka_message_t& m, std::string_view sink) {
+// The event id a read-back message carries when `sink` produced it; empty otherwise.
+std::string_view own_event_id(const rd_kafka_message_t& m, std::string_view sink) {
     rd_kafka_headers_t* headers = nullptr;
     if (rd_kafka_message_headers(&m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return std::nullopt;
+        return {};
     }
     const void* value = nullptr;
     std::size_t size = 0;
     if (rd_kafka_header_get_last(headers, std::string(kSinkHeader).c_str(), &value, &size) !=
             RD_KAFKA_RESP_ERR_NO_ERROR ||
         std::string_view(static_cast<const char*>(value), size) != sink) {
-        return std::nullopt;
+        return {};
     }
-    if (rd_kafka_header_get_last(headers, std::string(kPositionHeader).c_str(), &value,
-                                 &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return std::nullopt;
+    if (rd_kafka_header_get_last(headers, std::string(kEventIdHeader).c_str(), &value, &size) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return {};
     }
-    return parse_position(std::string_view(static_cast<const char*>(value), size));
+    return {static_cast<const char*>(value), size};
 }
 
 }  // namespace
@@ -191,15 +192,6 @@ SinkResult KafkaSink::write_batch(std::span<const core::Event> events) {
         slots_.assign(events.size(), Slot{});
         batch_record_ = record_;
         batch_open_ = true;
-        present_.clear();
-        if (!batch_record_ && config_.exactly_once && !warned_no_position_) {
-            warned_no_position_ = true;
-            ops::logger("sink")->warn(
-                "kafka sink: no outbox position (no write-ahead log cursor for this sink), so "
-                "exactly_once cannot skip events produced before a restart: at-least-once "
-                "sink={}",
-                config_.name);
-        }
     }
 
     SinkResult produced = SinkResult::kOk;
@@ -285,7 +277,7 @@ SinkResult KafkaSink::ensure_topic(const std::string& name, Topic*& out, std::in
     }
     if (t.refused.empty()) {
         t.held.resize(static_cast<std::size_t>(t.partitions));
-        if (config_.exactly_once && batch_record_ && !t.tail_read) {
+        if (config_.exactly_once && !t.tail_read) {
             if (!read_tail(name, t, deadline)) {
                 return SinkResult::kRetry;
             }
@@ -333,6 +325,9 @@ bool KafkaSink::read_tail(const std::string& name, Topic& topic, std::int64_t de
     };
     std::size_t open = 0;
     std::int64_t messages = 0;
+    for (auto& ids : topic.held) {
+        ids.clear();
+    }
     for (std::int32_t p = 0; p < topic.partitions; ++p) {
         std::int64_t low = 0;
         std::int64_t hi = 0;
@@ -367,14 +362,8 @@ bool KafkaSink::read_tail(const std::string& name, Topic& topic, std::int64_t de
         if (p < high.size() && !done[p]) {
             if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
                 ++messages;
-                if (const auto pos = position_header(*m, config_.name)) {
-                    auto& held = topic.held[p];
-                    if (!held || *held < *pos) {
-                        held = *pos;
-                    }
-                    if (batch_record_ && pos->record == *batch_record_) {
-                        present_.insert(*pos);
-                    }
+                if (const auto id = own_event_id(*m, config_.name); !id.empty()) {
+                    topic.held[p].emplace(id);
                 }
             }
             if ((m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->offset + 1 >= high[p]) ||
@@ -417,18 +406,13 @@ SinkResult KafkaSink::produce(std::span<const core::Event> events, std::size_t i
     const std::string key = formatter_.key_of(event);
     slot.topic = topic_name;
     slot.partition = partition_for(key, topic->partitions);
-    const std::optional<Position> position = position_of(i);
-    if (config_.exactly_once && position) {
-        const auto& held = topic->held[static_cast<std::size_t>(slot.partition)];
-        const bool already = slot.produced ? present_.contains(*position)
-                                           : held.has_value() && *position <= *held;
-        if (already) {
-            slot.state = SlotState::kSkipped;
-            ++skipped_;
-            return SinkResult::kOk;
-        }
+    if (config_.exactly_once &&
+        topic->held[static_cast<std::size_t>(slot.partition)].contains(format::event_id(event))) {
+        slot.state = SlotState::kSkipped;
+        ++skipped_;
+        return SinkResult::kOk;
     }
-    formatter_.format(event, config_.exactly_once ? position : std::nullopt, message_);
+    formatter_.format(event, position_of(i), message_);
     for (;;) {
         rd_kafka_headers_t* headers = rd_kafka_headers_new(message_.headers.size());
         for (const auto& [name, value] : message_.headers) {
@@ -444,7 +428,6 @@ SinkResult KafkaSink::produce(std::span<const core::Event> events, std::size_t i
             RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {  // the message owns the headers now
             slot.state = SlotState::kInFlight;
-            slot.produced = true;
             return SinkResult::kOk;
         }
         rd_kafka_headers_destroy(headers);
@@ -481,16 +464,6 @@ void KafkaSink::on_delivery(const rd_kafka_message_t& m) {
     }
     if (m.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         slot.state = SlotState::kDelivered;
-        if (const auto position = position_of(index)) {
-            const auto it = topics_.find(slot.topic);
-            if (it != topics_.end() &&
-                static_cast<std::size_t>(m.partition) < it->second.held.size()) {
-                auto& held = it->second.held[static_cast<std::size_t>(m.partition)];
-                if (!held || *held < *position) {
-                    held = *position;
-                }
-            }
-        }
         return;
     }
     const Classified c = classify(m.err);

@@ -12,13 +12,16 @@
 // in flight, so a retry never sends a delivered message twice. A fatal producer error (the
 // idempotent producer's, rd_kafka_fatal_error) destroys and rebuilds the producer.
 //
-// Exactly-once (`exactly_once: true`, with a write-ahead log: at_outbox_record()): every message
-// carries `gstream-sink: <name>` and `gstream-position: <record>.<index>`. When the producer is
-// (re)built, and after a delivery whose outcome is unknown (possibly persisted), the sink reads
-// back the last `exactly_once_tail` messages of each partition of a topic before writing to it,
-// keeps the highest position carrying its name per partition, and skips events at or below it.
-// The idempotent producer keeps each partition in position order within a session, so a
-// partition holding position P holds every earlier position that was meant for it.
+// Exactly-once (`exactly_once: true`): every message carries `gstream-sink: <name>` and
+// `gstream-event-id: <id>` (and with a write-ahead log `gstream-position: <record>.<index>`, for
+// diagnostics). When the producer is (re)built, and after a delivery whose outcome is unknown
+// (possibly persisted), the sink reads back the last `exactly_once_tail` messages of each
+// partition of a topic before writing to it and skips every event whose id its partition's tail
+// already holds under this sink's name. Why ids and not the outbox position: on start the outbox
+// is cut back to the checkpoint and the cut records are rebuilt from the log, so one record
+// number may name other events after a crash (docs/recovery.md); an event's id does not change.
+// The tail must cover what a restart re-sends: the events since the last checkpoint
+// (docs/sinks/kafka.md, "Limits").
 //
 // Not thread-safe: one thread (the pipeline's, or wal::SinkCursor's) calls every member.
 // librdkafka's delivery-report and error callbacks run in that thread (rd_kafka_poll/flush);
@@ -31,7 +34,7 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
@@ -88,13 +91,12 @@ private:
         std::string detail;  // kRejected: "<reason>: ..."
         std::string topic;
         std::int32_t partition = -1;
-        bool produced = false;  // produced in this producer session: its outcome may be unknown
     };
     struct Topic {
         TopicHandle handle;
         std::int32_t partitions = 0;
-        /// Per partition: the highest position of this sink it holds, as far as known.
-        std::vector<std::optional<Position>> held;
+        /// Per partition: the event ids of this sink's messages in its tail, as last read back.
+        std::vector<std::unordered_set<std::string>> held;
         bool tail_read = false;
         /// Not empty: the cluster refuses the topic (invalid name, not authorised): its events
         /// are rejected with this detail.
@@ -128,12 +130,8 @@ private:
     std::optional<std::uint64_t> record_;       // from at_outbox_record()
     std::optional<std::uint64_t> batch_record_;  // record_ when the batch started
     std::vector<Slot> slots_;
-    /// Positions of batch_record_ a read-back found: a message produced before a producer
-    /// rebuild (outcome unknown) is skipped only when its own position is there.
-    std::set<Position> present_;
     bool batch_open_ = false;
     std::uint32_t generation_ = 0;  // tags delivery reports with their batch
-    bool warned_no_position_ = false;
 
     std::vector<RejectedEvent> rejected_;
     std::string last_error_;

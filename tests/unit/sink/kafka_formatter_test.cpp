@@ -64,12 +64,15 @@ TEST(KafkaFormatter, NativeMessageWithKeyHeadersAndTopic) {
               R"({"id":"e1","eventType":"acd.end","eventTime":"2026-11-30T10:15:02.100Z",)"
               R"("queueId":"q1","conversationId":"c1","data":{"queueId":"q1","conversationId":"c1"}})");
     const std::vector<std::pair<std::string, std::string>> headers{
-        {"gstream-sink", "orders"}, {"gstream-position", "5.3"}, {"content-type", "application/json"}};
+        {"gstream-sink", "orders"},
+        {"gstream-event-id", "e1"},
+        {"gstream-position", "5.3"},
+        {"content-type", "application/json"}};
     EXPECT_EQ(m.headers, headers);
     // No write-ahead log: no position header.
     formatter.format(e, std::nullopt, m);
-    EXPECT_EQ(m.headers.size(), 2U);
-    EXPECT_EQ(m.headers[1].first, "content-type");
+    EXPECT_EQ(m.headers.size(), 3U);
+    EXPECT_EQ(m.headers[2].first, "content-type");
 }
 
 TEST(KafkaFormatter, KeyIsTheEventIdWithoutConversationOrWhenAsked) {
