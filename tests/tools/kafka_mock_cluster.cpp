@@ -10,6 +10,8 @@
 //   down <id>|all   takes brokers down (connections closed, new ones refused)
 //   up <id>|all     brings them back
 //   topic <name> <partitions>
+//   produce_errors <count> <code>   the next <count> Produce requests fail with Kafka error
+//                                   <code> (e.g. 6 NOT_LEADER_FOR_PARTITION, 7 REQUEST_TIMED_OUT)
 // It exits when stdin closes or on SIGTERM/SIGINT. The mock has no SASL, TLS or CreateTopics
 // (librdkafka 2.0.2).
 #include <librdkafka/rdkafka.h>
@@ -69,6 +71,15 @@ std::string run(rd_kafka_mock_cluster_t* cluster, int brokers, const std::string
             rd_kafka_mock_topic_create(cluster, what.c_str(), partitions, 1);
         return err == RD_KAFKA_RESP_ERR_NO_ERROR ? "ok"
                                                  : std::string("error: ") + rd_kafka_err2str(err);
+    }
+    if (verb == "produce_errors") {
+        int code = 0;
+        in >> code;
+        const std::vector<rd_kafka_resp_err_t> errors(static_cast<std::size_t>(std::atoi(what.c_str())),
+                                                      static_cast<rd_kafka_resp_err_t>(code));
+        rd_kafka_mock_push_request_errors_array(cluster, 0 /* Produce */, errors.size(),
+                                                errors.data());
+        return "ok";
     }
     return "error: unknown command '" + verb + "'";
 }

@@ -75,8 +75,11 @@ public:
 
     /// Producers built so far (1 + rebuilds after fatal errors). Diagnostics, tests.
     std::uint64_t producers_built() const noexcept { return producers_built_; }
-    /// Events skipped so far because their partition already held their position.
+    /// Events skipped so far because their partition's tail already held their id.
     std::uint64_t skipped() const noexcept { return skipped_; }
+    /// The current producer, null between a fatal error and the rebuild. Tests only (e.g.
+    /// rd_kafka_test_fatal_error); the sink owns it.
+    rd_kafka_t* producer_for_testing() const noexcept { return producer_.get(); }
 
 private:
     enum class SlotState : std::uint8_t {
