@@ -147,6 +147,12 @@ std::map<std::string, int> kill_and_restart(bool exactly_once, const Stream& str
         }
         consumer.signal(SIGKILL);
         EXPECT_EQ(consumer.wait(30s), 128 + SIGKILL) << read_file(log);
+        // The read-back at start: what it read and how long it took.
+        for (const std::string& line : read_lines(log)) {
+            if (line.find("read back the tail") != std::string::npos) {
+                std::printf("  %s\n", line.substr(line.find("sink=")).c_str());
+            }
+        }
         std::printf("kill %d: target=%lld topic_messages=%lld\n", k,
                     static_cast<long long>(targets[static_cast<std::size_t>(k)]),
                     static_cast<long long>(topic.messages()));
