@@ -39,12 +39,12 @@ std::vector<core::Event> make_events(const std::string& prefix, int n) {
     return std::move(out.events);
 }
 
-KafkaSinkConfig config_for(const KafkaMockCluster& kafka, std::int64_t delivery_timeout_ms) {
+KafkaSinkConfig config_for(const KafkaMockCluster& kafka, std::int64_t ack_timeout_ms) {
     KafkaSinkConfig c;
     c.name = "kafka";
     c.brokers = {kafka.bootstrap()};
     c.topic = "t";
-    c.delivery_timeout_ms = delivery_timeout_ms;
+    c.ack_timeout_ms = ack_timeout_ms;
     c.librdkafka = {{"log_level", "3"}};
     return c;
 }
@@ -73,7 +73,7 @@ TEST(KafkaSinkSession, RetriableProduceErrorsDeliverEachMessageOnce) {
     EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 50U);
 }
 
-// Every broker down: the batch answers kRetry within delivery_timeout_ms; passed again once they
+// Every broker down: the batch answers kRetry within ack_timeout_ms; passed again once they
 // are up, it is acknowledged, and no message is in the topic twice.
 TEST(KafkaSinkSession, ARetriedBatchIsNotProducedTwice) {
     TempDir dir;
@@ -86,7 +86,7 @@ TEST(KafkaSinkSession, ARetriedBatchIsNotProducedTwice) {
     const auto second = make_events("b", 20);
     sink.at_outbox_record(2);
     EXPECT_EQ(sink.write_batch(second), SinkResult::kRetry);
-    EXPECT_NE(sink.last_error().find("delivery_timeout_ms=300"), std::string::npos)
+    EXPECT_NE(sink.last_error().find("ack_timeout_ms=300"), std::string::npos)
         << sink.last_error();
     ASSERT_EQ(kafka.command("up all"), "ok");
     SinkResult r = SinkResult::kRetry;

@@ -55,7 +55,7 @@ struct KafkaOptions {
     std::string bootstrap;
     std::string librdkafka;  ///< YAML flow-map members, e.g. "message.max.bytes: 4000"
     bool exactly_once = true;
-    int delivery_timeout_ms = 2000;
+    int ack_timeout_ms = 2000;
     std::string log_level = "info";
 };
 
@@ -68,14 +68,14 @@ std::string write_config(const TempDir& dir, const std::string& base_url, const 
                            "max_age_ms: 20 }}\n  allowed_lateness_ms: 200\n"
                            "sinks:\n"
                            "  - type: kafka\n    name: kafka\n    brokers: [{}]\n    topic: {}\n"
-                           "    exactly_once: {}\n    delivery_timeout_ms: {}\n"
+                           "    exactly_once: {}\n    ack_timeout_ms: {}\n"
                            "    librdkafka: {{ {} }}\n"
                            "  - {{ type: file, name: events, path: {}, fsync: never }}\n"
                            "dead_letter:\n  path: {}\ndata_dir: {}\n"
                            "wal:\n  dir: {}\n  checkpoint_interval_ms: 250\n"
                            "logging:\n  level: {}\n",
                            base_url, o.bootstrap, kTopic, o.exactly_once ? "true" : "false",
-                           o.delivery_timeout_ms, o.librdkafka, dir.file("events.jsonl"),
+                           o.ack_timeout_ms, o.librdkafka, dir.file("events.jsonl"),
                            dir.file("dlq.sqlite3"), dir.path(), dir.file("wal"), o.log_level));
     return path;
 }
@@ -211,7 +211,7 @@ TEST(KafkaSinkIntegration, BrokersDownAtStartThenUpLoseNothing) {
                                     "--rate", "2000"},
                                    dir.file("emulator.log"));
     const std::string config = write_config(
-        dir, emulator.origin(), {.bootstrap = kafka.bootstrap(), .delivery_timeout_ms = 500});
+        dir, emulator.origin(), {.bootstrap = kafka.bootstrap(), .ack_timeout_ms = 500});
     ChildProcess consumer({GSTREAM_BINARY, "run", "--config", config, "--once"}, {},
                           dir.file("consumer.log"));
     ASSERT_TRUE(wait_for_text(dir.file("consumer.log"), "sink write failed, retrying sink=kafka",

@@ -45,7 +45,7 @@ KafkaSinkConfig kafka_config_from(const config::SinkConfig& sink) {
                    .value_or(format::Format::kNative);
     c.exactly_once = setting_bool(sink, "exactly_once", true);
     c.exactly_once_tail = setting_int(sink, "exactly_once_tail", 10'000);
-    c.delivery_timeout_ms = setting_int(sink, "delivery_timeout_ms", 10'000);
+    c.ack_timeout_ms = setting_int(sink, "ack_timeout_ms", 10'000);
     c.librdkafka = setting_map(sink, "librdkafka");
     c.line = sink.line;
     return c;

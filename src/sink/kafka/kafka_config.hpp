@@ -36,7 +36,7 @@ struct KafkaSinkConfig {
     format::Format format = format::Format::kNative;
     bool exactly_once = true;
     std::int64_t exactly_once_tail = 10'000;    ///< messages read back per partition
-    std::int64_t delivery_timeout_ms = 10'000;  ///< per write_batch() wait, milliseconds
+    std::int64_t ack_timeout_ms = 10'000;  ///< per write_batch() wait, milliseconds
     std::map<std::string, std::string> librdkafka;  ///< passed through, overriding the defaults
     int line = 0;  ///< the sink's line in the configuration (messages), 0 when unknown
 };

@@ -105,7 +105,7 @@ KafkaSink::~KafkaSink() {
     if (producer_) {
         // Everything acknowledged is delivered already; this only waits for a batch that was
         // answered kRetry at shutdown, and never longer than one batch would.
-        rd_kafka_flush(producer_.get(), static_cast<int>(config_.delivery_timeout_ms));
+        rd_kafka_flush(producer_.get(), static_cast<int>(config_.ack_timeout_ms));
     }
     drop_producer();
 }
@@ -168,7 +168,7 @@ std::vector<RejectedEvent> KafkaSink::take_rejected() {
 
 SinkResult KafkaSink::write_batch(std::span<const core::Event> events) {
     rejected_.clear();
-    const std::int64_t deadline = steady_ms() + config_.delivery_timeout_ms;
+    const std::int64_t deadline = steady_ms() + config_.ack_timeout_ms;
     if (fatal_.load() && producer_) {
         char detail[512] = "";
         const rd_kafka_resp_err_t err = rd_kafka_fatal_error(producer_.get(), detail, sizeof detail);
@@ -219,8 +219,8 @@ SinkResult KafkaSink::write_batch(std::span<const core::Event> events) {
     }
     if (const auto waiting = in_flight(); waiting > 0) {
         last_error_ = fmt::format(
-            "{} of {} delivery reports missing after delivery_timeout_ms={} (brokers unreachable?)",
-            waiting, events.size(), config_.delivery_timeout_ms);
+            "{} of {} delivery reports missing after ack_timeout_ms={} (brokers unreachable?)",
+            waiting, events.size(), config_.ack_timeout_ms);
         return SinkResult::kRetry;
     }
     if (produced != SinkResult::kOk ||
@@ -266,8 +266,8 @@ SinkResult KafkaSink::ensure_topic(const std::string& name, Topic*& out, std::in
             break;
         }
         if (t.partitions == 0 && remaining_ms(deadline) == 0) {
-            last_error_ = fmt::format("no metadata for topic {} within delivery_timeout_ms={}: {}",
-                                      name, config_.delivery_timeout_ms,
+            last_error_ = fmt::format("no metadata for topic {} within ack_timeout_ms={}: {}",
+                                      name, config_.ack_timeout_ms,
                                       rd_kafka_err2str(topic_err));
             return SinkResult::kRetry;
         }
@@ -377,9 +377,9 @@ bool KafkaSink::read_tail(const std::string& name, Topic& topic, std::int64_t de
     stop_all();
     if (open > 0) {
         last_error_ = fmt::format(
-            "exactly_once read-back of topic {} incomplete within delivery_timeout_ms={} "
+            "exactly_once read-back of topic {} incomplete within ack_timeout_ms={} "
             "({} partitions left)",
-            name, config_.delivery_timeout_ms, open);
+            name, config_.ack_timeout_ms, open);
         return false;
     }
     ops::logger("sink")->info(

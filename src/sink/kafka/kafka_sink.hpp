@@ -7,7 +7,7 @@
 // successful delivery report (or was skipped as already in its partition, below); a message the
 // broker will never take (too large, invalid topic or record, not authorised) is reported through
 // take_rejected() with its reason code (`too_large: ...`). Retriable errors, and delivery reports
-// still missing after `delivery_timeout_ms`, answer kRetry; the next call (the same batch, the
+// still missing after `ack_timeout_ms`, answer kRetry; the next call (the same batch, the
 // driver's contract) re-produces only the messages that failed, and waits again for those still
 // in flight, so a retry never sends a delivered message twice. A fatal producer error (the
 // idempotent producer's, rd_kafka_fatal_error) destroys and rebuilds the producer.
@@ -62,7 +62,7 @@ public:
     /// Throws std::runtime_error naming the sink and the property when librdkafka refuses the
     /// configuration (start-up).
     explicit KafkaSink(KafkaSinkConfig config);
-    /// Waits up to delivery_timeout_ms for messages still in flight, then drops them.
+    /// Waits up to ack_timeout_ms for messages still in flight, then drops them.
     ~KafkaSink() override;
     KafkaSink(const KafkaSink&) = delete;
     KafkaSink& operator=(const KafkaSink&) = delete;

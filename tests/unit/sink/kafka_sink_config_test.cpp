@@ -41,7 +41,7 @@ TEST(KafkaSinkConfig, DefaultsFromTheSchema) {
     EXPECT_EQ(k.format, format::Format::kNative);
     EXPECT_TRUE(k.exactly_once);
     EXPECT_EQ(k.exactly_once_tail, 10'000);
-    EXPECT_EQ(k.delivery_timeout_ms, 10'000);
+    EXPECT_EQ(k.ack_timeout_ms, 10'000);
     EXPECT_EQ(k.line, 3);
     EXPECT_EQ(check_kafka_config(k), "");
     EXPECT_EQ(check_sink(c.sinks.at(0)), "");
@@ -52,7 +52,7 @@ TEST(KafkaSinkConfig, EveryKey) {
         "sinks:\n  - type: kafka\n    name: k1\n    brokers: [b:1]\n    topic: t\n"
         "    topic_by_event_type: {acd.end: ends}\n    key: eventId\n    compression: zstd\n"
         "    format: cloudevents-binary\n    exactly_once: false\n    exactly_once_tail: 5\n"
-        "    delivery_timeout_ms: 2000\n    librdkafka: {linger.ms: 7, socket.keepalive.enable: true}\n");
+        "    ack_timeout_ms: 2000\n    librdkafka: {linger.ms: 7, socket.keepalive.enable: true}\n");
     const KafkaSinkConfig k = kafka_config_from(c.sinks.at(0));
     EXPECT_EQ(k.name, "k1");
     EXPECT_EQ(k.topic_by_event_type.at("acd.end"), "ends");
@@ -63,7 +63,7 @@ TEST(KafkaSinkConfig, EveryKey) {
     EXPECT_EQ(k.format, format::Format::kCloudEventsBinary);
     EXPECT_FALSE(k.exactly_once);
     EXPECT_EQ(k.exactly_once_tail, 5);
-    EXPECT_EQ(k.delivery_timeout_ms, 2000);
+    EXPECT_EQ(k.ack_timeout_ms, 2000);
     EXPECT_EQ(k.librdkafka.at("linger.ms"), "7");
     EXPECT_EQ(k.librdkafka.at("socket.keepalive.enable"), "true");
     const auto p = producer_properties(k);
