@@ -86,8 +86,7 @@ TEST(KafkaSinkSession, ARetriedBatchIsNotProducedTwice) {
     const auto second = make_events("b", 20);
     sink.at_outbox_record(2);
     EXPECT_EQ(sink.write_batch(second), SinkResult::kRetry);
-    EXPECT_NE(sink.last_error().find("ack_timeout_ms=300"), std::string::npos)
-        << sink.last_error();
+    EXPECT_NE(sink.last_error().find("ack_timeout_ms=300"), std::string::npos) << sink.last_error();
     ASSERT_EQ(kafka.command("up all"), "ok");
     SinkResult r = SinkResult::kRetry;
     for (int attempt = 0; attempt < 100 && r == SinkResult::kRetry; ++attempt) {
@@ -113,8 +112,7 @@ TEST(KafkaSinkSession, AFatalErrorRebuildsTheProducerAndARestartSkipsWhatIsThere
         ASSERT_EQ(sink.write_batch(batch), SinkResult::kOk) << sink.last_error();
         EXPECT_EQ(sink.producers_built(), 1U);
         ASSERT_EQ(rd_kafka_test_fatal_error(sink.producer_for_testing(),
-                                            RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
-                                            "test"),
+                                            RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, "test"),
                   RD_KAFKA_RESP_ERR_NO_ERROR);
         rd_kafka_poll(sink.producer_for_testing(), 0);  // the error callback
         const auto more = make_events("b", 10);

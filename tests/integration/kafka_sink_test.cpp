@@ -133,9 +133,9 @@ TEST(KafkaSinkIntegration, EveryEventOnceWithItsKeyPartitionAndHeaders) {
     KafkaMockCluster kafka(3, kPartitions, {kTopic}, dir.file("mock.log"));
     constexpr int kEvents = 500;
     write_file(dir.file("replay.jsonl"), make_replay(kEvents, 10));
-    auto emulator = start_emulator({"--protocol", "envelope", "--replay", dir.file("replay.jsonl"),
-                                    "--rate", "2000"},
-                                   dir.file("emulator.log"));
+    auto emulator = start_emulator(
+        {"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate", "2000"},
+        dir.file("emulator.log"));
     const std::string config =
         write_config(dir, emulator.origin(), {.bootstrap = kafka.bootstrap()});
     const RunResult run = run_consumer(config, dir.file("consumer.log"), 120s);
@@ -155,11 +155,12 @@ TEST(KafkaSinkIntegration, AnOversizeEventIsDeadLetteredAndTheRestDelivered) {
     const std::string big_id = "big" + std::string(3000, 'x');
     const std::string big = envelope_message({envelope_event(big_id, 5000)});
     write_file(dir.file("replay.jsonl"), make_replay(kEvents, 10, {big}));
-    auto emulator = start_emulator({"--protocol", "envelope", "--replay", dir.file("replay.jsonl"),
-                                    "--rate", "2000"},
-                                   dir.file("emulator.log"));
-    const std::string config = write_config(
-        dir, emulator.origin(), {.bootstrap = kafka.bootstrap(), .librdkafka = "message.max.bytes: 2000"});
+    auto emulator = start_emulator(
+        {"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate", "2000"},
+        dir.file("emulator.log"));
+    const std::string config =
+        write_config(dir, emulator.origin(),
+                     {.bootstrap = kafka.bootstrap(), .librdkafka = "message.max.bytes: 2000"});
     const RunResult run = run_consumer(config, dir.file("consumer.log"), 120s);
     ASSERT_EQ(run.exit_code, 0) << run.log;
     // The file sink took it: drop it from its lines before comparing values.
@@ -207,15 +208,15 @@ TEST(KafkaSinkIntegration, BrokersDownAtStartThenUpLoseNothing) {
     ASSERT_EQ(kafka.command("down all"), "ok");
     constexpr int kEvents = 300;
     write_file(dir.file("replay.jsonl"), make_replay(kEvents, 10));
-    auto emulator = start_emulator({"--protocol", "envelope", "--replay", dir.file("replay.jsonl"),
-                                    "--rate", "2000"},
-                                   dir.file("emulator.log"));
+    auto emulator = start_emulator(
+        {"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate", "2000"},
+        dir.file("emulator.log"));
     const std::string config = write_config(
         dir, emulator.origin(), {.bootstrap = kafka.bootstrap(), .ack_timeout_ms = 500});
     ChildProcess consumer({GSTREAM_BINARY, "run", "--config", config, "--once"}, {},
                           dir.file("consumer.log"));
-    ASSERT_TRUE(wait_for_text(dir.file("consumer.log"), "sink write failed, retrying sink=kafka",
-                              consumer))
+    ASSERT_TRUE(
+        wait_for_text(dir.file("consumer.log"), "sink write failed, retrying sink=kafka", consumer))
         << read_file(dir.file("consumer.log"));
     ASSERT_EQ(kafka.command("up all"), "ok");
     const auto code = consumer.wait(120s);
@@ -227,11 +228,11 @@ TEST(KafkaSinkIntegration, BrokersDownAtStartThenUpLoseNothing) {
 // the cause, and the password (from the environment) is in no log line.
 TEST(KafkaSinkIntegration, BadSaslConfigurationIsOneClearLine) {
     TempDir dir;
-    const std::string config = write_config(
-        dir, "http://127.0.0.1:9",
-        {.bootstrap = "127.0.0.1:9",
-         .librdkafka = "security.protocol: SASL_PLAINTEXT, sasl.mechanism: NOPE, "
-                       "sasl.username: u, sasl.password: '${KAFKA_PASSWORD}'"});
+    const std::string config =
+        write_config(dir, "http://127.0.0.1:9",
+                     {.bootstrap = "127.0.0.1:9",
+                      .librdkafka = "security.protocol: SASL_PLAINTEXT, sasl.mechanism: NOPE, "
+                                    "sasl.username: u, sasl.password: '${KAFKA_PASSWORD}'"});
     ChildProcess consumer({GSTREAM_BINARY, "run", "--config", config, "--once"},
                           {{"KAFKA_PASSWORD", "hunter2"}}, dir.file("consumer.log"));
     const auto code = consumer.wait(60s);
@@ -255,9 +256,9 @@ TEST(KafkaSinkIntegration, TheSaslPasswordNeverReachesALogLine) {
     TempDir dir;
     KafkaMockCluster kafka(1, kPartitions, {kTopic}, dir.file("mock.log"));
     write_file(dir.file("replay.jsonl"), make_replay(10, 10));
-    auto emulator = start_emulator({"--protocol", "envelope", "--replay", dir.file("replay.jsonl"),
-                                    "--rate", "2000"},
-                                   dir.file("emulator.log"));
+    auto emulator = start_emulator(
+        {"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate", "2000"},
+        dir.file("emulator.log"));
     const std::string config = write_config(
         dir, emulator.origin(),
         {.bootstrap = kafka.bootstrap(),
@@ -266,8 +267,8 @@ TEST(KafkaSinkIntegration, TheSaslPasswordNeverReachesALogLine) {
          .log_level = "debug"});
     ChildProcess consumer({GSTREAM_BINARY, "run", "--config", config, "--once"},
                           {{"KAFKA_PASSWORD", "hunter2"}}, dir.file("consumer.log"));
-    ASSERT_TRUE(wait_for_text(dir.file("consumer.log"), "sink write failed, retrying sink=kafka",
-                              consumer))
+    ASSERT_TRUE(
+        wait_for_text(dir.file("consumer.log"), "sink write failed, retrying sink=kafka", consumer))
         << read_file(dir.file("consumer.log"));
     consumer.signal(SIGKILL);
     consumer.wait(30s);

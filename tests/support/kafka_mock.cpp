@@ -1,5 +1,8 @@
 #include "support/kafka_mock.hpp"
 
+#include <memory>
+#include <stdexcept>
+
 #include <fcntl.h>
 #include <librdkafka/rdkafka.h>
 #include <poll.h>
@@ -7,14 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <memory>
-#include <stdexcept>
-
 #include "support/test_paths.hpp"
 
 namespace gstream::testing {
 
-KafkaMockCluster::KafkaMockCluster(int brokers, int partitions,
+KafkaMockCluster::KafkaMockCluster(int brokers,
+                                   int partitions,
                                    const std::vector<std::string>& topics,
                                    const std::string& stderr_path) {
     std::vector<std::string> argv{kafka_mock_cluster_path(), "--brokers", std::to_string(brokers),
@@ -117,14 +118,15 @@ std::string KafkaRecord::header(const std::string& name) const {
     return last;
 }
 
-std::vector<KafkaRecord> read_topic(const std::string& bootstrap, const std::string& topic,
+std::vector<KafkaRecord> read_topic(const std::string& bootstrap,
+                                    const std::string& topic,
                                     std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     const auto left_ms = [&] {
-        return static_cast<int>(std::max<std::int64_t>(
-            1, std::chrono::duration_cast<std::chrono::milliseconds>(
-                   deadline - std::chrono::steady_clock::now())
-                   .count()));
+        return static_cast<int>(
+            std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          deadline - std::chrono::steady_clock::now())
+                                          .count()));
     };
     char error[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -152,8 +154,8 @@ std::vector<KafkaRecord> read_topic(const std::string& bootstrap, const std::str
     for (int p = 0; p < partitions; ++p) {
         std::int64_t low = 0;
         std::int64_t high = 0;
-        if (rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high,
-                                             left_ms()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high, left_ms()) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
             throw std::runtime_error("read_topic: no watermarks");
         }
         if (high <= low) {
@@ -189,8 +191,8 @@ std::vector<KafkaRecord> read_topic(const std::string& bootstrap, const std::str
                          rd_kafka_header_get_all(hdrs, i, &name, &value, &size) ==
                          RD_KAFKA_RESP_ERR_NO_ERROR;
                          ++i) {
-                        r.headers.emplace_back(
-                            name, std::string(static_cast<const char*>(value), size));
+                        r.headers.emplace_back(name,
+                                               std::string(static_cast<const char*>(value), size));
                     }
                 }
                 next = m->offset + 1;

@@ -2,13 +2,13 @@
 // Kafka for tests: librdkafka's mock cluster in its own process (tests/tools/kafka_mock_cluster,
 // which outlives a daemon killed with SIGKILL), and a read-back of a whole topic.
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <sys/types.h>
 
 struct rd_kafka_s;  // rd_kafka_t (librdkafka/rdkafka.h)
 
@@ -18,7 +18,9 @@ namespace gstream::testing {
 /// it (the destructor) ends the helper.
 class KafkaMockCluster {
 public:
-    KafkaMockCluster(int brokers, int partitions, const std::vector<std::string>& topics,
+    KafkaMockCluster(int brokers,
+                     int partitions,
+                     const std::vector<std::string>& topics,
                      const std::string& stderr_path = "/dev/null");
     ~KafkaMockCluster();
     KafkaMockCluster(const KafkaMockCluster&) = delete;
@@ -54,7 +56,8 @@ struct KafkaRecord {
 /// Every record of `topic`, partition by partition in offset order, read by a plain consumer
 /// (no group) from each partition's low to its high watermark. Throws std::runtime_error when
 /// the read does not complete within `timeout`.
-std::vector<KafkaRecord> read_topic(const std::string& bootstrap, const std::string& topic,
+std::vector<KafkaRecord> read_topic(const std::string& bootstrap,
+                                    const std::string& topic,
                                     std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 /// The number of messages in a topic (the sum of its partitions' high watermarks), asked again

@@ -70,8 +70,10 @@ Stream make_stream(int events, int per_message) {
     return s;
 }
 
-std::string write_config(const TempDir& dir, const std::string& base_url,
-                         const std::string& bootstrap, bool exactly_once) {
+std::string write_config(const TempDir& dir,
+                         const std::string& base_url,
+                         const std::string& bootstrap,
+                         bool exactly_once) {
     const std::string path = dir.file("config.yaml");
     write_file(path,
                fmt::format("genesys:\n  base_url: {}\n  client_id: demo\n  client_secret: demo\n"
@@ -109,7 +111,8 @@ constexpr int kKills = 10;
 
 /// `kKills` SIGKILLs when the topic holds a random number of messages spread over the stream,
 /// a restart after each, then a last run to the end. Returns event id -> copies in the topic.
-std::map<std::string, int> kill_and_restart(bool exactly_once, const Stream& stream,
+std::map<std::string, int> kill_and_restart(bool exactly_once,
+                                            const Stream& stream,
                                             const TempDir& dir) {
     KafkaMockCluster kafka(3, kPartitions, {kTopic}, dir.file("mock.log"));
     write_file(dir.file("replay.jsonl"), stream.replay);
@@ -120,11 +123,10 @@ std::map<std::string, int> kill_and_restart(bool exactly_once, const Stream& str
         std::uniform_real_distribution<double> at(0.05 + stretch * k, 0.10 + stretch * k);
         targets.push_back(static_cast<std::int64_t>(at(rng) * kEvents));
     }
-    auto emulator =
-        start_emulator({"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate",
-                        std::to_string(kRate), "--replay-resume-overlap",
-                        std::to_string(kOverlap), "--stay"},
-                       dir.file("emulator.log"));
+    auto emulator = start_emulator(
+        {"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate",
+         std::to_string(kRate), "--replay-resume-overlap", std::to_string(kOverlap), "--stay"},
+        dir.file("emulator.log"));
     const std::string config =
         write_config(dir, emulator.origin(), kafka.bootstrap(), exactly_once);
     KafkaTopicWatch topic(kafka.bootstrap(), kTopic, kPartitions);

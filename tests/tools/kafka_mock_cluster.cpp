@@ -14,11 +14,6 @@
 //                                   <code> (e.g. 6 NOT_LEADER_FOR_PARTITION, 7 REQUEST_TIMED_OUT)
 // It exits when stdin closes or on SIGTERM/SIGINT. The mock has no SASL, TLS or CreateTopics
 // (librdkafka 2.0.2).
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
-#include <poll.h>
-#include <unistd.h>
-
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +21,11 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <poll.h>
+#include <unistd.h>
 
 namespace {
 
@@ -55,9 +55,9 @@ std::string run(rd_kafka_mock_cluster_t* cluster, int brokers, const std::string
             ids.push_back(std::atoi(what.c_str()));
         }
         for (int id : ids) {
-            const rd_kafka_resp_err_t err =
-                verb == "down" ? rd_kafka_mock_broker_set_down(cluster, id)
-                               : rd_kafka_mock_broker_set_up(cluster, id);
+            const rd_kafka_resp_err_t err = verb == "down"
+                                                ? rd_kafka_mock_broker_set_down(cluster, id)
+                                                : rd_kafka_mock_broker_set_up(cluster, id);
             if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 return std::string("error: ") + rd_kafka_err2str(err);
             }
@@ -75,8 +75,9 @@ std::string run(rd_kafka_mock_cluster_t* cluster, int brokers, const std::string
     if (verb == "produce_errors") {
         int code = 0;
         in >> code;
-        const std::vector<rd_kafka_resp_err_t> errors(static_cast<std::size_t>(std::atoi(what.c_str())),
-                                                      static_cast<rd_kafka_resp_err_t>(code));
+        const std::vector<rd_kafka_resp_err_t> errors(
+            static_cast<std::size_t>(std::atoi(what.c_str())),
+            static_cast<rd_kafka_resp_err_t>(code));
         rd_kafka_mock_push_request_errors_array(cluster, 0 /* Produce */, errors.size(),
                                                 errors.data());
         return "ok";

@@ -1,13 +1,12 @@
 #include "sink/kafka/kafka_config.hpp"
 
-#include <librdkafka/rdkafka.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <memory>
 
 #include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
 
 #include "sink/sink_settings.hpp"
 
@@ -16,11 +15,20 @@ namespace {
 
 // Producer-only properties (CONFIGURATION.md, column "C/P" = P) a read-back consumer must not
 // be given: librdkafka would log a warning for each.
-constexpr std::array<std::string_view, 14> kProducerOnly{
-    "acks",         "request.required.acks", "enable.idempotence",  "partitioner",
-    "compression.type", "compression.codec", "linger.ms",           "queue.buffering.max.ms",
-    "batch.size",   "batch.num.messages",    "message.timeout.ms",  "delivery.timeout.ms",
-    "retries",      "message.send.max.retries"};
+constexpr std::array<std::string_view, 14> kProducerOnly{"acks",
+                                                         "request.required.acks",
+                                                         "enable.idempotence",
+                                                         "partitioner",
+                                                         "compression.type",
+                                                         "compression.codec",
+                                                         "linger.ms",
+                                                         "queue.buffering.max.ms",
+                                                         "batch.size",
+                                                         "batch.num.messages",
+                                                         "message.timeout.ms",
+                                                         "delivery.timeout.ms",
+                                                         "retries",
+                                                         "message.send.max.retries"};
 
 std::string joined(const std::vector<std::string>& items) {
     std::string out;
@@ -53,10 +61,8 @@ KafkaSinkConfig kafka_config_from(const config::SinkConfig& sink) {
 
 std::vector<std::pair<std::string, std::string>> producer_properties(const KafkaSinkConfig& c) {
     std::vector<std::pair<std::string, std::string>> p{
-        {"bootstrap.servers", joined(c.brokers)},
-        {"acks", "all"},
-        {"enable.idempotence", "true"},
-        {"partitioner", "murmur2_random"},
+        {"bootstrap.servers", joined(c.brokers)}, {"acks", "all"},
+        {"enable.idempotence", "true"},           {"partitioner", "murmur2_random"},
         {"compression.type", c.compression},
     };
     for (const auto& [k, v] : c.librdkafka) {
@@ -94,9 +100,8 @@ bool is_secret_property(std::string_view key) {
 }
 
 std::string check_kafka_config(const KafkaSinkConfig& c) {
-    const std::string where =
-        c.line > 0 ? fmt::format("sink '{}' (line {})", c.name, c.line)
-                   : fmt::format("sink '{}'", c.name);
+    const std::string where = c.line > 0 ? fmt::format("sink '{}' (line {})", c.name, c.line)
+                                         : fmt::format("sink '{}'", c.name);
     if (c.topic.empty()) {
         return where + ": topic is empty; set sinks[].topic";
     }
@@ -106,7 +111,7 @@ std::string check_kafka_config(const KafkaSinkConfig& c) {
         }
     }
     std::unique_ptr<rd_kafka_conf_t, decltype(&rd_kafka_conf_destroy)> conf(rd_kafka_conf_new(),
-                                                                           &rd_kafka_conf_destroy);
+                                                                            &rd_kafka_conf_destroy);
     char error[512];
     for (const auto& [key, value] : producer_properties(c)) {
         if (key == "bootstrap.servers") {
@@ -115,7 +120,7 @@ std::string check_kafka_config(const KafkaSinkConfig& c) {
         if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) !=
             RD_KAFKA_CONF_OK) {
             // A key of the `librdkafka:` map, or one of the sink's own keys it came from.
-            const std::string label = c.librdkafka.contains(key) ? "librdkafka." + key
+            const std::string label = c.librdkafka.contains(key)   ? "librdkafka." + key
                                       : key == "bootstrap.servers" ? std::string("brokers")
                                                                    : std::string("compression");
             return fmt::format("{}: {}: {}", where, label, error);

@@ -27,16 +27,16 @@ enum class KeyField {
 };
 
 struct KafkaSinkConfig {
-    std::string name = "kafka";         ///< sinks[].name: logs, metrics, the gstream-sink header
-    std::vector<std::string> brokers;   ///< HOST:PORT each (bootstrap.servers)
+    std::string name = "kafka";        ///< sinks[].name: logs, metrics, the gstream-sink header
+    std::vector<std::string> brokers;  ///< HOST:PORT each (bootstrap.servers)
     std::string topic;
     std::map<std::string, std::string> topic_by_event_type;  ///< eventType -> topic
     KeyField key = KeyField::kConversationId;
-    std::string compression = "none";   ///< compression.type
+    std::string compression = "none";  ///< compression.type
     format::Format format = format::Format::kNative;
     bool exactly_once = true;
-    std::int64_t exactly_once_tail = 10'000;    ///< messages read back per partition
-    std::int64_t ack_timeout_ms = 10'000;  ///< per write_batch() wait, milliseconds
+    std::int64_t exactly_once_tail = 10'000;        ///< messages read back per partition
+    std::int64_t ack_timeout_ms = 10'000;           ///< per write_batch() wait, milliseconds
     std::map<std::string, std::string> librdkafka;  ///< passed through, overriding the defaults
     int line = 0;  ///< the sink's line in the configuration (messages), 0 when unknown
 };

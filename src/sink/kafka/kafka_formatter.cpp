@@ -1,10 +1,9 @@
 #include "sink/kafka/kafka_formatter.hpp"
 
-#include <librdkafka/rdkafka.h>
-
 #include <charconv>
 
 #include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
 
 namespace gstream::sink::kafka {
 namespace {
@@ -41,9 +40,8 @@ std::int32_t partition_for(std::string_view key, std::int32_t partition_count) {
     // librdkafka's own murmur2_random, so that the partition is the producer's and Java's: with
     // a non-null key it uses neither the topic nor the opaques.
     static const char kEmpty = '\0';
-    return rd_kafka_msg_partitioner_murmur2_random(
-        nullptr, key.empty() ? &kEmpty : key.data(), key.size(), partition_count, nullptr,
-        nullptr);
+    return rd_kafka_msg_partitioner_murmur2_random(nullptr, key.empty() ? &kEmpty : key.data(),
+                                                   key.size(), partition_count, nullptr, nullptr);
 }
 
 KafkaFormatter::KafkaFormatter(const KafkaSinkConfig& config)
@@ -59,7 +57,8 @@ std::string KafkaFormatter::key_of(const core::Event& event) const {
                                              : format::partition_key(event);
 }
 
-void KafkaFormatter::format(const core::Event& event, std::optional<Position> position,
+void KafkaFormatter::format(const core::Event& event,
+                            std::optional<Position> position,
                             KafkaMessage& out) const {
     format::Encoded encoded;
     encoder_.encode(event, encoded);

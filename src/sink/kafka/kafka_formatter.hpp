@@ -60,7 +60,8 @@ public:
     /// Throws std::logic_error from EventEncoder for a format not built yet.
     explicit KafkaFormatter(const KafkaSinkConfig& config);
     /// Replaces `out` with `event` as a message; `position` is absent without a write-ahead log.
-    void format(const core::Event& event, std::optional<Position> position,
+    void format(const core::Event& event,
+                std::optional<Position> position,
                 KafkaMessage& out) const;
     /// The topic `event` goes to (no encoding).
     const std::string& topic_of(const core::Event& event) const;

@@ -127,9 +127,10 @@ void KafkaSink::build_producer() {
     // rd_kafka_new() takes the configuration only when it succeeds.
     rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error, sizeof error);
     if (rk == nullptr) {
-        throw std::runtime_error(fmt::format("sink '{}': librdkafka refused the configuration: "
-                                             "{} (sinks[].librdkafka)",
-                                             config_.name, ops::redact(error, secrets_)));
+        throw std::runtime_error(
+            fmt::format("sink '{}': librdkafka refused the configuration: "
+                        "{} (sinks[].librdkafka)",
+                        config_.name, ops::redact(error, secrets_)));
     }
     (void)conf.release();
     producer_.reset(rk);
@@ -171,7 +172,8 @@ SinkResult KafkaSink::write_batch(std::span<const core::Event> events) {
     const std::int64_t deadline = steady_ms() + config_.ack_timeout_ms;
     if (fatal_.load() && producer_) {
         char detail[512] = "";
-        const rd_kafka_resp_err_t err = rd_kafka_fatal_error(producer_.get(), detail, sizeof detail);
+        const rd_kafka_resp_err_t err =
+            rd_kafka_fatal_error(producer_.get(), detail, sizeof detail);
         ops::logger("sink")->error(
             "kafka producer failed fatally; rebuilding it sink={} error=\"{}: {}\"", config_.name,
             rd_kafka_err2name(err), ops::redact(detail, secrets_));
@@ -185,8 +187,8 @@ SinkResult KafkaSink::write_batch(std::span<const core::Event> events) {
             return SinkResult::kRetry;
         }
     }
-    const bool same_batch = batch_open_ && slots_.size() == events.size() &&
-                            batch_record_ == record_;
+    const bool same_batch =
+        batch_open_ && slots_.size() == events.size() && batch_record_ == record_;
     if (!same_batch) {
         ++generation_;
         slots_.assign(events.size(), Slot{});
@@ -223,9 +225,9 @@ SinkResult KafkaSink::write_batch(std::span<const core::Event> events) {
             waiting, events.size(), config_.ack_timeout_ms);
         return SinkResult::kRetry;
     }
-    if (produced != SinkResult::kOk ||
-        std::any_of(slots_.begin(), slots_.end(),
-                    [](const Slot& s) { return s.state == SlotState::kUnsent; })) {
+    if (produced != SinkResult::kOk || std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) {
+            return s.state == SlotState::kUnsent;
+        })) {
         return SinkResult::kRetry;
     }
     for (std::size_t i = 0; i < slots_.size(); ++i) {
@@ -243,15 +245,15 @@ SinkResult KafkaSink::ensure_topic(const std::string& name, Topic*& out, std::in
     if (!t.handle) {
         t.handle.reset(rd_kafka_topic_new(producer_.get(), name.c_str(), nullptr));
         if (!t.handle) {
-            t.refused = fmt::format("invalid_topic: {}: {}", name,
-                                    rd_kafka_err2str(rd_kafka_last_error()));
+            t.refused =
+                fmt::format("invalid_topic: {}: {}", name, rd_kafka_err2str(rd_kafka_last_error()));
             return SinkResult::kOk;
         }
     }
     while (t.partitions == 0 && t.refused.empty()) {
         const rd_kafka_metadata_t* md = nullptr;
-        const rd_kafka_resp_err_t err = rd_kafka_metadata(
-            producer_.get(), 0, t.handle.get(), &md, std::max(1, poll_ms(deadline, 1000)));
+        const rd_kafka_resp_err_t err = rd_kafka_metadata(producer_.get(), 0, t.handle.get(), &md,
+                                                          std::max(1, poll_ms(deadline, 1000)));
         std::unique_ptr<const rd_kafka_metadata_t, decltype(&rd_kafka_metadata_destroy)> guard(
             md, &rd_kafka_metadata_destroy);
         rd_kafka_resp_err_t topic_err = err;
@@ -262,13 +264,13 @@ SinkResult KafkaSink::ensure_topic(const std::string& name, Topic*& out, std::in
             }
         }
         if (const Classified c = classify(topic_err); c.kind == ErrorKind::kReject) {
-            t.refused = fmt::format("{}: topic {}: {}", c.reason, name, rd_kafka_err2str(topic_err));
+            t.refused =
+                fmt::format("{}: topic {}: {}", c.reason, name, rd_kafka_err2str(topic_err));
             break;
         }
         if (t.partitions == 0 && remaining_ms(deadline) == 0) {
-            last_error_ = fmt::format("no metadata for topic {} within ack_timeout_ms={}: {}",
-                                      name, config_.ack_timeout_ms,
-                                      rd_kafka_err2str(topic_err));
+            last_error_ = fmt::format("no metadata for topic {} within ack_timeout_ms={}: {}", name,
+                                      config_.ack_timeout_ms, rd_kafka_err2str(topic_err));
             return SinkResult::kRetry;
         }
         if (t.partitions == 0 && err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -389,7 +391,8 @@ bool KafkaSink::read_tail(const std::string& name, Topic& topic, std::int64_t de
     return true;
 }
 
-SinkResult KafkaSink::produce(std::span<const core::Event> events, std::size_t i,
+SinkResult KafkaSink::produce(std::span<const core::Event> events,
+                              std::size_t i,
                               std::int64_t deadline) {
     Slot& slot = slots_[i];
     const core::Event& event = events[i];
@@ -487,7 +490,8 @@ void KafkaSink::on_delivery(const rd_kafka_message_t& m) {
     }
 }
 
-void KafkaSink::delivery_report_cb(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message,
+void KafkaSink::delivery_report_cb(rd_kafka_t* /*rk*/,
+                                   const rd_kafka_message_t* message,
                                    void* opaque) {
     static_cast<KafkaSink*>(opaque)->on_delivery(*message);
 }
@@ -498,11 +502,10 @@ void KafkaSink::error_cb(rd_kafka_t* /*rk*/, int err, const char* reason, void* 
     if (code == RD_KAFKA_RESP_ERR__FATAL) {
         self->fatal_.store(true);
     }
-    self->librdkafka_log_.log(code == RD_KAFKA_RESP_ERR__FATAL ? spdlog::level::err
-                                                               : spdlog::level::warn,
-                              "error", std::chrono::steady_clock::now(),
-                              "kafka client error sink={} code={} error=\"{}\"", self->config_.name,
-                              rd_kafka_err2name(code), ops::redact(reason, self->secrets_));
+    self->librdkafka_log_.log(
+        code == RD_KAFKA_RESP_ERR__FATAL ? spdlog::level::err : spdlog::level::warn, "error",
+        std::chrono::steady_clock::now(), "kafka client error sink={} code={} error=\"{}\"",
+        self->config_.name, rd_kafka_err2name(code), ops::redact(reason, self->secrets_));
 }
 
 void KafkaSink::log_cb(const rd_kafka_t* rk, int level, const char* facility, const char* buf) {
@@ -518,9 +521,9 @@ void KafkaSink::log_cb(const rd_kafka_t* rk, int level, const char* facility, co
     const std::string_view key = to == spdlog::level::err    ? "log-error"
                                  : to == spdlog::level::warn ? "log-warn"
                                                              : "log-info";
-    self->librdkafka_log_.log(
-        to, key, std::chrono::steady_clock::now(), "librdkafka sink={} facility={} {}",
-        self->config_.name, facility, ops::redact(buf, self->secrets_));
+    self->librdkafka_log_.log(to, key, std::chrono::steady_clock::now(),
+                              "librdkafka sink={} facility={} {}", self->config_.name, facility,
+                              ops::redact(buf, self->secrets_));
 }
 
 }  // namespace gstream::sink::kafka

@@ -27,20 +27,20 @@
 // librdkafka's delivery-report and error callbacks run in that thread (rd_kafka_poll/flush);
 // only its log callback runs on librdkafka's threads, and reads immutable state only.
 
-#include <librdkafka/rdkafka.h>
-
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
-#include <unordered_set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
+#include <librdkafka/rdkafka.h>
+
+#include "ops/logging.hpp"
 #include "sink/kafka/kafka_config.hpp"
 #include "sink/kafka/kafka_formatter.hpp"
-#include "ops/logging.hpp"
 #include "sink/sink.hpp"
 
 namespace gstream::sink::kafka {
@@ -110,13 +110,13 @@ private:
     void drop_producer();
     SinkResult ensure_topic(const std::string& name, Topic*& out, std::int64_t deadline_ms);
     bool read_tail(const std::string& name, Topic& topic, std::int64_t deadline_ms);
-    SinkResult produce(std::span<const core::Event> events, std::size_t i,
+    SinkResult produce(std::span<const core::Event> events,
+                       std::size_t i,
                        std::int64_t deadline_ms);
     void on_delivery(const rd_kafka_message_t& message);
     std::optional<Position> position_of(std::size_t index) const;
 
-    static void delivery_report_cb(rd_kafka_t* rk, const rd_kafka_message_t* message,
-                                   void* opaque);
+    static void delivery_report_cb(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
     static void error_cb(rd_kafka_t* rk, int err, const char* reason, void* opaque);
     static void log_cb(const rd_kafka_t* rk, int level, const char* facility, const char* buf);
 
@@ -130,7 +130,7 @@ private:
     std::uint64_t producers_built_ = 0;
 
     // The batch under way: the same batch is passed again after a kRetry.
-    std::optional<std::uint64_t> record_;       // from at_outbox_record()
+    std::optional<std::uint64_t> record_;        // from at_outbox_record()
     std::optional<std::uint64_t> batch_record_;  // record_ when the batch started
     std::vector<Slot> slots_;
     bool batch_open_ = false;
@@ -139,7 +139,7 @@ private:
     std::vector<RejectedEvent> rejected_;
     std::string last_error_;
     std::uint64_t skipped_ = 0;
-    KafkaMessage message_;  // reused
+    KafkaMessage message_;                        // reused
     mutable ops::RateLimitedLog librdkafka_log_;  // librdkafka's log and error lines, per level
 };
 

@@ -60,9 +60,10 @@ TEST(KafkaFormatter, NativeMessageWithKeyHeadersAndTopic) {
     formatter.format(e, Position{5, 3}, m);
     EXPECT_EQ(m.topic, "ends");
     EXPECT_EQ(m.key, "c1");
-    EXPECT_EQ(m.value,
-              R"({"id":"e1","eventType":"acd.end","eventTime":"2026-11-30T10:15:02.100Z",)"
-              R"("queueId":"q1","conversationId":"c1","data":{"queueId":"q1","conversationId":"c1"}})");
+    EXPECT_EQ(
+        m.value,
+        R"({"id":"e1","eventType":"acd.end","eventTime":"2026-11-30T10:15:02.100Z",)"
+        R"("queueId":"q1","conversationId":"c1","data":{"queueId":"q1","conversationId":"c1"}})");
     const std::vector<std::pair<std::string, std::string>> headers{
         {"gstream-sink", "orders"},
         {"gstream-event-id", "e1"},

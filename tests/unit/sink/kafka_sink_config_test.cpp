@@ -30,7 +30,8 @@ std::string load_error(const std::string& sinks) {
 }
 
 TEST(KafkaSinkConfig, DefaultsFromTheSchema) {
-    const config::Config c = load("sinks: [{type: kafka, brokers: [b1:9092, b2:9092], topic: t}]\n");
+    const config::Config c =
+        load("sinks: [{type: kafka, brokers: [b1:9092, b2:9092], topic: t}]\n");
     const KafkaSinkConfig k = kafka_config_from(c.sinks.at(0));
     EXPECT_EQ(k.name, "kafka");
     EXPECT_EQ(k.brokers, (std::vector<std::string>{"b1:9092", "b2:9092"}));
@@ -52,7 +53,8 @@ TEST(KafkaSinkConfig, EveryKey) {
         "sinks:\n  - type: kafka\n    name: k1\n    brokers: [b:1]\n    topic: t\n"
         "    topic_by_event_type: {acd.end: ends}\n    key: eventId\n    compression: zstd\n"
         "    format: cloudevents-binary\n    exactly_once: false\n    exactly_once_tail: 5\n"
-        "    ack_timeout_ms: 2000\n    librdkafka: {linger.ms: 7, socket.keepalive.enable: true}\n");
+        "    ack_timeout_ms: 2000\n    librdkafka: {linger.ms: 7, socket.keepalive.enable: "
+        "true}\n");
     const KafkaSinkConfig k = kafka_config_from(c.sinks.at(0));
     EXPECT_EQ(k.name, "k1");
     EXPECT_EQ(k.topic_by_event_type.at("acd.end"), "ends");
@@ -86,8 +88,8 @@ TEST(KafkaSinkConfig, SchemaErrorsNameTheLineAndKey) {
         load_error("sinks:\n  - type: kafka\n    brokers: [b:1]\n    topic: t\n    acks: 1\n");
     EXPECT_NE(unknown.find("acks"), std::string::npos) << unknown;
     EXPECT_NE(unknown.find(":7"), std::string::npos) << unknown;
-    const std::string bad_enum =
-        load_error("sinks:\n  - type: kafka\n    brokers: [b:1]\n    topic: t\n    compression: brotli\n");
+    const std::string bad_enum = load_error(
+        "sinks:\n  - type: kafka\n    brokers: [b:1]\n    topic: t\n    compression: brotli\n");
     EXPECT_NE(bad_enum.find("compression"), std::string::npos) << bad_enum;
     EXPECT_NE(load_error("sinks:\n  - {type: kafka, brokers: [], topic: t}\n"), "<loaded>");
     EXPECT_NE(load_error("sinks:\n  - {type: kafka, brokers: [b:1], topic: t, format: avro}\n"),
