@@ -567,6 +567,16 @@ public:
                 if (!schema.additional_properties) {
                     error(m.key_pos, key_path, unknown_key_message(m.key, schema));
                     ok = false;
+                } else if (m.value.kind == RawNode::Kind::kScalar) {
+                    // A free-form map (a sink's `librdkafka:` properties): kept as text.
+                    Value text;
+                    text.kind = Value::Kind::kString;
+                    text.pos = m.value.pos;
+                    text.s = m.value.text;
+                    v.members.emplace_back(m.key, std::move(text));
+                } else if (m.value.kind != RawNode::Kind::kNull) {
+                    error(m.value.pos, key_path, "expected a string, number or boolean");
+                    ok = false;
                 }
                 continue;
             }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "sink/file/file_sink.hpp"
+#include "sink/kafka/kafka_sink.hpp"
 
 namespace gstream::sink {
 namespace {
@@ -43,6 +44,14 @@ std::string check_file_sink(const config::SinkConfig& c) {
     return {};
 }
 
+std::unique_ptr<Sink> make_kafka_sink(const config::SinkConfig& c) {
+    return std::make_unique<kafka::KafkaSink>(kafka::kafka_config_from(c));
+}
+
+std::string check_kafka_sink(const config::SinkConfig& c) {
+    return kafka::check_kafka_config(kafka::kafka_config_from(c));
+}
+
 struct SinkType {
     std::string_view type;
     std::unique_ptr<Sink> (*make)(const config::SinkConfig&);
@@ -50,9 +59,10 @@ struct SinkType {
 };
 
 // The registry: one entry per sink type.
-constexpr std::array<SinkType, 2> kSinkTypes{{
+constexpr std::array<SinkType, 3> kSinkTypes{{
     {"file", &make_file_sink, &check_file_sink},
     {"stdout", &make_stdout_sink, &check_stdout_sink},
+    {"kafka", &make_kafka_sink, &check_kafka_sink},
 }};
 
 const SinkType* find(std::string_view type) {

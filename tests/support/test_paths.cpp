@@ -24,4 +24,9 @@ const std::string& test_suite_dir() {
     return path;
 }
 
+const std::string& kafka_mock_cluster_path() {
+    static const std::string path = GSTREAM_KAFKA_MOCK_CLUSTER_PATH;
+    return path;
+}
+
 }  // namespace gstream::testing

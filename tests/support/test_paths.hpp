@@ -12,6 +12,7 @@ const std::string& binary_path();       ///< the genesys-stream executable
 const std::string& source_dir();        ///< the checkout's root
 const std::string& shared_dir();        ///< ../shared beside the checkout (GSTREAM_SHARED_DIR)
 const std::string& test_suite_dir();    ///< the JSON-Schema test suite's draft7 tests
+const std::string& kafka_mock_cluster_path();  ///< tests/tools/kafka_mock_cluster, built
 
 }  // namespace gstream::testing
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "config/config_loader.hpp"
+#include "sink/sink_registry.hpp"
 #include "support/test_paths.hpp"
 
 namespace gstream::config {
@@ -79,6 +80,19 @@ TEST(ExamplesTest, DirectUrlNeedsNoCredentials) {
               (FieldFilter{"/data/mediaType", {"voice", "callback"}, false}));
     EXPECT_EQ(c.sinks.at(0).fsync, "never");
     EXPECT_TRUE(c.genesys.client_id.empty());
+}
+
+TEST(ExamplesTest, KafkaLoadsAndPassesTheOfflineCheckWithoutLoggingThePassword) {
+    const Config c = load_config_file(example("kafka.yaml"), default_schema_path(),
+                                      env_from_map({{"GENESYS_CLIENT_ID", "cid"},
+                                                    {"GENESYS_CLIENT_SECRET", "cs"},
+                                                    {"KAFKA_PASSWORD", "pw-from-env"}}));
+    ASSERT_EQ(c.sinks.size(), 1u);
+    EXPECT_EQ(c.sinks[0].type, "kafka");
+    EXPECT_EQ(sink::check_sink(c.sinks[0]), "");
+    const std::string text = to_log_string(c);
+    EXPECT_EQ(text.find("pw-from-env"), std::string::npos) << text;
+    EXPECT_NE(text.find("sasl.username: genesys-stream"), std::string::npos) << text;
 }
 
 }  // namespace
