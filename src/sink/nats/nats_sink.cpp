@@ -42,7 +42,14 @@ std::string last_nats_error(natsStatus s) {
     natsStatus last = NATS_OK;
     const char* text = nats_GetLastError(&last);
     if (text != nullptr && *text != '\0') {
-        return text;
+        // nats.c prefixes "(conn.c:1905): ": where in its sources, not for operators.
+        std::string_view t(text);
+        if (t.starts_with('(')) {
+            if (const std::size_t end = t.find("): "); end != std::string_view::npos) {
+                t.remove_prefix(end + 3);
+            }
+        }
+        return std::string(t);
     }
     return natsStatus_GetText(s);
 }
