@@ -195,6 +195,20 @@ std::optional<std::vector<StoredMessage>> read_stream(const std::string& url,
     return out;
 }
 
+std::optional<std::uint64_t> stream_messages(const std::string& url, const std::string& stream) {
+    Handles h;
+    if (!open(h, url, "")) {
+        return std::nullopt;
+    }
+    jsStreamInfo* info = nullptr;
+    if (js_GetStreamInfo(&info, h.js, stream.c_str(), nullptr, nullptr) != NATS_OK) {
+        return std::nullopt;
+    }
+    const std::uint64_t n = info->State.Msgs;
+    jsStreamInfo_Destroy(info);
+    return n;
+}
+
 bool create_stream(const std::string& url, const std::string& name,
                    const std::vector<std::string>& subjects, std::int64_t max_msg_size) {
     Handles h;

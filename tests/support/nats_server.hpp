@@ -61,6 +61,9 @@ std::optional<std::vector<StoredMessage>> read_stream(const std::string& url,
                                                       const std::string& stream,
                                                       const std::string& token = "");
 
+/// The number of messages in `stream`, nullopt when it cannot be read (not created yet).
+std::optional<std::uint64_t> stream_messages(const std::string& url, const std::string& stream);
+
 /// Creates a file-storage stream `name` taking `subjects`, with `max_msg_size` (-1 = none).
 bool create_stream(const std::string& url, const std::string& name,
                    const std::vector<std::string>& subjects, std::int64_t max_msg_size = -1);
