@@ -228,6 +228,32 @@ TEST(NatsSink, AnEventOverMaxPayloadIsRejectedAloneAndNeverSent) {
               (std::vector<std::string>{"e000000", "e000001", "e000002", "e000004", "e000005"}));
 }
 
+// The stream's own limit (max_msg_size 1000, below the server's max_payload): the stream refuses
+// the one event with error 10054, which is dead-lettered alone; the others are stored.
+TEST(NatsSink, AnEventOverTheStreamsMaxMsgSizeIsRejectedAlone) {
+    TempDir dir;
+    NatsServer server(dir.file("nats"));
+    ASSERT_FALSE(server.url().empty());
+    ASSERT_TRUE(create_stream(server.url(), "SMALL", {"genesys.>"}, 1000));
+    Events events = Events::make(0, 1);
+    events.add(std::string(Events::make(1, 1, 2000).all()[0].message->payload));
+    events.add(std::string(Events::make(2, 1).all()[0].message->payload));
+    NatsSinkConfig config = config_for(server.url(), "SMALL");
+    config.create_stream.reset();
+    NatsSink sink(config);
+    ASSERT_EQ(sink.write_batch(events.all()), SinkResult::kOk) << sink.last_error();
+    const std::vector<sink::RejectedEvent> rejected = sink.take_rejected();
+    ASSERT_EQ(rejected.size(), 1U);
+    EXPECT_EQ(rejected[0].index, 1U);
+    EXPECT_EQ(rejected[0].detail,
+              fmt::format("too_large: stream 'SMALL' refused {} bytes: message size exceeds "
+                          "maximum allowed",
+                          native_body(events.all()[1]).size()));
+    const auto stored = read_stream(server.url(), "SMALL");
+    ASSERT_TRUE(stored.has_value());
+    EXPECT_EQ(ids_of(*stored), (std::vector<std::string>{"e000000", "e000002"}));
+}
+
 /// Writes `events` in batches of `batch` through a SinkDriver (fast retries, never gives up) on
 /// a thread of its own, like the daemon's sink cursor.
 class Writer {
@@ -303,6 +329,44 @@ TEST(NatsSink, AServerKilledAndRestartedMidStreamLeavesEveryEventOnceInOrder) {
                 static_cast<unsigned long long>(writer.retries()),
                 static_cast<unsigned long long>(writer.sink().duplicates()),
                 static_cast<unsigned long long>(writer.sink().connections()));
+}
+
+// The server stalls (SIGSTOP: the connection stays open, nothing answers): no ack comes, so the
+// attempt ends at ack_timeout_ms (not a hang), reconnects time out, and once the server runs
+// again (SIGCONT) the batch is resent and every event is in the stream once.
+TEST(NatsSink, AStalledServerTimesOutTheAcksAndTheResendLeavesEveryEventOnce) {
+    TempDir dir;
+    NatsServer server(dir.file("nats"));
+    ASSERT_FALSE(server.url().empty());
+    const Events events = Events::make(0, 2'000);
+    NatsSinkConfig config = config_for(server.url());
+    config.ack_timeout_ms = 300;
+    config.connect_timeout_ms = 300;
+    NatsSink* sink = nullptr;
+    {
+        auto owned = std::make_unique<NatsSink>(config);
+        sink = owned.get();
+        // Delivered before the stall: the stream exists and holds the first 100.
+        ASSERT_EQ(sink->write_batch(events.slice(0, 100)), SinkResult::kOk);
+        server.signal(SIGSTOP);
+        const auto started = Clock::now();
+        EXPECT_EQ(sink->write_batch(events.slice(100, 400)), SinkResult::kRetry);
+        const auto waited = Clock::now() - started;
+        EXPECT_GE(waited, 300ms);
+        EXPECT_LT(waited, 5s);
+        EXPECT_NE(sink->last_error().find("no JetStream ack within ack_timeout_ms (300 ms)"),
+                  std::string::npos)
+            << sink->last_error();
+        // Reconnecting to the stalled server times out too.
+        EXPECT_EQ(sink->write_batch(events.slice(100, 400)), SinkResult::kRetry);
+        server.signal(SIGCONT);
+        Writer writer(std::move(owned), events, 400);
+        writer.join();
+        EXPECT_EQ(writer.delivered(), 2'000U);
+    }
+    const auto stored = read_stream(server.url(), "GENESYS");
+    ASSERT_TRUE(stored.has_value());
+    expect_exactly_once_in_order(*stored, 2'000);
 }
 
 // The servers are down when the sink starts: it starts anyway (no exception), answers kRetry

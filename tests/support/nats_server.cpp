@@ -92,9 +92,16 @@ void NatsServer::stop(bool kill) {
     if (process_ == nullptr) {
         return;
     }
+    process_->signal(SIGCONT);  // a stopped (SIGSTOP) server cannot act on SIGTERM
     process_->signal(kill ? SIGKILL : SIGTERM);
     process_->wait(30s);
     process_.reset();
+}
+
+void NatsServer::signal(int signo) {
+    if (process_ != nullptr) {
+        process_->signal(signo);
+    }
 }
 
 bool NatsServer::start() {

@@ -35,6 +35,8 @@ public:
     void stop(bool kill = false);
     /// Starts it again on the same port and store; true when ready.
     bool start();
+    /// Sends `signo` to the running server (SIGSTOP / SIGCONT: a server that stalls).
+    void signal(int signo);
 
 private:
     bool wait_ready();
