@@ -9,7 +9,6 @@
 
 #include "config/config_loader.hpp"
 #include "sink/sink_registry.hpp"
-#include "support/child_process.hpp"
 
 namespace gstream::sink::nats {
 namespace {
