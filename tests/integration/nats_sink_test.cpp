@@ -405,6 +405,61 @@ TEST(NatsSink, AStreamThatDoesNotExistIsAStartUpErrorNamingTheFix) {
     }
 }
 
+/// A CA and a server certificate for "localhost" signed by it, in `dir` (openssl CLI).
+void make_certificates(const TempDir& dir) {
+    const auto [code, out] = run_shell(fmt::format(
+        "(cd {} && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
+        "-subj /CN=test-ca && "
+        "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
+        "-subj /CN=localhost && "
+        "printf 'subjectAltName=DNS:localhost' > san.ext && "
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+        "-out server.pem -days 2 -extfile san.ext) 2>&1",
+        dir.path()));
+    ASSERT_EQ(code, 0) << out;
+}
+
+// TLS verifies the server: with the CA it publishes; without it (the system store does not know
+// this CA) or with another expected name, the sink refuses to start, naming the keys to check.
+TEST(NatsSink, TlsVerifiesTheServersCertificateAndName) {
+    TempDir dir;
+    make_certificates(dir);
+    NatsServer server(dir.file("nats"),
+                      {"--tls", "--tlscert", dir.file("server.pem"), "--tlskey",
+                       dir.file("server.key")},
+                      "", dir.file("ca.pem"));
+    ASSERT_FALSE(server.url().empty());
+    ASSERT_TRUE(server.url().starts_with("tls://localhost:")) << server.url();
+    NatsSinkConfig config = config_for(server.url());
+    config.tls = sink::nats::TlsConfig{dir.file("ca.pem"), "", "", ""};
+    {
+        NatsSink sink(config);
+        const Events events = Events::make(0, 3);
+        ASSERT_EQ(sink.write_batch(events.all()), SinkResult::kOk) << sink.last_error();
+        EXPECT_EQ(sink.stored(), 3U);
+    }
+    const std::string refused = "sink 'jetstream': TLS with the NATS server failed (";
+    config.tls = sink::nats::TlsConfig{};  // the system store only
+    try {
+        NatsSink sink(config);
+        ADD_FAILURE() << "connected without trusting the CA";
+    } catch (const std::runtime_error& e) {
+        std::printf("%s\n", e.what());
+        EXPECT_TRUE(std::string(e.what()).starts_with(refused)) << e.what();
+        EXPECT_TRUE(std::string(e.what()).ends_with(
+            "): check servers (tls://) and tls (ca_file, server_name)"))
+            << e.what();
+    }
+    config.tls = sink::nats::TlsConfig{dir.file("ca.pem"), "", "", "nats.example.com"};
+    try {
+        NatsSink sink(config);
+        ADD_FAILURE() << "connected to a server whose certificate names another host";
+    } catch (const std::runtime_error& e) {
+        std::printf("%s\n", e.what());
+        EXPECT_TRUE(std::string(e.what()).starts_with(refused)) << e.what();
+    }
+}
+
 // The daemon with a wrong token: it stops at start-up with one line that names the key to fix
 // and never shows the token.
 TEST(NatsSink, AWrongTokenStopsTheDaemonWithOneClearLine) {

@@ -30,12 +30,19 @@ struct Handles {
     }
 };
 
-bool open(Handles& h, const std::string& url, const std::string& token) {
+bool open(Handles& h, const std::string& url, const std::string& token,
+          const std::string& tls_ca_file = "") {
     natsOptions* opts = nullptr;
     if (natsOptions_Create(&opts) != NATS_OK) {
         return false;
     }
     natsStatus s = natsOptions_SetURL(opts, url.c_str());
+    if (s == NATS_OK && !tls_ca_file.empty()) {
+        s = natsOptions_SetSecure(opts, true);
+        if (s == NATS_OK) {
+            s = natsOptions_LoadCATrustedCertificates(opts, tls_ca_file.c_str());
+        }
+    }
     if (s == NATS_OK && !token.empty()) {
         s = natsOptions_SetToken(opts, token.c_str());
     }
@@ -72,10 +79,11 @@ std::string nats_server_path() {
 }  // namespace
 
 NatsServer::NatsServer(std::string dir, std::vector<std::string> extra_args,
-                       std::string connect_token)
+                       std::string connect_token, std::string tls_ca_file)
     : dir_(std::move(dir))
     , extra_args_(std::move(extra_args))
-    , token_(std::move(connect_token)) {
+    , token_(std::move(connect_token))
+    , tls_ca_file_(std::move(tls_ca_file)) {
     std::filesystem::create_directories(dir_);
     if (!start()) {
         ADD_FAILURE() << "nats-server did not start (port " << port_ << "):\n"
@@ -136,7 +144,8 @@ bool NatsServer::start() {
             return false;
         }
     }
-    url_ = fmt::format("nats://127.0.0.1:{}", port_);
+    url_ = tls_ca_file_.empty() ? fmt::format("nats://127.0.0.1:{}", port_)
+                                : fmt::format("tls://localhost:{}", port_);
     return wait_ready();
 }
 
@@ -144,7 +153,7 @@ bool NatsServer::wait_ready() {
     const auto deadline = Clock::now() + 30s;
     while (Clock::now() < deadline) {
         Handles h;
-        if (open(h, url_, token_)) {
+        if (open(h, url_, token_, tls_ca_file_)) {
             // JetStream answers too (it recovers its streams before the port opens, but check).
             jsAccountInfo* info = nullptr;
             if (js_GetAccountInfo(&info, h.js, nullptr, nullptr) == NATS_OK) {

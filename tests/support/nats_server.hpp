@@ -22,12 +22,13 @@ public:
     /// e.g. {"--auth", "TOKEN"}. `connect_token`: what readiness checks connect with. Fails the
     /// test (gtest ADD_FAILURE) and leaves url() empty when it is not ready within 30 s.
     explicit NatsServer(std::string dir, std::vector<std::string> extra_args = {},
-                        std::string connect_token = "");
+                        std::string connect_token = "", std::string tls_ca_file = "");
     ~NatsServer();  ///< SIGKILL if running
     NatsServer(const NatsServer&) = delete;
     NatsServer& operator=(const NatsServer&) = delete;
 
-    /// "nats://127.0.0.1:PORT".
+    /// "nats://127.0.0.1:PORT" ("tls://localhost:PORT" with `tls_ca_file`: readiness then
+    /// connects with TLS, trusting that CA).
     const std::string& url() const { return url_; }
     int port() const { return port_; }
     bool running() const { return process_ != nullptr; }
@@ -43,6 +44,7 @@ private:
     std::string dir_;
     std::vector<std::string> extra_args_;
     std::string token_;
+    std::string tls_ca_file_;
     std::unique_ptr<ChildProcess> process_;
     int port_ = -1;
     std::string url_;
