@@ -19,6 +19,7 @@
 #include "pipeline/sink_driver.hpp"
 #include "sink/file/file_formatter.hpp"
 #include "sink/nats/nats_sink.hpp"
+#include "support/envelope_stream.hpp"
 #include "support/integration.hpp"
 #include "support/nats_server.hpp"
 #include "support/test_paths.hpp"
@@ -458,6 +459,68 @@ TEST(NatsSink, TlsVerifiesTheServersCertificateAndName) {
         std::printf("%s\n", e.what());
         EXPECT_TRUE(std::string(e.what()).starts_with(refused)) << e.what();
     }
+}
+
+/// Polls (5 ms) the file at `path` until it contains `text`.
+bool wait_for_text(const std::string& path, const std::string& text) {
+    return eventually([&] { return read_file(path).find(text) != std::string::npos; });
+}
+
+// The daemon with its NATS servers down at start: it starts (one warning), its sink retries while
+// the emulator's stream arrives (the write-ahead log holds it), and once nats-server is up every
+// event is delivered once and the run ends normally.
+TEST(NatsSink, TheDaemonStartsWithTheServersDownAndDeliversOnceTheyAreUp) {
+    TempDir dir;
+    NatsServer server(dir.file("nats"));
+    ASSERT_FALSE(server.url().empty());
+    server.stop();
+    std::string replay;
+    for (int m = 0; m < 100; ++m) {
+        std::vector<std::string> batch;
+        for (int k = 0; k < 10; ++k) {
+            batch.push_back(envelope_event(fmt::format("e{:06}", m * 10 + k), m * 10 + k));
+        }
+        replay += envelope_message(batch) + "\n";
+    }
+    write_file(dir.file("replay.jsonl"), replay);
+    auto emulator = start_emulator(
+        {"--protocol", "envelope", "--replay", dir.file("replay.jsonl"), "--rate", "2000"},
+        dir.file("emulator.log"));
+    const std::string config = dir.file("config.yaml");
+    write_file(config,
+               fmt::format("genesys:\n  base_url: {}\n  client_id: demo\n  client_secret: demo\n"
+                           "source:\n  protocol: envelope\n"
+                           "pipeline:\n  batch: {{ max_events: 100, max_age_ms: 20 }}\n"
+                           "  allowed_lateness_ms: 100\n"
+                           "sinks:\n  - type: nats\n    servers: [{}]\n    stream: GENESYS\n"
+                           "    create_stream: {{ subjects: ['genesys.>'] }}\n"
+                           "data_dir: {}\nshutdown_timeout_ms: 120000\n",
+                           emulator.origin(), server.url(), dir.path()));
+    const std::string log = dir.file("consumer.log");
+    ChildProcess consumer({GSTREAM_BINARY, "run", "--config", config, "--once"}, {}, log);
+    ASSERT_TRUE(wait_for_text(log, "NATS servers unreachable at start")) << read_file(log);
+    ASSERT_TRUE(wait_for_text(log, "sink write failed, retrying sink=nats")) << read_file(log);
+    ASSERT_TRUE(server.start());
+    std::optional<Summary> summary;
+    for (const std::string& line : consumer.read_all(kDeadline)) {
+        if (auto s = parse_summary(line)) {
+            summary = s;
+        }
+    }
+    ASSERT_EQ(consumer.wait(30s), 0) << read_file(log);
+    ASSERT_TRUE(summary.has_value()) << read_file(log);
+    EXPECT_EQ((*summary)["delivered"], 1000);
+    EXPECT_EQ((*summary)["dead_lettered"], 0);
+    const auto stored = read_stream(server.url(), "GENESYS");
+    ASSERT_TRUE(stored.has_value());
+    std::set<std::string> ids;
+    for (const std::string& id : ids_of(*stored)) {
+        ids.insert(id);
+    }
+    EXPECT_EQ(stored->size(), 1000U);
+    EXPECT_EQ(ids.size(), 1000U);
+    EXPECT_EQ(*ids.begin(), "e000000");
+    EXPECT_EQ(*ids.rbegin(), "e000999");
 }
 
 // The daemon with a wrong token: it stops at start-up with one line that names the key to fix
