@@ -107,9 +107,25 @@ void NatsServer::stop(bool kill) {
 }
 
 void NatsServer::signal(int signo) {
-    if (process_ != nullptr) {
-        process_->signal(signo);
+    if (process_ == nullptr) {
+        return;
     }
+    process_->signal(signo);
+    if (signo != SIGSTOP) {
+        return;
+    }
+    // The state is the field after the parenthesised command name.
+    const std::string stat_path = fmt::format("/proc/{}/stat", process_->pid());
+    const auto deadline = Clock::now() + 30s;
+    while (Clock::now() < deadline) {
+        const std::string stat = read_file(stat_path);
+        const std::size_t close = stat.rfind(')');
+        if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'T') {
+            return;
+        }
+        std::this_thread::sleep_for(1ms);
+    }
+    ADD_FAILURE() << "nats-server did not stop on SIGSTOP";
 }
 
 bool NatsServer::start() {

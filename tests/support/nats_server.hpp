@@ -36,7 +36,8 @@ public:
     void stop(bool kill = false);
     /// Starts it again on the same port and store; true when ready.
     bool start();
-    /// Sends `signo` to the running server (SIGSTOP / SIGCONT: a server that stalls).
+    /// Sends `signo` to the running server (SIGSTOP / SIGCONT: a server that stalls). After
+    /// SIGSTOP, returns once the kernel shows the process stopped (/proc/PID/stat state T).
     void signal(int signo);
 
 private:
