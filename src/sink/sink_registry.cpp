@@ -8,6 +8,7 @@
 
 #include "sink/file/file_sink.hpp"
 #include "sink/kafka/kafka_sink.hpp"
+#include "sink/nats/nats_sink.hpp"
 
 namespace gstream::sink {
 namespace {
@@ -59,10 +60,11 @@ struct SinkType {
 };
 
 // The registry: one entry per sink type.
-constexpr std::array<SinkType, 3> kSinkTypes{{
+constexpr std::array<SinkType, 4> kSinkTypes{{
     {"file", &make_file_sink, &check_file_sink},
     {"stdout", &make_stdout_sink, &check_stdout_sink},
     {"kafka", &make_kafka_sink, &check_kafka_sink},
+    {"nats", &nats::make_nats_sink, &nats::check_nats_sink},
 }};
 
 const SinkType* find(std::string_view type) {

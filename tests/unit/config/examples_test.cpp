@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "config/config_loader.hpp"
+#include "sink/nats/nats_config.hpp"
 #include "sink/sink_registry.hpp"
 #include "support/test_paths.hpp"
 
@@ -93,6 +94,23 @@ TEST(ExamplesTest, KafkaLoadsAndPassesTheOfflineCheckWithoutLoggingThePassword) 
     const std::string text = to_log_string(c);
     EXPECT_EQ(text.find("pw-from-env"), std::string::npos) << text;
     EXPECT_NE(text.find("sasl.username: genesys-stream"), std::string::npos) << text;
+}
+
+// The NATS example passes the offline checks; the token comes from the environment only.
+TEST(ExamplesTest, NatsLoadsAndPassesTheOfflineChecks) {
+    const Config c =
+        load_config_file(example("nats.yaml"), default_schema_path(), env_from_map({}));
+    ASSERT_EQ(c.sinks.size(), 1u);
+    EXPECT_EQ(sink::check_sink(c.sinks[0]), "");
+    const sink::nats::NatsSinkConfig n = sink::nats::read_nats_config(c.sinks[0]);
+    EXPECT_EQ(n.servers, (std::vector<std::string>{"nats://127.0.0.1:4222"}));
+    EXPECT_EQ(n.stream, "GENESYS");
+    ASSERT_TRUE(n.create_stream.has_value());
+    EXPECT_EQ(n.create_stream->duplicate_window_ms, 600'000);
+    EXPECT_TRUE(n.token.empty());
+    const Config t = load_config_file(example("nats.yaml"), default_schema_path(),
+                                      env_from_map({{"NATS_TOKEN", "tok"}}));
+    EXPECT_EQ(sink::nats::read_nats_config(t.sinks[0]).token, "tok");
 }
 
 }  // namespace
