@@ -563,6 +563,22 @@ public:
             }
             seen.emplace_back(m.key, m.key_pos.line);
             const SchemaNode* sub = schema.property(m.key);
+            if (sub == nullptr && schema.additional_properties && schema.properties.empty()) {
+                // An object declaring no properties is a map of strings (an HTTP sink's
+                // `headers`): each member is kept as its scalar's text.
+                if (m.value.kind != RawNode::Kind::kScalar) {
+                    error(m.value.pos, key_path, "expected string, got " + describe(m.value, schema));
+                    ok = false;
+                    continue;
+                }
+                present.insert(m.key);
+                Value member;
+                member.pos = m.value.pos;
+                member.kind = Value::Kind::kString;
+                member.s = m.value.text;
+                v.members.emplace_back(m.key, std::move(member));
+                continue;
+            }
             if (sub == nullptr) {
                 if (!schema.additional_properties) {
                     error(m.key_pos, key_path, unknown_key_message(m.key, schema));
