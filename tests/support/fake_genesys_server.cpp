@@ -302,7 +302,7 @@ struct FakeGenesysServer::Impl {
         response.prepare_payload();
         auto [wec, wn] = co_await http::async_write(stream, response, kTok);
         (void)wn;
-        co_return keep && !wec;
+        co_return keep && !wec && !answer.drop_after;
     }
 
     template <class Stream>

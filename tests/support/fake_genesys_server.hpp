@@ -36,6 +36,9 @@ struct ScriptedResponse {
     std::string body;
     int delay_ms = 0;         ///< stall this long after reading the request before answering
     bool keep_alive = false;  ///< keep the connection open for the next request (if the client does)
+    /// With keep_alive: answer as kept alive, then close the connection anyway (a server's idle
+    /// timeout racing the client's next request).
+    bool drop_after = false;
 };
 
 struct WsAction {
