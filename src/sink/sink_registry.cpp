@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "sink/file/file_sink.hpp"
+#include "sink/http/http_sink.hpp"
 
 namespace gstream::sink {
 namespace {
@@ -39,8 +40,9 @@ struct SinkType {
 };
 
 // The registry: one entry per sink type.
-constexpr std::array<SinkType, 1> kSinkTypes{{
+constexpr std::array<SinkType, 2> kSinkTypes{{
     {"file", &make_file_sink, &check_file_sink},
+    {"http", &http::make_http_sink, &http::check_http_sink},
 }};
 
 const SinkType* find(std::string_view type) {

@@ -281,9 +281,9 @@ TEST(ConfigLoaderTest, SinksMissingEmptyOrWrong) {
               "t.yaml:2:5: key 'sinks[0].path': required key is missing (Output file (JSON "
               "lines); parent directories are created.)");
     EXPECT_EQ(error_of("sinks:\n  - type: kafka\n    path: x\n"),
-              "t.yaml:2:11: key 'sinks[0].type': 'kafka' is not one of: file");
+              "t.yaml:2:11: key 'sinks[0].type': 'kafka' is not one of: file, http");
     EXPECT_EQ(error_of("sinks:\n  - path: x\n"),
-              "t.yaml:2:5: key 'sinks[0].type': required key is missing; one of: file");
+              "t.yaml:2:5: key 'sinks[0].type': required key is missing; one of: file, http");
     EXPECT_EQ(error_of("sinks:\n  - file\n"),
               "t.yaml:2:5: key 'sinks[0]': expected object, got string 'file'");
 }

@@ -99,7 +99,7 @@ TEST(ConfigSchemaTest, DiscriminatorIsFoundForSinks) {
     const SchemaNode* sinks = schema.root().property("sinks");
     ASSERT_NE(sinks, nullptr);
     ASSERT_TRUE(sinks->items);
-    EXPECT_EQ(sinks->items->discriminator_values, std::vector<std::string>{"file"});
+    EXPECT_EQ(sinks->items->discriminator_values, (std::vector<std::string>{"file", "http"}));
     const SchemaNode* filters = schema.root().property("pipeline")->property("filters");
     ASSERT_NE(filters, nullptr);
     EXPECT_TRUE(filters->items->discriminator_values.empty());
