@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -293,7 +296,7 @@ std::string envelope_line(int first, int n) {
 }
 
 std::string write_http_config(const TempDir& dir, const std::string& base_url,
-                              const std::string& url) {
+                              const std::string& url, const std::string& extra = "") {
     const std::string yaml =
         "genesys:\n  base_url: " + base_url +
         "\n  client_id: demo\n  client_secret: demo\n"
@@ -309,7 +312,7 @@ std::string write_http_config(const TempDir& dir, const std::string& base_url,
         "      Authorization: Bearer sup3r-s3cret-t0ken\n"
         "dead_letter:\n  path: " + dir.file("dlq.sqlite3") + "\n" +
         "data_dir: " + dir.path() + "\n" +
-        "logging:\n  level: debug\n";
+        "logging:\n  level: debug\n" + extra;
     const std::string path = dir.file("config.yaml");
     write_file(path, yaml);
     return path;
@@ -369,6 +372,53 @@ TEST(HttpSinkDaemon, A400DeadLettersTheWholeBatchWithStatusAndBody) {
             << d.detail;
     }
     EXPECT_EQ(server.requests(kPath).size(), 1u);
+}
+
+std::string file_text(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+TEST(HttpSinkDaemon, ServerDownAtStartThenUpLosesNothing) {
+    TempDir dir;
+    std::uint16_t port = 0;
+    {
+        FakeGenesysServer probe;  // a free port, closed again
+        port = probe.port();
+    }
+    auto emulator = start_replay(dir, 4);
+    const std::string log = dir.file("consumer.log");
+    // Brings the server up once the daemon has reported a failed write (polled, with a deadline).
+    std::unique_ptr<FakeGenesysServer> server;
+    std::thread starter([&] {
+        const auto deadline = std::chrono::steady_clock::now() + 60s;
+        while (file_text(log).find("sink write failed, retrying") == std::string::npos &&
+               std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(20ms);
+        }
+        server = std::make_unique<FakeGenesysServer>(
+            FakeServerOptions{.port = port, .default_responses = {{kPath, ok()}}});
+    });
+    const auto r = run_consumer(
+        write_http_config(dir, emulator.origin(),
+                          "http://127.0.0.1:" + std::to_string(port) + kPath,
+                          "shutdown_timeout_ms: 60000\n"),
+        log);
+    starter.join();
+    ASSERT_EQ(r.exit_code, 0) << r.log;
+    ASSERT_TRUE(r.summary) << r.log;
+    EXPECT_EQ((*r.summary)["delivered"], 4);
+    EXPECT_EQ((*r.summary)["dead_lettered"], 0);
+    EXPECT_NE(r.log.find("sink write failed, retrying"), std::string::npos);
+    ASSERT_TRUE(server);
+    std::string received;
+    for (const auto& req : server->requests(kPath)) received += req.body;
+    for (int i = 1; i <= 4; ++i) {
+        EXPECT_NE(received.find(R"({"id":"ev-)" + std::to_string(i) + "\""), std::string::npos)
+            << received;
+    }
 }
 
 }  // namespace

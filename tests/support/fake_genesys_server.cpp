@@ -401,6 +401,7 @@ FakeGenesysServer::FakeGenesysServer(FakeServerOptions options) : impl_(std::mak
         impl_->tls->use_certificate_chain_file(*options.cert_file);
         impl_->tls->use_private_key_file(*options.key_file, asio::ssl::context::pem);
     }
+    impl_->default_responses = std::move(options.default_responses);
     tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), options.port);
     impl_->acceptor.open(endpoint.protocol());
     impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));

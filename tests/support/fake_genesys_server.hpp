@@ -76,6 +76,8 @@ struct FakeServerOptions {
     std::optional<std::string> cert_file;  ///< PEM chain: serve https/wss when set
     std::optional<std::string> key_file;
     std::uint16_t port = 0;  ///< bind this port (0: any free one)
+    /// set_default_response_for() before the first connection is accepted.
+    std::map<std::string, ScriptedResponse> default_responses;
 };
 
 class FakeGenesysServer {

@@ -47,6 +47,11 @@ std::vector<std::size_t> split(Framing framing, std::span<const std::string> bod
 /// events in the same order give the same key, so a receiver can recognise a re-sent batch.
 std::string idempotency_key(std::span<const std::string> event_ids);
 
+/// A CloudEvents attribute value as an HTTP header value (CloudEvents HTTP protocol binding 1.0
+/// §3.1.3.2): space, '"', '%' and bytes outside printable ASCII (0x21-0x7E) percent-encoded
+/// (UTF-8 bytes, upper-case hex).
+std::string ce_header_value(std::string_view value);
+
 /// A Retry-After value (RFC 9110 §10.2.3): delta-seconds or an IMF-fixdate, as a wait from
 /// `now` (zero for a date in the past). nullopt when it parses as neither.
 std::optional<std::chrono::milliseconds> parse_retry_after(

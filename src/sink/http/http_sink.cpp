@@ -131,7 +131,7 @@ SinkResult HttpSink::write_binary(std::span<const core::Event> events) {
         headers.clear();
         // CloudEvents HTTP binding §3.1.3: each context attribute as a ce- header.
         for (const auto& [attribute, value] : encoded_.attributes) {
-            headers.emplace_back("ce-" + attribute, value);
+            headers.emplace_back("ce-" + attribute, ce_header_value(value));
         }
         const std::string id = format::event_id(events[i]);
         const SinkResult r = post(std::move(encoded_.body), encoded_.content_type,

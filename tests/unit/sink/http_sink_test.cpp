@@ -82,6 +82,12 @@ TEST(HttpIdempotencyKey, IsTheSha256OfTheIdsAndStable) {
     EXPECT_EQ(idempotency_key(ids).size(), 64u);
 }
 
+TEST(HttpCloudEventsHeaders, ValuesArePercentEncodedAsTheBindingSays) {
+    EXPECT_EQ(ce_header_value("urn:genesys:q1/abc-1"), "urn:genesys:q1/abc-1");
+    EXPECT_EQ(ce_header_value("a b\"c%d"), "a%20b%22c%25d");
+    EXPECT_EQ(ce_header_value("\xC3\xA9\n"), "%C3%A9%0A");
+}
+
 TEST(HttpRetryAfter, SecondsOrAnHttpDate) {
     const auto now = std::chrono::system_clock::from_time_t(1445412475);  // 07:27:55 GMT
     EXPECT_EQ(parse_retry_after("1", now), 1000ms);
