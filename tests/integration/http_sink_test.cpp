@@ -282,6 +282,37 @@ TEST(HttpSinkServer, ARejectedPartOfASplitBatchIsReportedEventByEvent) {
     EXPECT_EQ(server.requests(kPath).size(), 3u);
 }
 
+TEST(HttpSinkServer, HttpsVerifiesTheServerAgainstCaFile) {
+    const TestCerts certs = make_test_certs();
+    FakeGenesysServer server(FakeServerOptions{.cert_file = certs.server_cert,
+                                               .key_file = certs.server_key,
+                                               .default_responses = {{kPath, ok()}}});
+    ASSERT_TRUE(server.origin().starts_with("https://"));
+    HttpSinkConfig c = sink_config(server);
+    {
+        HttpSink untrusted(c);  // system roots only: the test CA is unknown
+        EXPECT_EQ(untrusted.write_batch(make_batch(1).events), SinkResult::kRetry);
+        EXPECT_NE(untrusted.last_error().find("failed: "), std::string::npos);
+    }
+    {
+        c.ca_file = certs.other_ca_cert;
+        HttpSink wrong_ca(c);
+        EXPECT_EQ(wrong_ca.write_batch(make_batch(1).events), SinkResult::kRetry);
+    }
+    c.ca_file = certs.ca_cert;
+    HttpSink trusted(c);
+    ASSERT_EQ(trusted.write_batch(make_batch(2).events), SinkResult::kOk) << trusted.last_error();
+    ASSERT_EQ(trusted.write_batch(make_batch(1, 3).events), SinkResult::kOk);
+    const auto requests = server.requests(kPath);
+    ASSERT_EQ(requests.size(), 2u);
+    EXPECT_EQ(requests[0].body, native_line(1) + "\n" + native_line(2) + "\n");
+    EXPECT_EQ(requests[0].connection, requests[1].connection);  // TLS session kept alive
+    HttpSinkConfig unverified = sink_config(server);
+    unverified.tls_verify = false;
+    HttpSink insecure(unverified);
+    EXPECT_EQ(insecure.write_batch(make_batch(1).events), SinkResult::kOk);
+}
+
 // ---- the real binary ---------------------------------------------------------------------
 
 std::string envelope_line(int first, int n) {
