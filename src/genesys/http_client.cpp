@@ -281,6 +281,15 @@ asio::awaitable<core::Result<HttpResponse>> HttpClient::request(HttpRequest requ
     message.body() = std::move(request.body);
     message.prepare_payload();
 
+    if (!options.keep_alive) {
+        // A connection of this request's own: several requests may be in flight at once.
+        auto connection = co_await impl_->connect(*url);
+        if (!connection) co_return connection.error();
+        auto response = co_await Impl::send(*connection, message, options);
+        connection->shutdown();
+        co_return response;
+    }
+    // Keep-alive: one request at a time (HttpClientOptions::keep_alive).
     const std::string origin = url->scheme + "://" + url->host + ":" + url->port;
     if (impl_->kept && impl_->kept->origin != origin) close();
     const bool reused = impl_->kept.has_value();
@@ -297,7 +306,7 @@ asio::awaitable<core::Result<HttpResponse>> HttpClient::request(HttpRequest requ
         impl_->kept = std::move(*connection);
         response = co_await Impl::send(*impl_->kept, message, options);
     }
-    if (!response || !options.keep_alive || !response->keep_alive) close();
+    if (!response || !response->keep_alive) close();
     co_return response;
 }
 

@@ -49,7 +49,8 @@ struct HttpClientOptions {
     /// instead of one connection per request. A reused connection the server closed meanwhile
     /// (EOF or reset before any response byte) is replaced and the request sent once more, so
     /// only use it for requests that are safe to repeat (the HTTP sink's carry an
-    /// Idempotency-Key). Any transport error or a `Connection: close` answer drops it.
+    /// Idempotency-Key). Any transport error or a `Connection: close` answer drops it. With it,
+    /// one request at a time; without it, requests may overlap (each has its own connection).
     bool keep_alive = false;
 };
 
