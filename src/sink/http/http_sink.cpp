@@ -73,7 +73,7 @@ HttpSink::HttpSink(HttpSinkConfig config)
     options.tls.ca_file = config_.ca_file;
     options.connect_timeout = config_.connect_timeout;
     options.io_timeout = config_.request_timeout;
-    options.max_body_bytes = 1 << 20;
+    options.max_body_bytes = 16 << 20;  // a larger answer fails as kBadResponse (a retry)
     client_ = std::make_unique<Client>(options);
 }
 
