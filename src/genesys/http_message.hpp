@@ -45,8 +45,8 @@ struct HttpHeader {
 
 struct HttpRequest {
     std::string method = "GET";
-    std::string url;                   ///< absolute http:// or https:// URL
-    std::vector<HttpHeader> headers;   ///< extra headers (Host, User-Agent, Content-Length are set)
+    std::string url;                  ///< absolute http:// or https:// URL
+    std::vector<HttpHeader> headers;  ///< extra headers (Host, User-Agent, Content-Length are set)
     std::string body;
 };
 

@@ -1,22 +1,23 @@
 // The HTTP sink against a loopback server that fails, stalls and answers 429 on purpose
 // (support/fake_genesys_server: recorded requests with their arrival times), first the sink on
 // its own, then the real binary end to end (emulator -> genesys-stream run -> server).
-#include <gtest/gtest.h>
+#include "sink/http/http_sink.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <fstream>
-#include <sstream>
-#include <thread>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "dlq/dead_letter_queue.hpp"
 #include "pipeline/decoder.hpp"
 #include "sink/format/event_format.hpp"
 #include "sink/http/http_formatter.hpp"
-#include "sink/http/http_sink.hpp"
 #include "support/fake_genesys_server.hpp"
 #include "support/integration.hpp"
 
@@ -41,9 +42,10 @@ Batch make_batch(int n, int first = 1) {
     Batch b;
     for (int i = first; i < first + n; ++i) {
         const std::string id = "e" + std::to_string(i);
-        payload += (i != first ? "," : "") + std::string(R"({"id":")") + id +
-                   R"(","timestamp":"2026-11-30T10:15:02.5Z","eventType":"acd.start","data":{"conversationId":"c)" +
-                   std::to_string(i) + R"(","queueId":"q1"}})";
+        payload +=
+            (i != first ? "," : "") + std::string(R"({"id":")") + id +
+            R"(","timestamp":"2026-11-30T10:15:02.5Z","eventType":"acd.start","data":{"conversationId":"c)" +
+            std::to_string(i) + R"(","queueId":"q1"}})";
         b.ids.push_back(id);
     }
     payload += "]}";
@@ -61,8 +63,8 @@ std::string native_line(int i) {
     const std::string n = std::to_string(i);
     return R"({"id":"e)" + n +
            R"(","eventType":"acd.start","eventTime":"2026-11-30T10:15:02.500Z","queueId":"q1",)"
-           R"("conversationId":"c)" + n + R"(","data":{"conversationId":"c)" + n +
-           R"(","queueId":"q1"}})";
+           R"("conversationId":"c)" +
+           n + R"(","data":{"conversationId":"c)" + n + R"(","queueId":"q1"}})";
 }
 
 HttpSinkConfig sink_config(const FakeGenesysServer& server) {
@@ -73,7 +75,9 @@ HttpSinkConfig sink_config(const FakeGenesysServer& server) {
     return c;
 }
 
-ScriptedResponse ok() { return {.status = 200, .body = "{}", .keep_alive = true}; }
+ScriptedResponse ok() {
+    return {.status = 200, .body = "{}", .keep_alive = true};
+}
 
 TEST(HttpSinkServer, NdjsonBodyAndHeadersExactlyOnOneKeptAliveConnection) {
     FakeGenesysServer server;
@@ -167,14 +171,15 @@ TEST(HttpSinkServer, RetryAfterIsCutToTheConfiguredMaximum) {
 
 TEST(HttpSinkServer, A400RejectsTheWholeBatchWithStatusAndBodyStart) {
     FakeGenesysServer server;
-    server.push_response_for(kPath,
-                             {.status = 400, .body = R"({"error":"schema","detail":")" +
-                                                     std::string(400, 'x') + "\"}"});
+    server.push_response_for(
+        kPath,
+        {.status = 400, .body = R"({"error":"schema","detail":")" + std::string(400, 'x') + "\"}"});
     HttpSink sink(sink_config(server));
     EXPECT_EQ(sink.write_batch(make_batch(2).events), SinkResult::kReject);
-    EXPECT_EQ(sink.last_error(),
-              "http 400: " + (R"({"error":"schema","detail":")" + std::string(400, 'x'))
-                                 .substr(0, 256) + "...");
+    EXPECT_EQ(
+        sink.last_error(),
+        "http 400: " + (R"({"error":"schema","detail":")" + std::string(400, 'x')).substr(0, 256) +
+            "...");
     EXPECT_TRUE(sink.take_rejected().empty());
 }
 
@@ -326,8 +331,10 @@ std::string envelope_line(int first, int n) {
     return s + "]}";
 }
 
-std::string write_http_config(const TempDir& dir, const std::string& base_url,
-                              const std::string& url, const std::string& extra = "") {
+std::string write_http_config(const TempDir& dir,
+                              const std::string& base_url,
+                              const std::string& url,
+                              const std::string& extra = "") {
     const std::string yaml =
         "genesys:\n  base_url: " + base_url +
         "\n  client_id: demo\n  client_secret: demo\n"
@@ -336,13 +343,15 @@ std::string write_http_config(const TempDir& dir, const std::string& base_url,
         "  allowed_lateness_ms: 2000\n"
         "sinks:\n"
         "  - type: http\n"
-        "    url: " + url + "\n"
+        "    url: " +
+        url +
+        "\n"
         "    framing: json_array\n"
         "    request_timeout_ms: 2000\n"
         "    headers:\n"
         "      Authorization: Bearer sup3r-s3cret-t0ken\n"
-        "dead_letter:\n  path: " + dir.file("dlq.sqlite3") + "\n" +
-        "data_dir: " + dir.path() + "\n" +
+        "dead_letter:\n  path: " +
+        dir.file("dlq.sqlite3") + "\n" + "data_dir: " + dir.path() + "\n" +
         "logging:\n  level: debug\n" + extra;
     const std::string path = dir.file("config.yaml");
     write_file(path, yaml);
@@ -384,8 +393,7 @@ TEST(HttpSinkDaemon, EndToEndA500ThenDeliveredOnceWithTheSameKey) {
 TEST(HttpSinkDaemon, A400DeadLettersTheWholeBatchWithStatusAndBody) {
     TempDir dir;
     FakeGenesysServer server;
-    server.set_default_response_for(kPath,
-                                    {.status = 400, .body = R"({"error":"unknown field"})"});
+    server.set_default_response_for(kPath, {.status = 400, .body = R"({"error":"unknown field"})"});
     auto emulator = start_replay(dir, 3);
     const auto r = run_consumer(write_http_config(dir, emulator.origin(), server.origin() + kPath),
                                 dir.file("consumer.log"));
@@ -432,11 +440,11 @@ TEST(HttpSinkDaemon, ServerDownAtStartThenUpLosesNothing) {
         server = std::make_unique<FakeGenesysServer>(
             FakeServerOptions{.port = port, .default_responses = {{kPath, ok()}}});
     });
-    const auto r = run_consumer(
-        write_http_config(dir, emulator.origin(),
-                          "http://127.0.0.1:" + std::to_string(port) + kPath,
-                          "shutdown_timeout_ms: 60000\n"),
-        log);
+    const auto r =
+        run_consumer(write_http_config(dir, emulator.origin(),
+                                       "http://127.0.0.1:" + std::to_string(port) + kPath,
+                                       "shutdown_timeout_ms: 60000\n"),
+                     log);
     starter.join();
     ASSERT_EQ(r.exit_code, 0) << r.log;
     ASSERT_TRUE(r.summary) << r.log;
@@ -445,7 +453,8 @@ TEST(HttpSinkDaemon, ServerDownAtStartThenUpLosesNothing) {
     EXPECT_NE(r.log.find("sink write failed, retrying"), std::string::npos);
     ASSERT_TRUE(server);
     std::string received;
-    for (const auto& req : server->requests(kPath)) received += req.body;
+    for (const auto& req : server->requests(kPath))
+        received += req.body;
     for (int i = 1; i <= 4; ++i) {
         EXPECT_NE(received.find(R"({"id":"ev-)" + std::to_string(i) + "\""), std::string::npos)
             << received;

@@ -1,19 +1,22 @@
 #include "sink/http/http_formatter.hpp"
 
-#include <openssl/evp.h>
-
 #include <cctype>
 #include <charconv>
 #include <ctime>
 #include <memory>
 #include <stdexcept>
 
+#include <openssl/evp.h>
+
 namespace gstream::sink::http {
 
 std::optional<Framing> parse_framing(std::string_view text) {
-    if (text == "ndjson") return Framing::kNdjson;
-    if (text == "json_array") return Framing::kJsonArray;
-    if (text == "cloudevents-batch") return Framing::kCloudEventsBatch;
+    if (text == "ndjson")
+        return Framing::kNdjson;
+    if (text == "json_array")
+        return Framing::kJsonArray;
+    if (text == "cloudevents-batch")
+        return Framing::kCloudEventsBatch;
     return std::nullopt;
 }
 
@@ -40,7 +43,8 @@ void frame(Framing framing, std::span<const std::string> bodies, std::string& ou
     }
     out += '[';
     for (std::size_t i = 0; i < bodies.size(); ++i) {
-        if (i != 0) out += ',';
+        if (i != 0)
+            out += ',';
         out += bodies[i];
     }
     out += ']';
@@ -48,12 +52,15 @@ void frame(Framing framing, std::span<const std::string> bodies, std::string& ou
 
 std::size_t framed_size(Framing framing, std::span<const std::string> bodies) {
     std::size_t n = 0;
-    for (const std::string& b : bodies) n += b.size() + 1;  // '\n' or ','/'[' ... ']'
-    if (framing != Framing::kNdjson) n += 1;                 // the closing ']' (or "[]")
+    for (const std::string& b : bodies)
+        n += b.size() + 1;  // '\n' or ','/'[' ... ']'
+    if (framing != Framing::kNdjson)
+        n += 1;  // the closing ']' (or "[]")
     return bodies.empty() && framing != Framing::kNdjson ? 2 : n;
 }
 
-std::vector<std::size_t> split(Framing framing, std::span<const std::string> bodies,
+std::vector<std::size_t> split(Framing framing,
+                               std::span<const std::string> bodies,
                                std::size_t max_bytes) {
     std::vector<std::size_t> ends;
     const std::size_t overhead = framing == Framing::kNdjson ? 0 : 1;
@@ -69,13 +76,13 @@ std::vector<std::size_t> split(Framing framing, std::span<const std::string> bod
         size += add;
         ++count;
     }
-    if (count != 0) ends.push_back(bodies.size());
+    if (count != 0)
+        ends.push_back(bodies.size());
     return ends;
 }
 
 std::string idempotency_key(std::span<const std::string> event_ids) {
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                                 &EVP_MD_CTX_free);
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
@@ -118,9 +125,12 @@ std::string ce_header_value(std::string_view value) {
 
 std::optional<std::chrono::milliseconds> parse_retry_after(
     std::string_view value, std::chrono::system_clock::time_point now) {
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-    if (value.empty()) return std::nullopt;
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
+    if (value.empty())
+        return std::nullopt;
     if (std::isdigit(static_cast<unsigned char>(value.front()))) {
         std::int64_t seconds = 0;
         const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
@@ -139,14 +149,17 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
     std::tm tm{};
     const std::string text(value);
     const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (end == nullptr || *end != '\0') return std::nullopt;
+    if (end == nullptr || *end != '\0')
+        return std::nullopt;
     const auto at = std::chrono::system_clock::from_time_t(::timegm(&tm));
-    if (at <= now) return std::chrono::milliseconds(0);
+    if (at <= now)
+        return std::chrono::milliseconds(0);
     return std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
 }
 
 SinkResult classify(int status) {
-    if (status >= 200 && status < 300) return SinkResult::kOk;
+    if (status >= 200 && status < 300)
+        return SinkResult::kOk;
     if (status >= 400 && status < 500 && status != 408 && status != 429) {
         return SinkResult::kReject;
     }
@@ -155,13 +168,15 @@ SinkResult classify(int status) {
 
 std::string status_detail(int status, std::string_view body, std::size_t max_bytes) {
     std::string out = "http " + std::to_string(status);
-    if (body.empty()) return out;
+    if (body.empty())
+        return out;
     out += ": ";
     const std::string_view head = body.substr(0, max_bytes);
     for (char c : head) {
         out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
     }
-    if (body.size() > max_bytes) out += "...";
+    if (body.size() > max_bytes)
+        out += "...";
     return out;
 }
 

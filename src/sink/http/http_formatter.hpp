@@ -39,7 +39,8 @@ std::size_t framed_size(Framing framing, std::span<const std::string> bodies);
 /// Splits `bodies` into consecutive chunks, each framed at most `max_bytes` (a body larger than
 /// that alone makes a chunk). Returns the end index of each chunk; never empty for a non-empty
 /// input.
-std::vector<std::size_t> split(Framing framing, std::span<const std::string> bodies,
+std::vector<std::size_t> split(Framing framing,
+                               std::span<const std::string> bodies,
                                std::size_t max_bytes);
 
 /// The Idempotency-Key of a request: lower-case hex SHA-256 (OpenSSL) of the event ids, each

@@ -31,9 +31,10 @@ std::string problem(const config::SinkConfig& c) {
     const std::string framing = setting_string(c, "framing", "ndjson");
     const std::string fmt_name = setting_string(c, "format", "native");
     if (framing == "cloudevents-batch" && fmt_name != "cloudevents") {
-        return fmt::format("{}: cloudevents-batch carries structured CloudEvents; set format: "
-                           "cloudevents (or another framing)",
-                           where(c, "framing"));
+        return fmt::format(
+            "{}: cloudevents-batch carries structured CloudEvents; set format: "
+            "cloudevents (or another framing)",
+            where(c, "framing"));
     }
     return {};
 }
@@ -41,7 +42,8 @@ std::string problem(const config::SinkConfig& c) {
 }  // namespace
 
 HttpSinkConfig http_sink_config(const config::SinkConfig& c) {
-    if (std::string p = problem(c); !p.empty()) throw std::runtime_error(p);
+    if (std::string p = problem(c); !p.empty())
+        throw std::runtime_error(p);
     HttpSinkConfig out;
     out.name = c.name;
     out.url = setting_string(c, "url");
@@ -50,24 +52,28 @@ HttpSinkConfig http_sink_config(const config::SinkConfig& c) {
     out.framing = parse_framing(setting_string(c, "framing", "ndjson")).value_or(Framing::kNdjson);
     out.headers = setting_map(c, "headers");
     out.tls_verify = setting_bool(c, "tls_verify", true);
-    if (std::string ca = setting_string(c, "ca_file"); !ca.empty()) out.ca_file = std::move(ca);
+    if (std::string ca = setting_string(c, "ca_file"); !ca.empty())
+        out.ca_file = std::move(ca);
     out.connect_timeout = std::chrono::milliseconds(setting_int(c, "connect_timeout_ms", 5'000));
     out.request_timeout = std::chrono::milliseconds(setting_int(c, "request_timeout_ms", 30'000));
     out.max_retry_after = std::chrono::milliseconds(setting_int(c, "max_retry_after_ms", 60'000));
-    out.max_batch_bytes =
-        static_cast<std::size_t>(setting_int(c, "max_batch_bytes", 4 << 20));
+    out.max_batch_bytes = static_cast<std::size_t>(setting_int(c, "max_batch_bytes", 4 << 20));
     return out;
 }
 
-std::string check_http_sink(const config::SinkConfig& config) { return problem(config); }
+std::string check_http_sink(const config::SinkConfig& config) {
+    return problem(config);
+}
 
 struct HttpSink::Client {
-    explicit Client(const genesys::BlockingHttpClientOptions& options) : http(options) {}
+    explicit Client(const genesys::BlockingHttpClientOptions& options)
+        : http(options) {}
     genesys::BlockingHttpClient http;
 };
 
 HttpSink::HttpSink(HttpSinkConfig config)
-    : config_(std::move(config)), encoder_(format::EncoderOptions{.format = config_.format}) {
+    : config_(std::move(config))
+    , encoder_(format::EncoderOptions{.format = config_.format}) {
     genesys::BlockingHttpClientOptions options;
     options.tls.verify = config_.tls_verify;
     options.tls.ca_file = config_.ca_file;
@@ -79,11 +85,14 @@ HttpSink::HttpSink(HttpSinkConfig config)
 
 HttpSink::~HttpSink() = default;
 
-std::vector<RejectedEvent> HttpSink::take_rejected() { return std::exchange(rejected_, {}); }
+std::vector<RejectedEvent> HttpSink::take_rejected() {
+    return std::exchange(rejected_, {});
+}
 
 SinkResult HttpSink::write_batch(std::span<const core::Event> events) {
     rejected_.clear();
-    if (events.empty()) return SinkResult::kOk;
+    if (events.empty())
+        return SinkResult::kOk;
     return config_.format == format::Format::kCloudEventsBinary ? write_binary(events)
                                                                 : write_structured(events);
 }
@@ -106,13 +115,16 @@ SinkResult HttpSink::write_structured(std::span<const core::Event> events) {
     for (const std::size_t end : ends) {
         std::string body;
         frame(config_.framing, all_bodies.subspan(begin, end - begin), body);
-        const SinkResult r = post(std::move(body), content_type(config_.framing),
-                                  idempotency_key(all_ids.subspan(begin, end - begin)), {},
-                                  &detail);
-        if (r == SinkResult::kRetry) return r;  // chunks already taken are re-sent, same keys
+        const SinkResult r =
+            post(std::move(body), content_type(config_.framing),
+                 idempotency_key(all_ids.subspan(begin, end - begin)), {}, &detail);
+        if (r == SinkResult::kRetry)
+            return r;  // chunks already taken are re-sent, same keys
         if (r == SinkResult::kReject) {
-            if (ends.size() == 1) return r;  // the whole batch: dead-lettered with last_error()
-            for (std::size_t i = begin; i < end; ++i) rejected_.push_back({i, detail});
+            if (ends.size() == 1)
+                return r;  // the whole batch: dead-lettered with last_error()
+            for (std::size_t i = begin; i < end; ++i)
+                rejected_.push_back({i, detail});
         }
         begin = end;
     }
@@ -134,11 +146,13 @@ SinkResult HttpSink::write_binary(std::span<const core::Event> events) {
             headers.emplace_back("ce-" + attribute, ce_header_value(value));
         }
         const std::string id = format::event_id(events[i]);
-        const SinkResult r = post(std::move(encoded_.body), encoded_.content_type,
-                                  idempotency_key(std::span<const std::string>(&id, 1)), headers,
-                                  &detail);
-        if (r == SinkResult::kRetry) return r;
-        if (r == SinkResult::kReject) rejected_.push_back({i, detail});
+        const SinkResult r =
+            post(std::move(encoded_.body), encoded_.content_type,
+                 idempotency_key(std::span<const std::string>(&id, 1)), headers, &detail);
+        if (r == SinkResult::kRetry)
+            return r;
+        if (r == SinkResult::kReject)
+            rejected_.push_back({i, detail});
     }
     if (rejected_.size() == events.size()) {
         rejected_.clear();
@@ -147,14 +161,18 @@ SinkResult HttpSink::write_binary(std::span<const core::Event> events) {
     return SinkResult::kOk;
 }
 
-SinkResult HttpSink::post(std::string body, std::string_view type, std::string key,
+SinkResult HttpSink::post(std::string body,
+                          std::string_view type,
+                          std::string key,
                           const std::vector<std::pair<std::string, std::string>>& extra_headers,
                           std::string* reject_detail) {
     genesys::HttpRequest request;
     request.method = "POST";
     request.url = config_.url;
-    for (const auto& [name, value] : config_.headers) request.headers.push_back({name, value});
-    for (const auto& [name, value] : extra_headers) request.headers.push_back({name, value});
+    for (const auto& [name, value] : config_.headers)
+        request.headers.push_back({name, value});
+    for (const auto& [name, value] : extra_headers)
+        request.headers.push_back({name, value});
     // Set last: the user's headers cannot change what the receiver relies on.
     request.headers.push_back({"Content-Type", std::string(type)});
     request.headers.push_back({"Idempotency-Key", std::move(key)});
@@ -167,7 +185,8 @@ SinkResult HttpSink::post(std::string body, std::string_view type, std::string k
         return SinkResult::kRetry;
     }
     const SinkResult result = classify(response->status);
-    if (result == SinkResult::kOk) return result;
+    if (result == SinkResult::kOk)
+        return result;
     last_error_ = status_detail(response->status, response->body);
     if (result == SinkResult::kReject) {
         *reject_detail = last_error_;

@@ -62,7 +62,9 @@ public:
 
 private:
     // Sends one POST; fills last_error_ and waits Retry-After when the answer is a retry.
-    SinkResult post(std::string body, std::string_view content_type, std::string key,
+    SinkResult post(std::string body,
+                    std::string_view content_type,
+                    std::string key,
                     const std::vector<std::pair<std::string, std::string>>& extra_headers,
                     std::string* reject_detail);
     SinkResult write_structured(std::span<const core::Event> events);

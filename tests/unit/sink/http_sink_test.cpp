@@ -1,15 +1,16 @@
 // The HTTP sink's pure parts (framing, Idempotency-Key, Retry-After, status classes) and its
 // settings (schema errors with line and key, check-config, secrets kept out of the log string).
-#include <gtest/gtest.h>
+#include "sink/http/http_sink.hpp"
 
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "config/config_error.hpp"
 #include "config/config_loader.hpp"
 #include "pipeline/decoder.hpp"
 #include "sink/http/http_formatter.hpp"
-#include "sink/http/http_sink.hpp"
 #include "sink/sink_registry.hpp"
 
 namespace gstream::sink::http {
@@ -103,7 +104,8 @@ TEST(HttpRetryAfter, SecondsOrAnHttpDate) {
 }
 
 TEST(HttpStatus, TwoHundredsOkTransientRetryOtherClientErrorsReject) {
-    for (int s : {200, 201, 202, 204, 299}) EXPECT_EQ(classify(s), SinkResult::kOk) << s;
+    for (int s : {200, 201, 202, 204, 299})
+        EXPECT_EQ(classify(s), SinkResult::kOk) << s;
     for (int s : {408, 429, 500, 502, 503, 504, 301, 100}) {
         EXPECT_EQ(classify(s), SinkResult::kRetry) << s;
     }
@@ -134,16 +136,17 @@ TEST(HttpSinkConfig, DefaultsAndHeadersWithEnvironment) {
     EXPECT_EQ(h.request_timeout, 30000ms);
     EXPECT_EQ(h.max_retry_after, 60000ms);
     EXPECT_EQ(h.max_batch_bytes, 4194304u);
-    EXPECT_EQ(h.headers,
-              (std::map<std::string, std::string>{{"Authorization", "Bearer t0p"}, {"X-Team", "7"}}));
+    EXPECT_EQ(h.headers, (std::map<std::string, std::string>{{"Authorization", "Bearer t0p"},
+                                                             {"X-Team", "7"}}));
     EXPECT_EQ(check_sink(c.sinks[0]), "");
 }
 
 TEST(HttpSinkConfig, TheAuthorizationHeaderNeverReachesTheLogString) {
-    const config::Config c = load(yaml_with_sink("  - type: http\n"
-                                                 "    url: http://127.0.0.1:9/x\n"
-                                                 "    headers: {Authorization: Bearer s3cr3t-value, "
-                                                 "X-Api-Token: tok-value, X-Team: blue}\n"));
+    const config::Config c =
+        load(yaml_with_sink("  - type: http\n"
+                            "    url: http://127.0.0.1:9/x\n"
+                            "    headers: {Authorization: Bearer s3cr3t-value, "
+                            "X-Api-Token: tok-value, X-Team: blue}\n"));
     const std::string log = config::to_log_string(c);
     EXPECT_EQ(log.find("s3cr3t-value"), std::string::npos) << log;
     EXPECT_EQ(log.find("tok-value"), std::string::npos) << log;
@@ -179,21 +182,24 @@ TEST(HttpSinkConfig, SchemaErrorsNameTheLineAndKey) {
 }
 
 TEST(HttpSinkConfig, CheckConfigNamesTheSinkLineAndKey) {
-    const config::Config bad_scheme = load(yaml_with_sink("  - type: http\n"
-                                                          "    url: ftp://example.com/x\n"));
+    const config::Config bad_scheme =
+        load(yaml_with_sink("  - type: http\n"
+                            "    url: ftp://example.com/x\n"));
     EXPECT_EQ(check_sink(bad_scheme.sinks[0]),
               "sink 'http' (line 5): key 'url': 'ftp://example.com/x' is not an absolute "
               "http:// or https:// URL");
     const config::Config relative = load(yaml_with_sink("  - type: http\n    url: /ingest\n"));
     EXPECT_NE(check_sink(relative.sinks[0]).find("key 'url'"), std::string::npos);
-    const config::Config ca = load(yaml_with_sink("  - type: http\n"
-                                                  "    url: https://example.com/x\n"
-                                                  "    ca_file: /nonexistent/ca.pem\n"));
+    const config::Config ca =
+        load(yaml_with_sink("  - type: http\n"
+                            "    url: https://example.com/x\n"
+                            "    ca_file: /nonexistent/ca.pem\n"));
     EXPECT_EQ(check_sink(ca.sinks[0]),
               "sink 'http' (line 5): key 'ca_file': cannot read '/nonexistent/ca.pem'");
-    const config::Config batch = load(yaml_with_sink("  - type: http\n"
-                                                     "    url: https://example.com/x\n"
-                                                     "    framing: cloudevents-batch\n"));
+    const config::Config batch =
+        load(yaml_with_sink("  - type: http\n"
+                            "    url: https://example.com/x\n"
+                            "    framing: cloudevents-batch\n"));
     EXPECT_EQ(check_sink(batch.sinks[0]),
               "sink 'http' (line 5): key 'framing': cloudevents-batch carries structured "
               "CloudEvents; set format: cloudevents (or another framing)");
