@@ -1,5 +1,6 @@
 #include "sink/http/http_formatter.hpp"
 
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <ctime>
@@ -11,12 +12,15 @@
 namespace gstream::sink::http {
 
 std::optional<Framing> parse_framing(std::string_view text) {
-    if (text == "ndjson")
+    if (text == "ndjson") {
         return Framing::kNdjson;
-    if (text == "json_array")
+    }
+    if (text == "json_array") {
         return Framing::kJsonArray;
-    if (text == "cloudevents-batch")
+    }
+    if (text == "cloudevents-batch") {
         return Framing::kCloudEventsBatch;
+    }
     return std::nullopt;
 }
 
@@ -43,8 +47,9 @@ void frame(Framing framing, std::span<const std::string> bodies, std::string& ou
     }
     out += '[';
     for (std::size_t i = 0; i < bodies.size(); ++i) {
-        if (i != 0)
+        if (i != 0) {
             out += ',';
+        }
         out += bodies[i];
     }
     out += ']';
@@ -52,10 +57,12 @@ void frame(Framing framing, std::span<const std::string> bodies, std::string& ou
 
 std::size_t framed_size(Framing framing, std::span<const std::string> bodies) {
     std::size_t n = 0;
-    for (const std::string& b : bodies)
+    for (const std::string& b : bodies) {
         n += b.size() + 1;  // '\n' or ','/'[' ... ']'
-    if (framing != Framing::kNdjson)
+    }
+    if (framing != Framing::kNdjson) {
         n += 1;  // the closing ']' (or "[]")
+    }
     return bodies.empty() && framing != Framing::kNdjson ? 2 : n;
 }
 
@@ -76,14 +83,15 @@ std::vector<std::size_t> split(Framing framing,
         size += add;
         ++count;
     }
-    if (count != 0)
+    if (count != 0) {
         ends.push_back(bodies.size());
+    }
     return ends;
 }
 
 std::string idempotency_key(std::span<const std::string> event_ids) {
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-    unsigned char digest[EVP_MAX_MD_SIZE];
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int length = 0;
     if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
         throw std::runtime_error("OpenSSL: SHA-256 unavailable");
@@ -95,10 +103,10 @@ std::string idempotency_key(std::span<const std::string> event_ids) {
         EVP_DigestUpdate(ctx.get(), id.data(), id.size());
         EVP_DigestUpdate(ctx.get(), ",", 1);
     }
-    EVP_DigestFinal_ex(ctx.get(), digest, &length);
-    static constexpr char kHex[] = "0123456789abcdef";
+    EVP_DigestFinal_ex(ctx.get(), digest.data(), &length);
+    constexpr std::string_view kHex = "0123456789abcdef";
     std::string out;
-    out.reserve(length * 2);
+    out.reserve(std::size_t{length} * 2);
     for (unsigned int i = 0; i < length; ++i) {
         out += kHex[digest[i] >> 4];
         out += kHex[digest[i] & 0xF];
@@ -107,7 +115,7 @@ std::string idempotency_key(std::span<const std::string> event_ids) {
 }
 
 std::string ce_header_value(std::string_view value) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
+    constexpr std::string_view kHex = "0123456789ABCDEF";
     std::string out;
     out.reserve(value.size());
     for (const char ch : value) {
@@ -125,12 +133,15 @@ std::string ce_header_value(std::string_view value) {
 
 std::optional<std::chrono::milliseconds> parse_retry_after(
     std::string_view value, std::chrono::system_clock::time_point now) {
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
         value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+    }
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) {
         value.remove_suffix(1);
-    if (value.empty())
+    }
+    if (value.empty()) {
         return std::nullopt;
+    }
     if (std::isdigit(static_cast<unsigned char>(value.front()))) {
         std::int64_t seconds = 0;
         const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
@@ -149,17 +160,20 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
     std::tm tm{};
     const std::string text(value);
     const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (end == nullptr || *end != '\0')
+    if (end == nullptr || *end != '\0') {
         return std::nullopt;
+    }
     const auto at = std::chrono::system_clock::from_time_t(::timegm(&tm));
-    if (at <= now)
+    if (at <= now) {
         return std::chrono::milliseconds(0);
+    }
     return std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
 }
 
 SinkResult classify(int status) {
-    if (status >= 200 && status < 300)
+    if (status >= 200 && status < 300) {
         return SinkResult::kOk;
+    }
     if (status >= 400 && status < 500 && status != 408 && status != 429) {
         return SinkResult::kReject;
     }
@@ -168,15 +182,17 @@ SinkResult classify(int status) {
 
 std::string status_detail(int status, std::string_view body, std::size_t max_bytes) {
     std::string out = "http " + std::to_string(status);
-    if (body.empty())
+    if (body.empty()) {
         return out;
+    }
     out += ": ";
     const std::string_view head = body.substr(0, max_bytes);
     for (char c : head) {
         out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
     }
-    if (body.size() > max_bytes)
+    if (body.size() > max_bytes) {
         out += "...";
+    }
     return out;
 }
 

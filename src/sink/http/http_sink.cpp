@@ -3,6 +3,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -42,8 +43,9 @@ std::string problem(const config::SinkConfig& c) {
 }  // namespace
 
 HttpSinkConfig http_sink_config(const config::SinkConfig& c) {
-    if (std::string p = problem(c); !p.empty())
+    if (std::string p = problem(c); !p.empty()) {
         throw std::runtime_error(p);
+    }
     HttpSinkConfig out;
     out.name = c.name;
     out.url = setting_string(c, "url");
@@ -52,8 +54,9 @@ HttpSinkConfig http_sink_config(const config::SinkConfig& c) {
     out.framing = parse_framing(setting_string(c, "framing", "ndjson")).value_or(Framing::kNdjson);
     out.headers = setting_map(c, "headers");
     out.tls_verify = setting_bool(c, "tls_verify", true);
-    if (std::string ca = setting_string(c, "ca_file"); !ca.empty())
+    if (std::string ca = setting_string(c, "ca_file"); !ca.empty()) {
         out.ca_file = std::move(ca);
+    }
     out.connect_timeout = std::chrono::milliseconds(setting_int(c, "connect_timeout_ms", 5'000));
     out.request_timeout = std::chrono::milliseconds(setting_int(c, "request_timeout_ms", 30'000));
     out.max_retry_after = std::chrono::milliseconds(setting_int(c, "max_retry_after_ms", 60'000));
@@ -91,8 +94,9 @@ std::vector<RejectedEvent> HttpSink::take_rejected() {
 
 SinkResult HttpSink::write_batch(std::span<const core::Event> events) {
     rejected_.clear();
-    if (events.empty())
+    if (events.empty()) {
         return SinkResult::kOk;
+    }
     return config_.format == format::Format::kCloudEventsBinary ? write_binary(events)
                                                                 : write_structured(events);
 }
@@ -118,13 +122,16 @@ SinkResult HttpSink::write_structured(std::span<const core::Event> events) {
         const SinkResult r =
             post(std::move(body), content_type(config_.framing),
                  idempotency_key(all_ids.subspan(begin, end - begin)), {}, &detail);
-        if (r == SinkResult::kRetry)
+        if (r == SinkResult::kRetry) {
             return r;  // chunks already taken are re-sent, same keys
+        }
         if (r == SinkResult::kReject) {
-            if (ends.size() == 1)
+            if (ends.size() == 1) {
                 return r;  // the whole batch: dead-lettered with last_error()
-            for (std::size_t i = begin; i < end; ++i)
+            }
+            for (std::size_t i = begin; i < end; ++i) {
                 rejected_.push_back({i, detail});
+            }
         }
         begin = end;
     }
@@ -147,12 +154,14 @@ SinkResult HttpSink::write_binary(std::span<const core::Event> events) {
         }
         const std::string id = format::event_id(events[i]);
         const SinkResult r =
-            post(std::move(encoded_.body), encoded_.content_type,
+            post(std::exchange(encoded_.body, {}), encoded_.content_type,
                  idempotency_key(std::span<const std::string>(&id, 1)), headers, &detail);
-        if (r == SinkResult::kRetry)
+        if (r == SinkResult::kRetry) {
             return r;
-        if (r == SinkResult::kReject)
+        }
+        if (r == SinkResult::kReject) {
             rejected_.push_back({i, detail});
+        }
     }
     if (rejected_.size() == events.size()) {
         rejected_.clear();
@@ -169,10 +178,12 @@ SinkResult HttpSink::post(std::string body,
     genesys::HttpRequest request;
     request.method = "POST";
     request.url = config_.url;
-    for (const auto& [name, value] : config_.headers)
+    for (const auto& [name, value] : config_.headers) {
         request.headers.push_back({name, value});
-    for (const auto& [name, value] : extra_headers)
+    }
+    for (const auto& [name, value] : extra_headers) {
         request.headers.push_back({name, value});
+    }
     // Set last: the user's headers cannot change what the receiver relies on.
     request.headers.push_back({"Content-Type", std::string(type)});
     request.headers.push_back({"Idempotency-Key", std::move(key)});
@@ -185,8 +196,9 @@ SinkResult HttpSink::post(std::string body,
         return SinkResult::kRetry;
     }
     const SinkResult result = classify(response->status);
-    if (result == SinkResult::kOk)
+    if (result == SinkResult::kOk) {
         return result;
+    }
     last_error_ = status_detail(response->status, response->body);
     if (result == SinkResult::kReject) {
         *reject_detail = last_error_;
