@@ -20,6 +20,7 @@
 #include "sink/http/http_formatter.hpp"
 #include "support/fake_genesys_server.hpp"
 #include "support/integration.hpp"
+#include "support/test_paths.hpp"
 
 namespace gstream::testing {
 namespace {
@@ -459,6 +460,28 @@ TEST(HttpSinkDaemon, ServerDownAtStartThenUpLosesNothing) {
         EXPECT_NE(received.find(R"({"id":"ev-)" + std::to_string(i) + "\""), std::string::npos)
             << received;
     }
+}
+
+TEST(HttpSinkDaemon, CheckConfigNamesTheKeyAndNeverPrintsTheAuthorizationHeader) {
+    TempDir dir;
+    const std::string head = "genesys: {client_id: a, client_secret: b}\nsinks:\n  - type: http\n";
+    write_file(dir.file("bad.yaml"), head + "    url: ftp://collector.example.com/x\n");
+    const auto [bad_code, bad_out] =
+        run_shell(GSTREAM_BINARY + " check-config " + dir.file("bad.yaml") + " 2>&1");
+    EXPECT_NE(bad_code, 0);
+    EXPECT_NE(bad_out.find("sink 'http' (line 3): key 'url': 'ftp://collector.example.com/x' is "
+                           "not an absolute http:// or https:// URL"),
+              std::string::npos)
+        << bad_out;
+
+    write_file(dir.file("ok.yaml"), head +
+                                        "    url: https://collector.example.com/x\n"
+                                        "    headers: {Authorization: Bearer n0t-for-logs}\n");
+    const auto [code, out] =
+        run_shell(GSTREAM_BINARY + " check-config --print " + dir.file("ok.yaml") + " 2>&1");
+    EXPECT_EQ(code, 0) << out;
+    EXPECT_NE(out.find("Authorization: \"***\""), std::string::npos) << out;
+    EXPECT_EQ(out.find("n0t-for-logs"), std::string::npos) << out;
 }
 
 }  // namespace
