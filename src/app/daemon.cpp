@@ -749,7 +749,14 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
         recovery->stop();  // logs what is still queued, for the next start
     }
     metrics_sync.sync();
-    std::fprintf(stderr, "%s\n", pipe.counts().summary_line().c_str());
+    // With the log, each sink took the outbox at its own cursor: the summary is per sink.
+    std::vector<pipeline::PipelineCounts::SinkTotals> sink_totals;
+    if (recovery) {
+        for (const auto& [name, c] : recovery->sink_counts()) {
+            sink_totals.push_back({name, c->events.load(), c->events_rejected.load()});
+        }
+    }
+    std::fprintf(stderr, "%s\n", pipe.counts().summary_lines(sink_totals).c_str());
     print_latency(metrics.end_to_end_latency());
     const std::string fatal = observer.fatal();
     if (!fatal.empty()) {

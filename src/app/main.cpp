@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -22,24 +23,24 @@ int main(int argc, char** argv) {
     // A pipe sink whose reader went away: write(2) fails with EPIPE (the sink retries) instead
     // of the process being killed.
     std::signal(SIGPIPE, SIG_IGN);
-    // --schema-dir replaces the built-in schemas, for every subcommand: it sets
-    // $GSTREAM_SCHEMA_DIR, which config::shipped_schema_dir() reads, before any subcommand runs
-    // (CLI11 runs option callbacks after parsing, too late for the subcommands' defaults).
+    // --schema-dir replaces the built-in schemas for every subcommand, wherever it stands on the
+    // line: it is taken out of the arguments here and sets $GSTREAM_SCHEMA_DIR, which
+    // config::shipped_schema_dir() reads, before any subcommand's defaults are read.
+    std::vector<char*> args{argv[0]};
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
         if (a == "--schema-dir" && i + 1 < argc) {
-            ::setenv("GSTREAM_SCHEMA_DIR", argv[i + 1], 1);
+            ::setenv("GSTREAM_SCHEMA_DIR", argv[++i], 1);
         } else if (a.starts_with("--schema-dir=")) {
             ::setenv("GSTREAM_SCHEMA_DIR", argv[i] + std::string_view("--schema-dir=").size(), 1);
+        } else {
+            args.push_back(argv[i]);
         }
     }
     CLI::App app{"genesys-stream: a consumer of Genesys Cloud contact-center event streams"};
     app.require_subcommand(1);
-    app.fallthrough();  // --schema-dir is accepted after the subcommand too
-    std::string schema_dir;
-    app.add_option("--schema-dir", schema_dir,
-                   "Read the schemas (config.schema.json, events/) from this folder instead of "
-                   "the built-in ones (also $GSTREAM_SCHEMA_DIR)");
+    app.footer("--schema-dir DIR, anywhere on the line (or $GSTREAM_SCHEMA_DIR): read the schemas "
+               "(config.schema.json, events/) from DIR instead of the built-in ones.");
     app.set_version_flag("--version", "genesys-stream 0.1.0");
 
     std::string config_path;
@@ -66,7 +67,7 @@ int main(int argc, char** argv) {
     gstream::dlq::register_dlq_command(app);
 
     try {
-        app.parse(argc, argv);
+        app.parse(static_cast<int>(args.size()), args.data());
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }

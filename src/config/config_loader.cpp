@@ -568,7 +568,8 @@ public:
                     error(m.key_pos, key_path, unknown_key_message(m.key, schema));
                     ok = false;
                 } else if (m.value.kind == RawNode::Kind::kScalar) {
-                    // A free-form map (a sink's `librdkafka:` properties): kept as text.
+                    // A free-form map (a Kafka sink's `librdkafka:` properties, an HTTP sink's
+                    // `headers`): each scalar kept as its text.
                     Value text;
                     text.kind = Value::Kind::kString;
                     text.pos = m.value.pos;

@@ -7,11 +7,14 @@
 
 #include "genesys/http_client.hpp"
 
+#include "genesys/blocking_http_client.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -88,6 +91,7 @@ asio::awaitable<core::Result<HttpResponse>> exchange(Stream& stream,
     auto message = parser.release();
     HttpResponse response;
     response.status = static_cast<int>(message.result_int());
+    response.keep_alive = message.keep_alive();
     for (const auto& field : message) {
         response.headers.push_back(
             {std::string(field.name_string()), std::string(field.value())});
@@ -168,20 +172,97 @@ std::string HttpResponse::correlation_id() const {
     return v ? std::string(*v) : std::string();
 }
 
+// A connection to one origin: plain TCP, or TLS over it.
+struct KeptConnection {
+    std::string origin;  // scheme://host:port
+    std::unique_ptr<beast::tcp_stream> plain;
+    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+
+    void shutdown() {
+        error_code ignored;
+        // No TLS close_notify exchange: the last response is complete either way.
+        auto& socket = secure ? beast::get_lowest_layer(*secure).socket() : plain->socket();
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+    }
+};
+
 struct HttpClient::Impl {
     asio::io_context& io;
     HttpClientOptions options;
     std::shared_ptr<asio::ssl::context> tls;
+    std::optional<KeptConnection> kept;  // keep_alive only
+
+    asio::awaitable<core::Result<KeptConnection>> connect(const ParsedUrl& url) {
+        auto endpoints = co_await resolve(io, url, options.connect_timeout);
+        if (!endpoints) co_return endpoints.error();
+
+        KeptConnection c;
+        c.origin = url.scheme + "://" + url.host + ":" + url.port;
+        auto tcp_stream = std::make_unique<beast::tcp_stream>(io);
+        tcp_stream->expires_after(options.connect_timeout);
+        auto [cec, endpoint] = co_await tcp_stream->async_connect(*endpoints, kTok);
+        (void)endpoint;
+        if (cec) co_return normalize(cec);
+        if (!url.tls()) {
+            c.plain = std::move(tcp_stream);
+            co_return c;
+        }
+        if (!tls) {
+            try {
+                tls = make_tls_context(options.tls);
+            } catch (const std::exception&) {
+                co_return core::make_error_code(core::Errc::kConfig);  // ca_file unreadable
+            }
+        }
+        c.secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*tcp_stream), *tls);
+        // SNI: most TLS front ends need it to pick the certificate (not sent for IP literals).
+        if (!is_ip_literal(url.host) &&
+            !SSL_set_tlsext_host_name(c.secure->native_handle(), url.host.c_str())) {
+            co_return error_code(static_cast<int>(::ERR_get_error()),
+                                 asio::error::get_ssl_category());
+        }
+        if (options.tls.verify) {
+            c.secure->set_verify_callback(asio::ssl::host_name_verification(url.host));
+        }
+        beast::get_lowest_layer(*c.secure).expires_after(options.connect_timeout);
+        auto [hec] = co_await c.secure->async_handshake(asio::ssl::stream_base::client, kTok);
+        if (hec) co_return normalize(hec);
+        co_return c;
+    }
+
+    static asio::awaitable<core::Result<HttpResponse>> send(
+        KeptConnection& c, http::request<http::string_body>& message, const HttpClientOptions& o) {
+        if (c.secure) co_return co_await exchange(*c.secure, message, o);
+        co_return co_await exchange(*c.plain, message, o);
+    }
 };
 
+namespace {
+
+// A kept-alive connection the server closed while idle fails this way before any response
+// byte; the request can be sent again on a new connection.
+bool stale_connection(const error_code& ec) {
+    return ec == http::error::end_of_stream || ec == asio::error::eof ||
+           ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+           ec == asio::ssl::error::stream_truncated;
+}
+
+}  // namespace
+
 HttpClient::HttpClient(asio::io_context& io, HttpClientOptions options)
-    : impl_(std::make_unique<Impl>(Impl{io, options, options.tls_context})) {
+    : impl_(std::make_unique<Impl>(Impl{io, options, options.tls_context, std::nullopt})) {
     if (!impl_->tls && options.eager_tls) {
         impl_->tls = make_tls_context(options.tls);
     }
 }
 
 HttpClient::~HttpClient() = default;
+
+void HttpClient::close() {
+    if (impl_->kept) impl_->kept->shutdown();
+    impl_->kept.reset();
+}
 
 asio::awaitable<core::Result<HttpResponse>> HttpClient::request(HttpRequest request) {
     auto url = parse_url(request.url);
@@ -191,55 +272,84 @@ asio::awaitable<core::Result<HttpResponse>> HttpClient::request(HttpRequest requ
     const http::verb verb = http::string_to_verb(request.method);
     if (verb == http::verb::unknown) co_return core::make_error_code(core::Errc::kConfig);
 
+    const auto& options = impl_->options;
     http::request<http::string_body> message{verb, url->target, 11};
     message.set(http::field::host, url->host_header());
     message.set(http::field::user_agent, "genesys-stream");
-    message.set(http::field::connection, "close");
+    if (!options.keep_alive) message.set(http::field::connection, "close");
     for (const auto& h : request.headers) message.set(h.name, h.value);
     message.body() = std::move(request.body);
     message.prepare_payload();
 
-    const auto& options = impl_->options;
-    auto endpoints = co_await resolve(impl_->io, *url, options.connect_timeout);
-    if (!endpoints) co_return endpoints.error();
-
-    beast::tcp_stream tcp_stream(impl_->io);
-    tcp_stream.expires_after(options.connect_timeout);
-    auto [cec, endpoint] = co_await tcp_stream.async_connect(*endpoints, kTok);
-    (void)endpoint;
-    if (cec) co_return normalize(cec);
-
-    if (!url->tls()) {
-        auto response = co_await exchange(tcp_stream, message, options);
-        error_code ignored;
-        tcp_stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    if (!options.keep_alive) {
+        // A connection of this request's own: several requests may be in flight at once.
+        auto connection = co_await impl_->connect(*url);
+        if (!connection) co_return connection.error();
+        auto response = co_await Impl::send(*connection, message, options);
+        connection->shutdown();
         co_return response;
     }
-
-    if (!impl_->tls) {
-        try {
-            impl_->tls = make_tls_context(options.tls);
-        } catch (const std::exception&) {
-            co_return core::make_error_code(core::Errc::kConfig);  // ca_file unreadable
-        }
+    // Keep-alive: one request at a time (HttpClientOptions::keep_alive).
+    const std::string origin = url->scheme + "://" + url->host + ":" + url->port;
+    if (impl_->kept && impl_->kept->origin != origin) close();
+    const bool reused = impl_->kept.has_value();
+    if (!impl_->kept) {
+        auto connection = co_await impl_->connect(*url);
+        if (!connection) co_return connection.error();
+        impl_->kept = std::move(*connection);
     }
-    beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(tcp_stream), *impl_->tls);
-    // SNI: most TLS front ends need it to pick the certificate (not sent for IP literals).
-    if (!is_ip_literal(url->host) &&
-        !SSL_set_tlsext_host_name(tls_stream.native_handle(), url->host.c_str())) {
-        co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+    auto response = co_await Impl::send(*impl_->kept, message, options);
+    if (!response && reused && stale_connection(response.error())) {
+        close();
+        auto connection = co_await impl_->connect(*url);
+        if (!connection) co_return connection.error();
+        impl_->kept = std::move(*connection);
+        response = co_await Impl::send(*impl_->kept, message, options);
     }
-    if (options.tls.verify) {
-        tls_stream.set_verify_callback(asio::ssl::host_name_verification(url->host));
-    }
-    beast::get_lowest_layer(tls_stream).expires_after(options.connect_timeout);
-    auto [hec] = co_await tls_stream.async_handshake(asio::ssl::stream_base::client, kTok);
-    if (hec) co_return normalize(hec);
-    auto response = co_await exchange(tls_stream, message, options);
-    // The response is complete (Connection: close); no TLS close_notify exchange is needed.
-    error_code ignored;
-    beast::get_lowest_layer(tls_stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    if (!response || !response->keep_alive) close();
     co_return response;
+}
+
+struct BlockingHttpClient::Impl {
+    asio::io_context io;
+    HttpClient client;
+
+    explicit Impl(const BlockingHttpClientOptions& o)
+        : client(io, HttpClientOptions{.tls = o.tls,
+                                       .tls_context = nullptr,
+                                       .eager_tls = false,
+                                       .connect_timeout = o.connect_timeout,
+                                       .io_timeout = o.io_timeout,
+                                       .max_body_bytes = o.max_body_bytes,
+                                       .keep_alive = true}) {}
+
+    static asio::awaitable<void> run(HttpClient& client, HttpRequest request,
+                                     std::optional<core::Result<HttpResponse>>& out) {
+        out = co_await client.request(std::move(request));
+    }
+};
+
+BlockingHttpClient::BlockingHttpClient(BlockingHttpClientOptions options) {
+    if (options.tls.ca_file) {
+        (void)make_tls_context(options.tls);  // a bad CA file fails at start-up, not per batch
+    }
+    impl_ = std::make_unique<Impl>(options);
+}
+
+BlockingHttpClient::~BlockingHttpClient() {
+    if (impl_) impl_->client.close();
+}
+
+core::Result<HttpResponse> BlockingHttpClient::request(HttpRequest request) {
+    std::optional<core::Result<HttpResponse>> out;
+    std::exception_ptr failure;
+    asio::co_spawn(impl_->io, Impl::run(impl_->client, std::move(request), out),
+                   [&failure](std::exception_ptr e) { failure = e; });
+    impl_->io.restart();
+    impl_->io.run();
+    if (failure) std::rethrow_exception(failure);
+    if (!out) return core::make_error_code(core::Errc::kTimeout);
+    return std::move(*out);
 }
 
 }  // namespace gstream::genesys

@@ -27,61 +27,13 @@ class context;
 
 #include "core/errc.hpp"
 #include "genesys/genesys_error.hpp"
-
-namespace boost::asio::ssl {
-class context;
-}
+#include "genesys/http_message.hpp"
 
 namespace gstream::genesys {
-
-/// TLS settings shared by REST calls and the WebSocket stream.
-struct TlsOptions {
-    bool verify = true;                  ///< verify the certificate chain and the host name
-    std::optional<std::string> ca_file;  ///< PEM file of extra trusted CAs (added to system roots)
-};
 
 /// Builds a client TLS context (TLS 1.2+, system roots, optional CA file). Throws
 /// std::runtime_error naming the CA file when it cannot be loaded (start-up only).
 std::shared_ptr<boost::asio::ssl::context> make_tls_context(const TlsOptions& options);
-
-/// The parts of an absolute http(s):// or ws(s):// URL.
-struct ParsedUrl {
-    std::string scheme;  ///< lower case: "http", "https", "ws" or "wss"
-    std::string host;    ///< without brackets for IPv6 literals
-    std::string port;    ///< explicit port, or the scheme's default ("80"/"443")
-    std::string target;  ///< path (at least "/") plus "?query" if any
-    bool tls() const { return scheme == "https" || scheme == "wss"; }
-    /// "host" or "host:port" as sent in the Host header (port omitted when it is the default).
-    std::string host_header() const;
-};
-
-/// Parses an absolute URL; kConfig for anything else (other schemes, no host, fragments, userinfo).
-core::Result<ParsedUrl> parse_url(std::string_view url);
-
-/// True when `host` is an IPv4/IPv6 literal (no SNI is sent for those, RFC 6066 §3).
-bool is_ip_literal(std::string_view host);
-
-struct HttpHeader {
-    std::string name;
-    std::string value;
-};
-
-struct HttpRequest {
-    std::string method = "GET";
-    std::string url;                   ///< absolute http:// or https:// URL
-    std::vector<HttpHeader> headers;   ///< extra headers (Host, User-Agent, Content-Length are set)
-    std::string body;
-};
-
-struct HttpResponse {
-    int status = 0;
-    std::vector<HttpHeader> headers;
-    std::string body;
-    /// The first header of that name (case-insensitive), or nullopt.
-    std::optional<std::string_view> header(std::string_view name) const;
-    /// ININ-Correlation-Id, or "" (API-NOTES.md §3.7).
-    std::string correlation_id() const;
-};
 
 struct HttpClientOptions {
     TlsOptions tls;
@@ -93,6 +45,13 @@ struct HttpClientOptions {
     std::chrono::milliseconds connect_timeout{10'000};  ///< resolve + connect + TLS handshake
     std::chrono::milliseconds io_timeout{30'000};       ///< write the request, read the response
     std::size_t max_body_bytes = 1 << 20;               ///< larger responses fail (kBadResponse)
+    /// Keep one connection open between requests to the same origin (HTTP/1.1 keep-alive)
+    /// instead of one connection per request. A reused connection the server closed meanwhile
+    /// (EOF or reset before any response byte) is replaced and the request sent once more, so
+    /// only use it for requests that are safe to repeat (the HTTP sink's carry an
+    /// Idempotency-Key). Any transport error or a `Connection: close` answer drops it. With it,
+    /// one request at a time; without it, requests may overlap (each has its own connection).
+    bool keep_alive = false;
 };
 
 class HttpClient {
@@ -108,6 +67,9 @@ public:
     /// (core::Errc::kConfig), asio/ssl errors, core::Errc::kTimeout for a phase past its deadline,
     /// core::Errc::kBadResponse for an unparsable or oversized response.
     boost::asio::awaitable<core::Result<HttpResponse>> request(HttpRequest request);
+
+    /// Closes the kept-alive connection, if any (the next request opens a new one).
+    void close();
 
 private:
     struct Impl;

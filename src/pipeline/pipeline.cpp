@@ -15,6 +15,15 @@ std::string PipelineCounts::summary_line() const {
         control.load(), snapshots.load(), transitions.load());
 }
 
+std::string PipelineCounts::summary_lines(const std::vector<SinkTotals>& sinks) const {
+    std::string out = summary_line();
+    for (const SinkTotals& s : sinks) {
+        out += fmt::format("\nsummary sink={} delivered={} rejected={}", s.name, s.delivered,
+                           s.rejected);
+    }
+    return out;
+}
+
 namespace {
 
 // The counts have one writer (the pipeline thread): a relaxed load and store, not a locked

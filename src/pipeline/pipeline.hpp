@@ -95,6 +95,19 @@ struct PipelineCounts {
     /// "summary: received=N delivered=N dead_lettered=N filtered=N duplicates=N control=N
     /// snapshots=N transitions=N" (one line)
     std::string summary_line() const;
+
+    /// One sink's own figures, when each sink reads the outbox at its own cursor.
+    struct SinkTotals {
+        std::string name;
+        std::uint64_t delivered = 0;  ///< events the sink acknowledged
+        std::uint64_t rejected = 0;   ///< events it refused (dead-lettered for it)
+    };
+    /// summary_line() (the pipeline's own conservation: received = delivered + dead_lettered +
+    /// filtered + duplicates, `delivered` meaning handed to the sinks, the outbox with the
+    /// write-ahead log), then one line per sink: "summary sink=NAME delivered=N rejected=N",
+    /// what that sink acknowledged and refused in this run, a backlog of the last run's outbox
+    /// included (docs/operations.md).
+    std::string summary_lines(const std::vector<SinkTotals>& sinks) const;
 };
 
 class Pipeline {

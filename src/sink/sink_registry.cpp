@@ -9,6 +9,7 @@
 #include "sink/file/file_sink.hpp"
 #include "sink/kafka/kafka_sink.hpp"
 #include "sink/nats/nats_sink.hpp"
+#include "sink/http/http_sink.hpp"
 
 namespace gstream::sink {
 namespace {
@@ -60,11 +61,12 @@ struct SinkType {
 };
 
 // The registry: one entry per sink type.
-constexpr std::array<SinkType, 4> kSinkTypes{{
+constexpr std::array<SinkType, 5> kSinkTypes{{
     {"file", &make_file_sink, &check_file_sink},
     {"stdout", &make_stdout_sink, &check_stdout_sink},
     {"kafka", &make_kafka_sink, &check_kafka_sink},
     {"nats", &nats::make_nats_sink, &nats::check_nats_sink},
+    {"http", &http::make_http_sink, &http::check_http_sink},
 }};
 
 const SinkType* find(std::string_view type) {

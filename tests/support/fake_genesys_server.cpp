@@ -74,6 +74,9 @@ struct FakeGenesysServer::Impl {
     std::map<std::string, std::deque<WsScript>> path_scripts;
     std::map<std::string, std::vector<std::string>> texts;
     std::vector<std::string> events;
+    std::map<std::string, std::deque<ScriptedResponse>> path_responses;
+    std::map<std::string, ScriptedResponse> default_responses;
+    int connections = 0;
 
     void log_event(std::string line) {
         {
@@ -173,9 +176,14 @@ struct FakeGenesysServer::Impl {
     }
 
     asio::awaitable<void> serve_connection(tcp::socket socket) {
+        int connection = 0;
+        {
+            std::lock_guard lock(mutex);
+            connection = ++connections;
+        }
         beast::tcp_stream stream(std::move(socket));
         if (!tls) {
-            co_await serve(std::move(stream));
+            co_await serve(std::move(stream), connection);
             co_return;
         }
         beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(stream), *tls);
@@ -183,16 +191,25 @@ struct FakeGenesysServer::Impl {
         auto [ec] = co_await tls_stream.async_handshake(asio::ssl::stream_base::server, kTok);
         if (ec) co_return;
         beast::get_lowest_layer(tls_stream).expires_never();
-        co_await serve(std::move(tls_stream));
+        co_await serve(std::move(tls_stream), connection);
     }
 
     template <class Stream>
-    asio::awaitable<void> serve(Stream stream) {
+    asio::awaitable<void> serve(Stream stream, int connection) {
         beast::flat_buffer buffer;
+        for (;;) {
+            const bool keep = co_await serve_one(stream, buffer, connection);
+            if (!keep) co_return;
+        }
+    }
+
+    // Serves one request; true when the connection stays open for another.
+    template <class Stream>
+    asio::awaitable<bool> serve_one(Stream& stream, beast::flat_buffer& buffer, int connection) {
         http::request<http::string_body> request;
         auto [ec, n] = co_await http::async_read(stream, buffer, request, kTok);
         (void)n;
-        if (ec) co_return;
+        if (ec) co_return false;
         RecordedRequest rec;
         rec.method = std::string(request.method_string());
         rec.target = std::string(request.target());
@@ -201,6 +218,7 @@ struct FakeGenesysServer::Impl {
         }
         rec.body = request.body();
         rec.at = std::chrono::steady_clock::now();
+        rec.connection = connection;
         {
             std::lock_guard lock(mutex);
             recorded.push_back(rec);
@@ -230,12 +248,12 @@ struct FakeGenesysServer::Impl {
                 response.body() = script.reject_body;
                 response.prepare_payload();
                 co_await http::async_write(stream, response, kTok);
-                co_return;
+                co_return false;
             }
             co_await serve_websocket(std::move(stream), std::move(request), std::move(script),
                                      ws_path);
             log_event("end:" + ws_path);
-            co_return;
+            co_return false;
         }
 
         ScriptedResponse answer;
@@ -260,18 +278,31 @@ struct FakeGenesysServer::Impl {
                     answer.status = 201;
                     answer.body = R"({"id":"sub-1","stream":"interaction.lifecycle","filter":{}})";
                 }
+            } else if (auto it = path_responses.find(path);
+                       it != path_responses.end() && !it->second.empty()) {
+                answer = std::move(it->second.front());
+                it->second.pop_front();
+            } else if (auto d = default_responses.find(path); d != default_responses.end()) {
+                answer = d->second;
             } else {
                 answer.status = 404;
                 answer.body = R"({"message":"not found","code":"not.found","status":404})";
             }
         }
+        if (answer.delay_ms > 0) {
+            asio::steady_timer timer(io, std::chrono::milliseconds(answer.delay_ms));
+            co_await timer.async_wait(kTok);
+        }
+        const bool keep = answer.keep_alive && request.keep_alive();
         http::response<http::string_body> response{static_cast<http::status>(answer.status), 11};
         response.set(http::field::content_type, "application/json");
         for (const auto& [k, v] : answer.headers) response.set(k, v);
-        response.set(http::field::connection, "close");
+        if (!keep) response.set(http::field::connection, "close");
         response.body() = answer.body;
         response.prepare_payload();
-        co_await http::async_write(stream, response, kTok);
+        auto [wec, wn] = co_await http::async_write(stream, response, kTok);
+        (void)wn;
+        co_return keep && !wec && !answer.drop_after;
     }
 
     template <class Stream>
@@ -370,7 +401,8 @@ FakeGenesysServer::FakeGenesysServer(FakeServerOptions options) : impl_(std::mak
         impl_->tls->use_certificate_chain_file(*options.cert_file);
         impl_->tls->use_private_key_file(*options.key_file, asio::ssl::context::pem);
     }
-    tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
+    impl_->default_responses = std::move(options.default_responses);
+    tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), options.port);
     impl_->acceptor.open(endpoint.protocol());
     impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
     impl_->acceptor.bind(endpoint);
@@ -388,6 +420,17 @@ std::uint16_t FakeGenesysServer::port() const { return impl_->acceptor.local_end
 
 std::string FakeGenesysServer::origin() const {
     return std::string(impl_->tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port());
+}
+
+void FakeGenesysServer::push_response_for(const std::string& path, ScriptedResponse response) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->path_responses[path].push_back(std::move(response));
+}
+
+void FakeGenesysServer::set_default_response_for(const std::string& path,
+                                                 ScriptedResponse response) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->default_responses[path] = std::move(response);
 }
 
 void FakeGenesysServer::push_token_response(ScriptedResponse response) {

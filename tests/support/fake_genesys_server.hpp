@@ -27,12 +27,18 @@ struct RecordedRequest {
     std::map<std::string, std::string> headers;  ///< lower-case names
     std::string body;
     std::chrono::steady_clock::time_point at;  ///< when the request was read
+    int connection = 0;  ///< which accepted connection carried it (1, 2, ... in accept order)
 };
 
 struct ScriptedResponse {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    int delay_ms = 0;         ///< stall this long after reading the request before answering
+    bool keep_alive = false;  ///< keep the connection open for the next request (if the client does)
+    /// With keep_alive: answer as kept alive, then close the connection anyway (a server's idle
+    /// timeout racing the client's next request).
+    bool drop_after = false;
 };
 
 struct WsAction {
@@ -69,6 +75,9 @@ struct WsScript {
 struct FakeServerOptions {
     std::optional<std::string> cert_file;  ///< PEM chain: serve https/wss when set
     std::optional<std::string> key_file;
+    std::uint16_t port = 0;  ///< bind this port (0: any free one)
+    /// set_default_response_for() before the first connection is accepted.
+    std::map<std::string, ScriptedResponse> default_responses;
 };
 
 class FakeGenesysServer {
@@ -120,6 +129,11 @@ public:
     /// "end:<path>" (the connection ended).
     std::vector<std::string> log() const;
     bool wait_for_log(const std::string& line, std::chrono::milliseconds timeout) const;
+
+    /// Scripted answers for any other `path` (an HTTP sink's endpoint), consumed in order; when
+    /// none is left, the default set by set_default_response_for, else 404.
+    void push_response_for(const std::string& path, ScriptedResponse response);
+    void set_default_response_for(const std::string& path, ScriptedResponse response);
 
     /// Requests received on `path` (the target up to '?'), upgrades included, in order.
     std::vector<RecordedRequest> requests(const std::string& path) const;

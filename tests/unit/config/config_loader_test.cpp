@@ -281,7 +281,7 @@ TEST(ConfigLoaderTest, SinksMissingEmptyOrWrong) {
               "t.yaml:2:5: key 'sinks[0].path': required key is missing (Output file (JSON "
               "lines); parent directories are created.)");
     // The list names every registered type (sink_registry.cpp and the schema's sinks branches).
-    const std::string types = "file, stdout, kafka, nats";
+    const std::string types = "file, stdout, kafka, nats, http";
     EXPECT_EQ(error_of("sinks:\n  - type: carrier-pigeon\n    path: x\n"),
               "t.yaml:2:11: key 'sinks[0].type': 'carrier-pigeon' is not one of: " + types);
     EXPECT_EQ(error_of("sinks:\n  - path: x\n"),

@@ -100,7 +100,7 @@ TEST(ConfigSchemaTest, DiscriminatorIsFoundForSinks) {
     ASSERT_NE(sinks, nullptr);
     ASSERT_TRUE(sinks->items);
     EXPECT_EQ(sinks->items->discriminator_values,
-              (std::vector<std::string>{"file", "stdout", "kafka", "nats"}));
+              (std::vector<std::string>{"file", "stdout", "kafka", "nats", "http"}));
     const SchemaNode* filters = schema.root().property("pipeline")->property("filters");
     ASSERT_NE(filters, nullptr);
     EXPECT_TRUE(filters->items->discriminator_values.empty());

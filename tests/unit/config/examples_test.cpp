@@ -6,6 +6,7 @@
 #include "config/config_loader.hpp"
 #include "sink/nats/nats_config.hpp"
 #include "sink/sink_registry.hpp"
+#include "sink/sink_settings.hpp"
 #include "support/test_paths.hpp"
 
 namespace gstream::config {
@@ -111,6 +112,22 @@ TEST(ExamplesTest, NatsLoadsAndPassesTheOfflineChecks) {
     const Config t = load_config_file(example("nats.yaml"), default_schema_path(),
                                       env_from_map({{"NATS_TOKEN", "tok"}}));
     EXPECT_EQ(sink::nats::read_nats_config(t.sinks[0]).token, "tok");
+}
+
+TEST(ExamplesTest, HttpTakesItsUrlAndTokenFromTheEnvironment) {
+    const Config c = load_config_file(example("http.yaml"), default_schema_path(),
+                                      env_from_map({{"GENESYS_CLIENT_ID", "cid"},
+                                                    {"GENESYS_CLIENT_SECRET", "cs"},
+                                                    {"COLLECTOR_TOKEN", "tok-123"}}));
+    ASSERT_EQ(c.sinks.size(), 2u);
+    EXPECT_EQ(c.sinks[0].type, "http");
+    EXPECT_EQ(c.sinks[0].name, "collector");
+    EXPECT_EQ(sink::setting_map(c.sinks[0], "headers").at("Authorization"), "Bearer tok-123");
+    EXPECT_EQ(sink::setting_string(c.sinks[0], "url"),
+              "https://collector.example.com/v1/genesys-events");
+    EXPECT_EQ(sink::setting_string(c.sinks[0], "framing"), "ndjson");
+    EXPECT_EQ(c.sinks[1].path, "out/events.jsonl");
+    EXPECT_EQ(to_log_string(c).find("tok-123"), std::string::npos);
 }
 
 }  // namespace
