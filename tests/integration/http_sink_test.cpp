@@ -123,6 +123,51 @@ TEST(HttpSinkServer, JsonArrayBodyExactly) {
     EXPECT_EQ(requests[0].headers.at("content-type"), "application/json");
 }
 
+// CloudEvents through the sink (docs/sinks.md, "Formats"): a structured batch, then binary mode
+// with one event per request and the attributes as ce- headers.
+TEST(HttpSinkServer, CloudEventsBatchAndBinaryModeCarryTheDocumentedAttributes) {
+    FakeGenesysServer server;
+    server.set_default_response_for(kPath, ok());
+    HttpSinkConfig c = sink_config(server);
+    c.format = sink::format::Format::kCloudEvents;
+    c.framing = sink::http::Framing::kCloudEventsBatch;
+    {
+        HttpSink sink(c);
+        ASSERT_EQ(sink.write_batch(make_batch(2).events), SinkResult::kOk) << sink.last_error();
+    }
+    c.format = sink::format::Format::kCloudEventsBinary;
+    c.framing = sink::http::Framing::kNdjson;
+    {
+        HttpSink sink(c);
+        ASSERT_EQ(sink.write_batch(make_batch(2, 3).events), SinkResult::kOk) << sink.last_error();
+    }
+    const auto requests = server.requests(kPath);
+    ASSERT_EQ(requests.size(), 3u);
+    const auto structured = [](int i) {
+        const std::string n = std::to_string(i);
+        return R"({"specversion":"1.0","id":"e)" + n +
+               R"(","source":"genesys-cloud://mypurecloud.com/interaction.lifecycle",)"
+               R"("type":"com.genesys.cloud.acd.start","time":"2026-11-30T10:15:02.500Z",)"
+               R"("subject":"c)" + n + R"(","datacontenttype":"application/json","partitionkey":"c)" +
+               n + R"(","data":{"conversationId":"c)" + n + R"(","queueId":"q1"}})";
+    };
+    EXPECT_EQ(requests[0].body, "[" + structured(1) + "," + structured(2) + "]");
+    EXPECT_EQ(requests[0].headers.at("content-type"), "application/cloudevents-batch+json");
+    for (int k = 1; k <= 2; ++k) {
+        const RecordedRequest& r = requests[static_cast<std::size_t>(k)];
+        const std::string n = std::to_string(k + 2);
+        EXPECT_EQ(r.body, R"({"conversationId":"c)" + n + R"(","queueId":"q1"})");
+        EXPECT_EQ(r.headers.at("content-type"), "application/json");
+        EXPECT_EQ(r.headers.at("ce-specversion"), "1.0");
+        EXPECT_EQ(r.headers.at("ce-id"), "e" + n);
+        EXPECT_EQ(r.headers.at("ce-type"), "com.genesys.cloud.acd.start");
+        EXPECT_EQ(r.headers.at("ce-subject"), "c" + n);
+        EXPECT_EQ(r.headers.at("ce-partitionkey"), "c" + n);
+        EXPECT_EQ(r.headers.count("ce-time"), 1u);
+        EXPECT_EQ(r.headers.count("ce-source"), 1u);
+    }
+}
+
 TEST(HttpSinkServer, A500IsARetryAndTheResendCarriesTheSameIdempotencyKey) {
     FakeGenesysServer server;
     server.push_response_for(kPath, {.status = 500, .body = "upstream down"});

@@ -76,6 +76,37 @@ TEST(KafkaFormatter, NativeMessageWithKeyHeadersAndTopic) {
     EXPECT_EQ(m.headers[2].first, "content-type");
 }
 
+// CloudEvents binary mode (Kafka protocol binding): the data as value, attributes as ce_ headers
+// after the sink's own, the content type of the data.
+TEST(KafkaFormatter, CloudEventsBinaryModePutsTheAttributesInCeHeaders) {
+    KafkaSinkConfig config;
+    config.name = "ce";
+    config.topic = "genesys";
+    config.format = format::Format::kCloudEventsBinary;
+    const KafkaFormatter formatter(config);
+    pipeline::DecodeOutput out;
+    const core::Event e = decode_first(
+        R"({"subscriptionId":"s","events":[{"id":"e1","timestamp":"2026-11-30T10:15:02.1Z",)"
+        R"("eventType":"acd.end","data":{"queueId":"q1","conversationId":"c1"}}]})",
+        out);
+    KafkaMessage m;
+    formatter.format(e, std::nullopt, m);
+    EXPECT_EQ(m.key, "c1");
+    EXPECT_EQ(m.value, R"({"queueId":"q1","conversationId":"c1"})");
+    const std::vector<std::pair<std::string, std::string>> headers{
+        {"gstream-sink", "ce"},
+        {"gstream-event-id", "e1"},
+        {"content-type", "application/json"},
+        {"ce_specversion", "1.0"},
+        {"ce_id", "e1"},
+        {"ce_source", "genesys-cloud://mypurecloud.com/interaction.lifecycle"},
+        {"ce_type", "com.genesys.cloud.acd.end"},
+        {"ce_time", "2026-11-30T10:15:02.100Z"},
+        {"ce_subject", "c1"},
+        {"ce_partitionkey", "c1"}};
+    EXPECT_EQ(m.headers, headers);
+}
+
 TEST(KafkaFormatter, KeyIsTheEventIdWithoutConversationOrWhenAsked) {
     KafkaSinkConfig config;
     config.topic = "t";

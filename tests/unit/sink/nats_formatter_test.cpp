@@ -1,5 +1,6 @@
 #include "sink/nats/nats_formatter.hpp"
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -106,6 +107,28 @@ TEST(NatsFormatter, NativeMessageHasTheMsgIdHeaderAndTheFileSinksLine) {
     // "NATS/1.0\r\n" + "Nats-Msg-Id: ev-1\r\n" + "\r\n"
     EXPECT_EQ(encoded_headers_size(m.headers), 10U + 19U + 2U);
     EXPECT_EQ(encoded_headers_size({}), 0U);
+}
+
+// CloudEvents binary mode: the data as body, the attributes as ce- headers after Nats-Msg-Id.
+TEST(NatsFormatter, CloudEventsBinaryModePutsTheAttributesInCeHeaders) {
+    format::EncoderOptions options;
+    options.format = format::Format::kCloudEventsBinary;
+    NatsFormatter f(parse("genesys.{eventType}"), options);
+    NatsMessage m;
+    std::string error;
+    ASSERT_TRUE(f.format(decode(kEvent), m, error)) << error;
+    EXPECT_EQ(m.subject, "genesys.acd_end");
+    EXPECT_EQ(m.body, R"({"queueId":"q 1.a*b>c","conversationId":"conv-7"})");
+    ASSERT_GE(m.headers.size(), 2U);
+    EXPECT_EQ(m.headers[0], (std::pair<std::string, std::string>{"Nats-Msg-Id", "ev-1"}));
+    std::map<std::string, std::string> h(m.headers.begin(), m.headers.end());
+    EXPECT_EQ(h["ce-specversion"], "1.0");
+    EXPECT_EQ(h["ce-id"], "ev-1");
+    EXPECT_EQ(h["ce-type"], "com.genesys.cloud.acd.end");
+    EXPECT_EQ(h["ce-time"], "2026-11-30T10:00:00.000Z");
+    EXPECT_EQ(h["ce-subject"], "conv-7");
+    EXPECT_EQ(h["ce-partitionkey"], "conv-7");
+    EXPECT_EQ(h["ce-source"], "genesys-cloud://mypurecloud.com/interaction.lifecycle");
 }
 
 TEST(NatsFormatter, AnIdThatCannotBeAHeaderIsRefused) {
