@@ -54,7 +54,18 @@ struct Args {
     bool all = false;
     bool yes = false;
     bool dry_run = false;
+    std::string sink;  ///< replay: deliver to this configured sink only
 };
+
+// The sink a `sink_rejected` entry names ("sink NAME rejected the batch: ...", "sink NAME: not
+// delivered before shutdown: ..."), or empty: the entry was never any sink's to take.
+std::string rejecting_sink(const DeadLetter& d) {
+    if (d.stage != "sink" || !d.detail.starts_with("sink ")) {
+        return {};
+    }
+    const std::size_t end = d.detail.find_first_of(" :", 5);
+    return d.detail.substr(5, end == std::string::npos ? std::string::npos : end - 5);
+}
 
 std::optional<std::int64_t> parse_int(std::string_view s) {
     std::int64_t v = 0;
@@ -384,6 +395,7 @@ int run_replay(const Args& a) {
     pipeline::NotificationDecoder notification_decoder;
     std::vector<core::Event> valid;
     std::vector<std::int64_t> valid_ids;    // parallel to `valid`
+    std::vector<std::string> valid_sinks;   // parallel: the one sink it is for, or empty: all
     std::vector<std::int64_t> handled_ids;  // entries with nothing left to deliver
     std::size_t still_invalid = 0;
     for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -418,6 +430,7 @@ int run_replay(const Args& a) {
                 }
                 valid.push_back(std::move(e));
                 valid_ids.push_back(d.id);
+                valid_sinks.push_back(rejecting_sink(d));
             }
             if (out.events.size() > 0 && (valid_ids.empty() || valid_ids.back() != d.id)) {
                 handled_ids.push_back(d.id);  // every event of it was a repeat
@@ -441,36 +454,74 @@ int run_replay(const Args& a) {
     std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
         return valid[x].instant.ns < valid[y].instant.ns;
     });
-    std::vector<core::Event> batch;
+    // Which configured sinks take part: --sink names one; a sink_rejected entry goes back only
+    // to the sink that refused it (the others have it), any other entry to every sink.
+    std::vector<const config::SinkConfig*> targets;
+    for (const config::SinkConfig& s : config.sinks) {
+        if (a.sink.empty() || s.name == a.sink) {
+            targets.push_back(&s);
+        }
+    }
+    if (targets.empty()) {
+        std::string names;
+        for (const config::SinkConfig& s : config.sinks) {
+            names += (names.empty() ? "" : ", ") + s.name;
+        }
+        throw UsageError("--sink " + a.sink + ": no sink of that name in the configuration (" +
+                         names + ")");
+    }
     std::vector<std::int64_t> delivered_ids;
+    std::size_t delivered = 0;
     for (std::size_t i : order) {
-        batch.push_back(valid[i]);
-        delivered_ids.push_back(valid_ids[i]);
+        bool taken = false;
+        for (const config::SinkConfig* s : targets) {
+            taken = taken || valid_sinks[i].empty() || valid_sinks[i] == s->name;
+        }
+        if (taken) {
+            delivered_ids.push_back(valid_ids[i]);
+            ++delivered;
+        }
     }
 
-    if (!a.dry_run && !batch.empty()) {
-        for (const config::SinkConfig& s : config.sinks) {
+    if (!a.dry_run && delivered > 0) {
+        for (const config::SinkConfig* s : targets) {
+            std::vector<core::Event> batch;
+            for (std::size_t i : order) {
+                if (valid_sinks[i].empty() || valid_sinks[i] == s->name) {
+                    batch.push_back(valid[i]);
+                }
+            }
+            if (batch.empty()) {
+                continue;
+            }
             std::unique_ptr<sink::Sink> sink;
             try {
-                sink = sink::make_sink(s);
+                sink = sink::make_sink(*s);  // through the registry, as the daemon builds it
             } catch (const std::exception& e) {
                 throw UsageError(e.what());
             }
-            if (sink->write_batch(batch) != sink::SinkResult::kOk ||
+            const sink::SinkResult written = sink->write_batch(batch);
+            const std::vector<sink::RejectedEvent> refused = sink->take_rejected();
+            if (written != sink::SinkResult::kOk || !refused.empty() ||
                 sink->flush() != sink::SinkResult::kOk) {
                 std::fprintf(stderr,
                              "genesys-stream dlq replay: sink '%s' failed: %s; nothing removed\n",
-                             s.name.c_str(), sink->last_error().c_str());
+                             s->name.c_str(),
+                             refused.empty() ? sink->last_error().c_str()
+                                             : refused.front().detail.c_str());
                 return 1;
             }
         }
+        std::sort(delivered_ids.begin(), delivered_ids.end());
+        delivered_ids.erase(std::unique(delivered_ids.begin(), delivered_ids.end()),
+                            delivered_ids.end());
         queue.remove(delivered_ids);
     }
     if (!a.dry_run && !handled_ids.empty()) {
         queue.remove(handled_ids);
     }
     std::printf("replay: matched=%zu delivered=%zu duplicates=%zu still_invalid=%zu%s\n",
-                entries.size(), batch.size(), duplicates, still_invalid,
+                entries.size(), delivered, duplicates, still_invalid,
                 a.dry_run ? " (dry run)" : "");
     std::fflush(stdout);
     return 0;
@@ -509,6 +560,9 @@ int run_dlq(std::vector<std::string> argv) {
     add_queue_options(replay, a);
     add_filters(replay, a);
     replay->add_flag("--dry-run", a.dry_run, "Only report; write and remove nothing");
+    replay->add_option("--sink", a.sink,
+                       "Deliver to this configured sink only (by name). Without it, an entry a "
+                       "sink rejected goes back to that sink only, any other to every sink");
 
     std::reverse(argv.begin(), argv.end());  // CLI11 takes the vector reversed
     try {

@@ -220,5 +220,52 @@ TEST_F(DlqCommandTest, ReplayDeliversWhatTheFixedSchemasAccept) {
     EXPECT_EQ(left.err, "1 entries, backlog 1\n");
 }
 
+// Issue 13: a sink's rejection goes back to that sink only (the others have the event), through
+// the registry; --sink NAME restricts a replay to one configured sink.
+TEST_F(DlqCommandTest, ASinksRejectionGoesBackToThatSinkOnlyAndSinkPicksOne) {
+    {
+        auto queue = dlq::DeadLetterQueue::open(queue_path());
+        std::vector<dlq::DeadLetter> entries(1);
+        const std::string ev4 =
+            R"({"id":"ev-4","timestamp":"2026-11-30T13:00:00.000Z","eventType":"acd.start",)"
+            R"("data":{"conversationId":"c4","eventTime":1796043600000,"queueId":"q4"}})";
+        entries[0] = {0, 1796043700000, "envelope", "sink", "sink_rejected",
+                      "sink mirror rejected the batch: disk quota", "s1", ev4};
+        ASSERT_FALSE(queue.append(entries));
+    }
+    const std::string config = dir_.file("two.yaml");
+    write_file(config, "genesys:\n  base_url: http://127.0.0.1:1\n  client_id: d\n  client_secret: d\n"
+                       "sinks:\n  - { type: file, name: main, path: " + dir_.file("main.jsonl") +
+                           " }\n  - { type: file, name: mirror, path: " + dir_.file("mirror.jsonl") +
+                           " }\ndead_letter:\n  path: " + queue_path() + "\ndata_dir: " +
+                           dir_.path() + "\n");
+    const CliRun unknown = run(dir_, {"replay", "--config", config, "--sink", "nope"});
+    EXPECT_EQ(unknown.code, 2);
+    EXPECT_NE(unknown.err.find("--sink nope: no sink of that name in the configuration (main, "
+                               "mirror)"),
+              std::string::npos)
+        << unknown.err;
+
+    // Only the sink_rejected entry, to mirror only: main never sees ev-4 again.
+    const CliRun r = run(dir_, {"replay", "--config", config, "--reason", "sink_rejected"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out,
+              (std::vector<std::string>{"replay: matched=1 delivered=1 duplicates=0 still_invalid=0"}));
+    EXPECT_FALSE(std::filesystem::exists(dir_.file("main.jsonl")) &&
+                 !read_file(dir_.file("main.jsonl")).empty());
+    const std::vector<std::string> mirror = read_lines(dir_.file("mirror.jsonl"));
+    ASSERT_EQ(mirror.size(), 1u);
+    EXPECT_NE(mirror[0].find(R"("id":"ev-4")"), std::string::npos) << mirror[0];
+
+    // --sink main: the schema entries go to main only.
+    const CliRun m = run(dir_, {"replay", "--config", config, "--sink", "main"});
+    EXPECT_EQ(m.code, 0) << m.err;
+    EXPECT_EQ(m.out,
+              (std::vector<std::string>{"replay: matched=3 delivered=2 duplicates=0 still_invalid=1"}));
+    EXPECT_EQ(read_lines(dir_.file("main.jsonl")).size(), 2u);
+    EXPECT_EQ(read_lines(dir_.file("mirror.jsonl")).size(), 1u);
+    EXPECT_EQ(backlog(), 1);
+}
+
 }  // namespace
 }  // namespace gstream::testing
