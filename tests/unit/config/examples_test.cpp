@@ -57,8 +57,14 @@ TEST(ExamplesTest, MinimalNeedsCredentialsFromTheEnvironment) {
     const Config c = load_config_file(example("minimal.yaml"), default_schema_path(),
                                       env_from_map({{"GENESYS_CLIENT_ID", "cid"},
                                                     {"GENESYS_CLIENT_SECRET", "cs"},
-                                                    {"GENESYS_REGION", "eu-west-1"}}));
+                                                    {"GENESYS_REGION", "eu-west-1"},
+                                                    {"GENESYS_QUEUE_ID",
+                                                     "3b7d2f1e-8c4a-4e2b-9f6d-1a2b3c4d5e6f"}}));
     EXPECT_EQ(c.genesys.region, "eu-west-1");
+    // Real Genesys Cloud is the Notifications API (issue 15: it said envelope).
+    EXPECT_EQ(c.source.protocol, "notifications");
+    EXPECT_EQ(c.source.queues,
+              (std::vector<std::string>{"3b7d2f1e-8c4a-4e2b-9f6d-1a2b3c4d5e6f"}));
     EXPECT_EQ(c.genesys.client_id, "cid");
     EXPECT_EQ(c.sinks.at(0).path, "out/events.jsonl");
     try {
@@ -67,7 +73,7 @@ TEST(ExamplesTest, MinimalNeedsCredentialsFromTheEnvironment) {
     } catch (const ConfigError& e) {
         EXPECT_EQ(std::string(e.what()),
                   example("minimal.yaml") +
-                      ":5:14: key 'genesys.client_id': environment variable 'GENESYS_CLIENT_ID' "
+                      ":7:14: key 'genesys.client_id': environment variable 'GENESYS_CLIENT_ID' "
                       "is not set (set it, or give a default: ${GENESYS_CLIENT_ID:-default})");
     }
 }
