@@ -648,8 +648,12 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
                 if (!observer.connected()) {
                     state.reasons.emplace_back("stream disconnected");
                 }
-                if (driver ? !driver->writable() : !recovery->sinks_writable()) {
+                if (driver && !driver->writable()) {
                     state.reasons.emplace_back("a sink is failing");
+                } else if (recovery) {
+                    for (const std::string& name : recovery->failing_sinks()) {
+                        state.reasons.push_back("sink " + name + " is failing");
+                    }
                 }
                 if (!dlq_writer.healthy() || !cursor_dlq_writer.healthy()) {
                     state.reasons.emplace_back("dead-letter queue write failed");

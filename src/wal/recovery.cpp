@@ -342,6 +342,16 @@ bool Recovery::sinks_writable() const noexcept {
     return true;
 }
 
+std::vector<std::string> Recovery::failing_sinks() const {
+    std::vector<std::string> out;
+    for (const auto& c : cursors_) {
+        if (!c->writable()) {
+            out.push_back(c->label());
+        }
+    }
+    return out;
+}
+
 void Recovery::start(pipeline::FrameQueue& frames, std::function<bool()> give_up) {
     give_up_ = std::move(give_up);
     writer_ = std::make_unique<LogWriter>(*log_, frames, metrics_, give_up_);

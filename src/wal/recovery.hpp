@@ -119,6 +119,8 @@ public:
     pipeline::Delivery* outbox() noexcept { return outbox_.get(); }
     /// False while some cursor's sink is failing (/readyz). Any thread.
     bool sinks_writable() const noexcept;
+    /// The names of the sinks failing now (retrying a write), for /readyz. Any thread.
+    std::vector<std::string> failing_sinks() const;
     /// Several sinks: each cursor's sink name and its counts (metrics), after set_sinks(); empty
     /// otherwise. The counts live as long as this object.
     std::vector<pipeline::SinkDriver::NamedCounts> sink_counts() const;

@@ -345,13 +345,13 @@ TEST(WalBackpressure, APipeSinkWhoseReaderLeftIsRetriedNotFatal) {
     while (std::chrono::steady_clock::now() < deadline) {
         ready = http_get(run.admin, "/readyz");
         ASSERT_TRUE(ready) << read_file(dir.file("consumer.log"));
-        if (ready->body.find("a sink is failing") != std::string::npos) {
+        if (ready->body.find("sink file is failing") != std::string::npos) {
             break;
         }
         std::this_thread::sleep_for(20ms);  // polling /readyz, bounded by the deadline
     }
     EXPECT_EQ(ready->status, 503);
-    EXPECT_NE(ready->body.find("a sink is failing"), std::string::npos) << ready->body;
+    EXPECT_NE(ready->body.find("sink file is failing"), std::string::npos) << ready->body;
     EXPECT_FALSE(run.consumer->wait(0ms).has_value()) << read_file(dir.file("consumer.log"));
     EXPECT_NE(read_file(dir.file("consumer.log")).find("Broken pipe"), std::string::npos);
 
