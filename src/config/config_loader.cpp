@@ -1109,10 +1109,6 @@ Config load_config_file(const std::string& path, const std::string& schema_path,
     return load_config_file(path, ConfigSchema::load_file(schema_path), std::move(env));
 }
 
-namespace {
-
-// A key whose value is a credential: its value is logged as "***" (a sink's `token`,
-// `password`, an `Authorization` header, librdkafka's `sasl.password`...).
 bool is_secret_key(std::string_view key) {
     std::string lower(key);
     std::transform(lower.begin(), lower.end(), lower.begin(),
@@ -1125,6 +1121,8 @@ bool is_secret_key(std::string_view key) {
     }
     return false;
 }
+
+namespace {
 
 void emit_setting(YAML::Emitter& out, std::string_view key, const boost::json::value& v) {
     out << YAML::Value;

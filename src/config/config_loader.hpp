@@ -34,6 +34,12 @@ std::string schema_origin();
 /// shipped_schema_dir() + "/config.schema.json" (a built-in path unless overridden).
 std::string default_schema_path();
 
+/// True for a key whose value is a credential, logged as "***" wherever settings are printed (a
+/// sink's `token` or `password`, an `Authorization` header, librdkafka's `sasl.password`): its
+/// name contains password, secret, token, authorization, credential, api-key or seed
+/// (case-insensitive).
+bool is_secret_key(std::string_view key);
+
 /// Reads `path` and validates it against the schema at `schema_path`. Throws ConfigError.
 Config load_config_file(const std::string& path,
                         const std::string& schema_path,

@@ -14,6 +14,39 @@ std::string envelope_event(const std::string& id, std::int64_t ms) {
         id, 10 + ms / 3'600'000, ms / 60'000 % 60, ms / 1000 % 60, ms % 1000, id);
 }
 
+std::string numbered_event_id(int e) {
+    return fmt::format("e{:06}", e);
+}
+
+KillStream make_kill_stream(int events, int per_message) {
+    KillStream s;
+    int e = 0;
+    int data_messages = 0;
+    std::string previous_first;
+    for (int i = 0; e < events; ++i) {
+        if (i % 97 == 96) {
+            const std::string bad = fmt::format("not json {}", i);
+            s.bad.insert(bad);
+            s.replay += bad + "\n";
+            ++s.messages;
+            continue;
+        }
+        std::vector<std::string> batch;
+        for (int k = 0; k < per_message && e < events; ++k, ++e) {
+            batch.push_back(envelope_event(numbered_event_id(e), e));
+        }
+        const std::string first = batch.front();
+        if (data_messages % 7 == 6) {
+            batch.push_back(previous_first);
+        }
+        previous_first = first;
+        ++data_messages;
+        s.replay += envelope_message(batch) + "\n";
+        ++s.messages;
+    }
+    return s;
+}
+
 std::string envelope_message(const std::vector<std::string>& events,
                              const std::string& extra_members) {
     std::string s = R"({"stream":"interaction.lifecycle","subscriptionId":"s1",)";

@@ -32,44 +32,6 @@ constexpr auto kStepDeadline = 240s;
 constexpr int kPartitions = 4;
 const std::string kTopic = "genesys";
 
-std::string event_id(int e) {
-    return fmt::format("e{:06}", e);
-}
-
-/// `events` events in data messages of `per_message`; message i is "not json i" when
-/// i % 97 == 96; every 7th data message repeats the first event of the one before (same bytes).
-struct Stream {
-    std::string replay;
-    std::set<std::string> bad;
-};
-
-Stream make_stream(int events, int per_message) {
-    Stream s;
-    int e = 0;
-    int data_messages = 0;
-    std::string previous_first;
-    for (int i = 0; e < events; ++i) {
-        if (i % 97 == 96) {
-            const std::string bad = fmt::format("not json {}", i);
-            s.bad.insert(bad);
-            s.replay += bad + "\n";
-            continue;
-        }
-        std::vector<std::string> batch;
-        for (int k = 0; k < per_message && e < events; ++k, ++e) {
-            batch.push_back(envelope_event(event_id(e), e));
-        }
-        const std::string first = batch.front();
-        if (data_messages % 7 == 6) {
-            batch.push_back(previous_first);
-        }
-        previous_first = first;
-        ++data_messages;
-        s.replay += envelope_message(batch) + "\n";
-    }
-    return s;
-}
-
 std::string write_config(const TempDir& dir,
                          const std::string& base_url,
                          const std::string& bootstrap,
@@ -117,7 +79,7 @@ constexpr int kKills = 10;
 /// a restart after each, then a last run to the end. Returns event id -> copies in the topic.
 std::map<std::string, int> kill_and_restart(bool exactly_once,
                                             bool file_sink,
-                                            const Stream& stream,
+                                            const KillStream& stream,
                                             const TempDir& dir) {
     KafkaMockCluster kafka(3, kPartitions, {kTopic}, dir.file("mock.log"));
     write_file(dir.file("replay.jsonl"), stream.replay);
@@ -194,7 +156,7 @@ void expect_each_event_once(const std::map<std::string, int>& ids) {
     std::vector<int> missing;
     std::vector<int> repeated;
     for (int e = 0; e < kEvents; ++e) {
-        const auto it = ids.find(event_id(e));
+        const auto it = ids.find(numbered_event_id(e));
         if (it == ids.end()) {
             missing.push_back(e);
         } else if (it->second != 1) {
@@ -210,7 +172,7 @@ void expect_each_event_once(const std::map<std::string, int>& ids) {
 TEST(KafkaKill, TenKillNinesDuringA50kEventStreamEachEventOnceInTheTopic) {
     const auto started = Clock::now();
     TempDir dir;
-    const Stream stream = make_stream(kEvents, kEventsPerMessage);
+    const KillStream stream = make_kill_stream(kEvents, kEventsPerMessage);
     const auto ids = kill_and_restart(true, true, stream, dir);
     ASSERT_FALSE(ids.empty());
     expect_each_event_once(ids);
@@ -222,7 +184,7 @@ TEST(KafkaKill, TenKillNinesDuringA50kEventStreamEachEventOnceInTheTopic) {
 // header); the read-back by event id alone keeps each event once.
 TEST(KafkaKill, TenKillNinesWithKafkaTheOnlySinkEachEventOnceInTheTopic) {
     TempDir dir;
-    const Stream stream = make_stream(kEvents, kEventsPerMessage);
+    const KillStream stream = make_kill_stream(kEvents, kEventsPerMessage);
     const auto ids = kill_and_restart(true, false, stream, dir);
     ASSERT_FALSE(ids.empty());
     expect_each_event_once(ids);
@@ -231,13 +193,13 @@ TEST(KafkaKill, TenKillNinesWithKafkaTheOnlySinkEachEventOnceInTheTopic) {
 // exactly_once off: nothing lost; the duplicates the restarts caused are counted and reported.
 TEST(KafkaKill, TenKillNinesWithoutExactlyOnceLoseNothingAndCountTheDuplicates) {
     TempDir dir;
-    const Stream stream = make_stream(kEvents, kEventsPerMessage);
+    const KillStream stream = make_kill_stream(kEvents, kEventsPerMessage);
     const auto ids = kill_and_restart(false, true, stream, dir);
     ASSERT_FALSE(ids.empty());
     int missing = 0;
     long long duplicates = 0;
     for (int e = 0; e < kEvents; ++e) {
-        const auto it = ids.find(event_id(e));
+        const auto it = ids.find(numbered_event_id(e));
         if (it == ids.end()) {
             ++missing;
         } else {

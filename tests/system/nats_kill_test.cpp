@@ -30,48 +30,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kStepDeadline = 240s;
 
-std::string event_id(int e) {
-    return fmt::format("e{:06}", e);
-}
-
-/// Events e000000.. in `per_message`-event envelopes; message i is "not json i" when
-/// i % 97 == 96; every 7th data message repeats the first event of the one before (the
-/// pipeline's de-duplication drops it).
-struct Stream {
-    std::string replay;
-    std::set<std::string> bad;
-    int messages = 0;
-};
-
-Stream make_stream(int events, int per_message) {
-    Stream s;
-    int e = 0;
-    int data_messages = 0;
-    std::string previous_first;
-    for (int i = 0; e < events; ++i) {
-        if (i % 97 == 96) {
-            const std::string bad = fmt::format("not json {}", i);
-            s.bad.insert(bad);
-            s.replay += bad + "\n";
-            ++s.messages;
-            continue;
-        }
-        std::vector<std::string> batch;
-        for (int k = 0; k < per_message && e < events; ++k, ++e) {
-            batch.push_back(envelope_event(event_id(e), e));
-        }
-        const std::string first = batch.front();
-        if (data_messages % 7 == 6) {
-            batch.push_back(previous_first);
-        }
-        previous_first = first;
-        ++data_messages;
-        s.replay += envelope_message(batch) + "\n";
-        ++s.messages;
-    }
-    return s;
-}
-
 std::string write_config(const TempDir& dir, const std::string& base_url,
                          const std::string& nats_url) {
     const std::string path = dir.file("config.yaml");
@@ -125,7 +83,7 @@ TEST(NatsKill, TenRandomKillNinesDuringA50kEventStreamLeaveEveryEventOnceInTheSt
     TempDir dir;
     NatsServer server(dir.file("nats"));
     ASSERT_FALSE(server.url().empty());
-    const Stream stream = make_stream(kEvents, 20);
+    const KillStream stream = make_kill_stream(kEvents, 20);
     write_file(dir.file("replay.jsonl"), stream.replay);
 
     std::mt19937 rng(test_seed());
@@ -168,7 +126,7 @@ TEST(NatsKill, TenRandomKillNinesDuringA50kEventStreamLeaveEveryEventOnceInTheSt
     int missing = 0;
     int repeated = 0;
     for (int e = 0; e < kEvents; ++e) {
-        const auto it = ids.find(event_id(e));
+        const auto it = ids.find(numbered_event_id(e));
         missing += it == ids.end() ? 1 : 0;
         repeated += it != ids.end() && it->second != 1 ? 1 : 0;
     }

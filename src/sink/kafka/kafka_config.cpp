@@ -86,19 +86,6 @@ const std::string& topic_for(const KafkaSinkConfig& c, std::string_view event_ty
     return it == c.topic_by_event_type.end() ? c.topic : it->second;
 }
 
-bool is_secret_property(std::string_view key) {
-    std::string lower(key);
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    for (const char* word : {"password", "secret", "token", "authorization", "credential",
-                             "api-key", "api_key", "apikey", "seed"}) {
-        if (lower.find(word) != std::string::npos) {
-            return true;
-        }
-    }
-    return false;
-}
-
 std::string check_kafka_config(const KafkaSinkConfig& c) {
     const std::string where = c.line > 0 ? fmt::format("sink '{}' (line {})", c.name, c.line)
                                          : fmt::format("sink '{}'", c.name);

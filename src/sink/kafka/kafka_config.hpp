@@ -55,10 +55,6 @@ std::vector<std::pair<std::string, std::string>> consumer_properties(const Kafka
 /// The topic of an event of type `event_type`.
 const std::string& topic_for(const KafkaSinkConfig& c, std::string_view event_type);
 
-/// True for a property whose value is a credential (sasl.password, ssl.key.password,
-/// sasl.oauthbearer.client.secret...): the same words config::to_log_string masks.
-bool is_secret_property(std::string_view key);
-
 /// Offline check for `check-config` and start-up: every property is set on a scratch
 /// rd_kafka_conf_t (no network). Empty when usable, else one line naming the sink, the key
 /// (`librdkafka.<property>`) and librdkafka's reason.

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "config/config_loader.hpp"
 #include "core/clock.hpp"
 
 namespace gstream::sink::kafka {
@@ -85,7 +86,7 @@ KafkaSink::KafkaSink(KafkaSinkConfig config)
     , formatter_(config_)
     , librdkafka_log_(ops::logger("sink"), 20, std::chrono::seconds(10)) {
     for (const auto& [key, value] : config_.librdkafka) {
-        if (is_secret_property(key) && !value.empty()) {
+        if (config::is_secret_key(key) && !value.empty()) {
             secrets_.push_back(value);
         }
     }

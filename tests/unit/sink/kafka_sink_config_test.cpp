@@ -129,10 +129,10 @@ TEST(KafkaSinkConfig, SecretsFromTheEnvironmentNeverReachTheLogString) {
     EXPECT_EQ(text.find("hunter2"), std::string::npos) << text;
     EXPECT_EQ(text.find("s3cr3t"), std::string::npos) << text;
     EXPECT_NE(text.find("sasl.username: alice"), std::string::npos) << text;
-    EXPECT_TRUE(is_secret_property("sasl.password"));
-    EXPECT_TRUE(is_secret_property("ssl.key.password"));
-    EXPECT_TRUE(is_secret_property("sasl.oauthbearer.client.secret"));
-    EXPECT_FALSE(is_secret_property("sasl.username"));
+    EXPECT_TRUE(config::is_secret_key("sasl.password"));
+    EXPECT_TRUE(config::is_secret_key("ssl.key.password"));
+    EXPECT_TRUE(config::is_secret_key("sasl.oauthbearer.client.secret"));
+    EXPECT_FALSE(config::is_secret_key("sasl.username"));
 }
 
 // A SASL mechanism librdkafka does not know, a password from the environment: one line naming
