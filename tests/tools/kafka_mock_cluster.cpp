@@ -113,6 +113,11 @@ int main(int argc, char** argv) {
     char error[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "log_level", "3", error, sizeof error);
+    // The mock brokers' sockets take this handle's settings. Without it their responses wait
+    // on Nagle's algorithm and the client's delayed ACK: ~40 ms for every produce that waits
+    // for its acks (measured: a producer flushing every 100 messages ran at 2.4k instead of
+    // 70k messages/s). Kafka's own brokers set TCP_NODELAY.
+    rd_kafka_conf_set(conf, "socket.nagle.disable", "true", error, sizeof error);
     rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
     if (rk == nullptr) {
         std::fprintf(stderr, "kafka_mock_cluster: %s\n", error);
