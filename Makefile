@@ -34,6 +34,8 @@ test-tsan:
 	$(MAKE) test PRESET=tsan
 
 bench: build
+	cmake --build --preset $(PRESET) -j $(JOBS) --target raw_kafka_producer raw_nats_publisher \
+	    raw_http_poster bench_http_receiver
 	bash scripts/bench
 
 clean:
