@@ -53,8 +53,9 @@ constexpr std::string_view kVersion = "0.1.0";
 /// Stores rejections in the dead-letter queue.
 ///
 /// Keeping (the pipeline's writer): entries the database refuses (locked by another process, disk
-/// full) stay pending, in order, and are retried on every write() and retry() (the pipeline
-/// thread's loop, about once a second when idle) until stored: never dropped. healthy() is false
+/// full) stay pending, in order, and are retried by write() and retry() (the pipeline thread's
+/// loop) with backoff, 1 s doubling to 30 s, until stored: never dropped. Between attempts the
+/// pipeline runs on (each attempt may wait the database's 5 s busy timeout). healthy() is false
 /// meanwhile (/readyz, and no checkpoint of the write-ahead log covers them, so a crash replays
 /// their messages). Past kMaxPendingBytes, write() blocks retrying with backoff, which holds the
 /// pipeline back (and, through it, the log or the socket) instead of growing memory; it gives up
@@ -91,7 +92,9 @@ public:
             pending_bytes_ += d.raw.size() + d.detail.size() + 64;
             pending_.push_back(std::move(d));
         }
-        store();
+        if (!keep_ || steady_ms() >= next_try_ms_) {
+            store();
+        }
         // Bounded: past the cap, hold the pipeline until the database takes them.
         for (std::int64_t backoff_ms = 100; keep_ && pending_bytes_ > kMaxPendingBytes;
              backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 5000)) {
@@ -105,7 +108,7 @@ public:
 
     /// Retries the pending entries (keeping writer; pipeline thread). No-op when none wait.
     void retry() {
-        if (!pending_.empty()) {
+        if (!pending_.empty() && steady_ms() >= next_try_ms_) {
             store();
         }
     }
@@ -137,6 +140,8 @@ private:
             return;
         }
         if (const auto ec = queue_.append(pending_)) {
+            backoff_ms_ = failed_.load() ? std::min<std::int64_t>(backoff_ms_ * 2, 30'000) : 1000;
+            next_try_ms_ = steady_ms() + backoff_ms_;
             if (!failed_.exchange(true) || !keep_) {
                 ops::logger("dlq")->error(
                     "dead-letter queue write failed entries={} error=\"{}\"{}", pending_.size(),
@@ -150,6 +155,7 @@ private:
         }
         pending_.clear();
         pending_bytes_ = 0;
+        next_try_ms_ = 0;
     }
 
     dlq::DeadLetterQueue& queue_;
@@ -158,6 +164,8 @@ private:
     std::function<bool()> give_up_;
     std::vector<dlq::DeadLetter> pending_;
     std::size_t pending_bytes_ = 0;
+    std::int64_t next_try_ms_ = 0;  // steady clock; the next store attempt while failing
+    std::int64_t backoff_ms_ = 1000;
     std::atomic<bool> failed_{false};
 };
 
