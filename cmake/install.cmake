@@ -40,13 +40,15 @@ add_custom_command(OUTPUT ${_gstream_man}
 add_custom_target(gstream_man ALL DEPENDS ${_gstream_man})
 install(FILES ${_gstream_man} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 
-# The systemd unit names /usr/bin/genesys-stream and /etc/genesys-stream (the package's paths);
+# The systemd unit names /usr/bin/genesys-stream, /usr/share/doc/genesys-stream and
+# /etc/genesys-stream (the package's paths);
 # the install writes the prefix it installs to (known only then: `--prefix`, CPack's /usr) and
 # GSTREAM_CONFIG_DIR instead.
 install(CODE "
   file(READ \"${PROJECT_SOURCE_DIR}/deploy/systemd/genesys-stream.service\" _unit)
   string(REPLACE \"/usr/bin/genesys-stream\" \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/genesys-stream\" _unit \"\${_unit}\")
   string(REPLACE \"/etc/genesys-stream\" \"${GSTREAM_CONFIG_DIR}\" _unit \"\${_unit}\")
+  string(REPLACE \"/usr/share/doc/genesys-stream\" \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_DOCDIR}\" _unit \"\${_unit}\")
   set(_dir \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/lib/systemd/system\")
   message(STATUS \"Installing: \${_dir}/genesys-stream.service\")
   file(MAKE_DIRECTORY \"\${_dir}\")
