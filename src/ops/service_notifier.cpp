@@ -1,9 +1,9 @@
 #include "ops/service_notifier.hpp"
 
-#include <systemd/sd-daemon.h>
-
 #include <cstdint>
 #include <cstdlib>
+
+#include <systemd/sd-daemon.h>
 
 namespace gstream::ops {
 

@@ -2,11 +2,6 @@
 // socket that $NOTIFY_SOCKET names, runs the daemon, and reads what it says: READY=1 once
 // start-up is done (not waiting for Genesys Cloud), STATUS= with the connection state,
 // WATCHDOG=1 at half of $WATCHDOG_USEC, STOPPING=1 on SIGTERM.
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -15,6 +10,10 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "support/integration.hpp"
 #include "support/test_paths.hpp"
@@ -60,7 +59,8 @@ public:
     /// Receives until a message satisfies `match` (returned) or `timeout` passes (nullopt);
     /// every message seen is appended to `seen`.
     template <typename Match>
-    std::optional<std::string> wait_for(Match match, std::chrono::milliseconds timeout,
+    std::optional<std::string> wait_for(Match match,
+                                        std::chrono::milliseconds timeout,
                                         std::vector<std::string>& seen) {
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         for (;;) {
@@ -88,15 +88,19 @@ private:
 
 std::string write_config(const TempDir& dir, const std::string& base_url) {
     const std::string path = dir.file("config.yaml");
-    write_file(path, "genesys:\n  base_url: " + base_url +
-                         "\n  client_id: demo\n  client_secret: demo\n"
-                         "source:\n  protocol: envelope\n"
-                         "  reconnect_initial_ms: 50\n  reconnect_max_ms: 200\n"
-                         "pipeline:\n  batch: { max_events: 10, max_bytes: 1048576, max_age_ms: 50 }\n"
-                         "sinks:\n  - { type: file, path: " + dir.file("events.jsonl") +
-                         ", fsync: never }\n"
-                         "data_dir: " + dir.file("state") + "\n"
-                         "metrics:\n  listen: 127.0.0.1:0\n");
+    write_file(path,
+               "genesys:\n  base_url: " + base_url +
+                   "\n  client_id: demo\n  client_secret: demo\n"
+                   "source:\n  protocol: envelope\n"
+                   "  reconnect_initial_ms: 50\n  reconnect_max_ms: 200\n"
+                   "pipeline:\n  batch: { max_events: 10, max_bytes: 1048576, max_age_ms: 50 }\n"
+                   "sinks:\n  - { type: file, path: " +
+                   dir.file("events.jsonl") +
+                   ", fsync: never }\n"
+                   "data_dir: " +
+                   dir.file("state") +
+                   "\n"
+                   "metrics:\n  listen: 127.0.0.1:0\n");
     return path;
 }
 
@@ -143,8 +147,8 @@ TEST(ServiceNotifier, ReadyStatusWatchdogAndStoppingOverTheNotifySocket) {
     EXPECT_EQ(pings, 3) << joined(seen);
 
     daemon.signal(SIGTERM);
-    EXPECT_TRUE(notify.wait_for([](const std::string& m) { return m == "STOPPING=1\nSTATUS=draining"; },
-                                20s, seen))
+    EXPECT_TRUE(notify.wait_for(
+        [](const std::string& m) { return m == "STOPPING=1\nSTATUS=draining"; }, 20s, seen))
         << joined(seen);
     EXPECT_EQ(daemon.wait(30s), 0);
     // Only these shapes were ever sent.
@@ -161,16 +165,17 @@ TEST(ServiceNotifier, ReadyWithoutGenesysCloudSoAnOutageIsNoStartTimeout) {
     NotifySocket notify(dir.file("notify.sock"));
     ASSERT_TRUE(notify.bound()) << notify.path();
     // Nothing listens on port 1: the connection is refused, again and again.
-    ChildProcess daemon({GSTREAM_BINARY, "run", "--config", write_config(dir, "http://127.0.0.1:1")},
-                        {{"NOTIFY_SOCKET", notify.path()}}, dir.file("daemon.log"));
+    ChildProcess daemon(
+        {GSTREAM_BINARY, "run", "--config", write_config(dir, "http://127.0.0.1:1")},
+        {{"NOTIFY_SOCKET", notify.path()}}, dir.file("daemon.log"));
     const auto ready = notify.receive(30s);
     ASSERT_TRUE(ready) << read_file(dir.file("daemon.log"));
     EXPECT_EQ(*ready, "READY=1\nSTATUS=connecting; 0 events delivered");
     // No watchdog without WATCHDOG_USEC.
     daemon.signal(SIGTERM);
     std::vector<std::string> seen;
-    EXPECT_TRUE(notify.wait_for([](const std::string& m) { return m == "STOPPING=1\nSTATUS=draining"; },
-                                20s, seen))
+    EXPECT_TRUE(notify.wait_for(
+        [](const std::string& m) { return m == "STOPPING=1\nSTATUS=draining"; }, 20s, seen))
         << joined(seen);
     EXPECT_EQ(daemon.wait(30s), 0);
     for (const auto& m : seen) {
@@ -184,18 +189,19 @@ TEST(ServiceNotifier, AWatchdogForAnotherPidIsIgnored) {
     TempDir dir;
     NotifySocket notify(dir.file("notify.sock"));
     ASSERT_TRUE(notify.bound()) << notify.path();
-    ChildProcess daemon({GSTREAM_BINARY, "run", "--config", write_config(dir, "http://127.0.0.1:1")},
-                        {{"NOTIFY_SOCKET", notify.path()},
-                         {"WATCHDOG_USEC", "20000"},
-                         {"WATCHDOG_PID", std::to_string(::getpid())}},
-                        dir.file("daemon.log"));
+    ChildProcess daemon(
+        {GSTREAM_BINARY, "run", "--config", write_config(dir, "http://127.0.0.1:1")},
+        {{"NOTIFY_SOCKET", notify.path()},
+         {"WATCHDOG_USEC", "20000"},
+         {"WATCHDOG_PID", std::to_string(::getpid())}},
+        dir.file("daemon.log"));
     const auto ready = notify.receive(30s);
     ASSERT_TRUE(ready) << read_file(dir.file("daemon.log"));
     EXPECT_EQ(*ready, "READY=1\nSTATUS=connecting; 0 events delivered");
     daemon.signal(SIGTERM);
     std::vector<std::string> seen;
-    EXPECT_TRUE(notify.wait_for([](const std::string& m) { return m == "STOPPING=1\nSTATUS=draining"; },
-                                20s, seen))
+    EXPECT_TRUE(notify.wait_for(
+        [](const std::string& m) { return m == "STOPPING=1\nSTATUS=draining"; }, 20s, seen))
         << joined(seen);
     EXPECT_EQ(daemon.wait(30s), 0);
     for (const auto& m : seen) {

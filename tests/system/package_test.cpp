@@ -23,9 +23,10 @@ std::string envelope(int message, int events) {
     std::string s = R"({"stream":"interaction.lifecycle","subscriptionId":"s1","events":[)";
     for (int i = 0; i < events; ++i) {
         const std::string id = "m" + std::to_string(message) + "e" + std::to_string(i);
-        s += std::string(i ? "," : "") + R"({"id":")" + id +
-             R"(","timestamp":"2026-11-30T10:00:00Z","eventType":"acd.start","data":{"conversationId":"c)" +
-             id + R"(","eventTime":1764496800000,"queueId":"q1","mediaType":"VOICE"}})";
+        s +=
+            std::string(i ? "," : "") + R"({"id":")" + id +
+            R"(","timestamp":"2026-11-30T10:00:00Z","eventType":"acd.start","data":{"conversationId":"c)" +
+            id + R"(","eventTime":1764496800000,"queueId":"q1","mediaType":"VOICE"}})";
     }
     return s + "]}";
 }
@@ -33,24 +34,27 @@ std::string envelope(int message, int events) {
 TEST(Package, TheDebInstalledIntoAScratchRootChecksItsConfigAndRunsOnceAgainstTheEmulator) {
     TempDir dir;
     // CPack with this build's configuration, its output and staging in the temp folder.
-    const auto [code, output] = run_shell("cd " + dir.path() + " && " + cpack_command() +
-                                          " -G DEB --config " + build_dir() +
-                                          "/CPackConfig.cmake -B " + dir.file("out") + " 2>&1");
+    const auto [code, output] =
+        run_shell("cd " + dir.path() + " && " + cpack_command() + " -G DEB --config " +
+                  build_dir() + "/CPackConfig.cmake -B " + dir.file("out") + " 2>&1");
     ASSERT_EQ(code, 0) << output;
     std::string arch = run_shell("dpkg --print-architecture").second;
     arch = arch.substr(0, arch.find('\n'));
-    const std::string deb = dir.file("out/genesys-stream_" + project_version() + "_" + arch + ".deb");
+    const std::string deb =
+        dir.file("out/genesys-stream_" + project_version() + "_" + arch + ".deb");
     ASSERT_TRUE(fs::exists(deb)) << output;
     EXPECT_LT(fs::file_size(deb), 20u * 1024 * 1024);
 
     // The control fields: Depends from dpkg-shlibdeps (the daemon's libraries) and the conffiles.
     const std::string depends = run_shell("dpkg-deb -f " + deb + " Depends").second;
-    for (const std::string p : {"ca-certificates", "libsystemd0", "libssl3", "librdkafka1",
-                                 "libnats3.4", "libsqlite3-0", "libyaml-cpp0.7", "libfmt9",
-                                 "libprometheus-cpp-core1.0", "libsimdjson14", "libboost-json1.81.0"}) {
+    for (const std::string p :
+         {"ca-certificates", "libsystemd0", "libssl3", "librdkafka1", "libnats3.4", "libsqlite3-0",
+          "libyaml-cpp0.7", "libfmt9", "libprometheus-cpp-core1.0", "libsimdjson14",
+          "libboost-json1.81.0"}) {
         EXPECT_NE(depends.find(p), std::string::npos) << p << " not in " << depends;
     }
-    const auto [ctl_code, ctl_out] = run_shell("dpkg-deb -e " + deb + " " + dir.file("control") + " 2>&1");
+    const auto [ctl_code, ctl_out] =
+        run_shell("dpkg-deb -e " + deb + " " + dir.file("control") + " 2>&1");
     EXPECT_EQ(ctl_code, 0) << ctl_out;
     EXPECT_EQ(read_file(dir.file("control/conffiles")),
               "/etc/genesys-stream/config.yaml\n/etc/genesys-stream/env\n");
@@ -65,7 +69,8 @@ TEST(Package, TheDebInstalledIntoAScratchRootChecksItsConfigAndRunsOnceAgainstTh
     EXPECT_NE(run_shell("file -b " + binary).second.find(", stripped"), std::string::npos);
 
     const std::string packaged = root + "/etc/genesys-stream/config.yaml";
-    const auto [cc_code, cc_out] = run_shell(kPackagedCredentials + binary + " check-config " + packaged + " 2>&1");
+    const auto [cc_code, cc_out] =
+        run_shell(kPackagedCredentials + binary + " check-config " + packaged + " 2>&1");
     EXPECT_EQ(cc_code, 0) << cc_out;
     EXPECT_EQ(cc_out.substr(0, cc_out.find('\n')), packaged + ": ok");
 
@@ -81,8 +86,10 @@ TEST(Package, TheDebInstalledIntoAScratchRootChecksItsConfigAndRunsOnceAgainstTh
                                          "\n  client_id: demo\n  client_secret: demo\n"
                                          "source:\n  protocol: envelope\n"
                                          "sinks:\n  - type: stdout\n"
-                                         "data_dir: " + dir.file("state") + "\n");
-    const RunResult r = run_consumer(dir.file("run.yaml"), dir.file("run.log"), 60s, {"--once"}, binary);
+                                         "data_dir: " +
+                                         dir.file("state") + "\n");
+    const RunResult r =
+        run_consumer(dir.file("run.yaml"), dir.file("run.log"), 60s, {"--once"}, binary);
     EXPECT_EQ(r.exit_code, 0) << r.log;
     ASSERT_TRUE(r.summary) << r.log;
     EXPECT_EQ((*r.summary)["received"], 12);
