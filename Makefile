@@ -1,6 +1,6 @@
 # genesys-stream: every entry point a user or CI needs. `make demo` and `make test` work alone on a
 # fresh Debian 12 machine: each installs what is missing (scripts/install-deps) and builds first.
-.PHONY: deps configure build demo test test-asan test-tsan bench clean
+.PHONY: deps configure build demo test test-asan test-tsan bench package install clean
 
 PRESET ?= release
 JOBS ?= $(shell nproc)
@@ -37,6 +37,16 @@ bench: build
 	cmake --build --preset $(PRESET) -j $(JOBS) --target raw_kafka_producer raw_nats_publisher \
 	    raw_http_poster bench_http_receiver
 	bash scripts/bench
+
+# The Debian package: build/$(PRESET)/genesys-stream_<version>_<arch>.deb (cmake/install.cmake).
+package: build
+	cd build/$(PRESET) && cpack -G DEB
+
+# Installs under PREFIX (and the configuration in /etc/genesys-stream), the binary stripped;
+# DESTDIR=<dir> stages it there instead.
+PREFIX ?= /usr/local
+install: build
+	cmake --install build/$(PRESET) --prefix $(PREFIX) --strip
 
 clean:
 	rm -rf build out

@@ -30,6 +30,7 @@
 #include "ops/admin_server.hpp"
 #include "ops/logging.hpp"
 #include "ops/metrics.hpp"
+#include "ops/service_notifier.hpp"
 #include "pipeline/frame_queue.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/schema/schema_registry.hpp"
@@ -182,8 +183,10 @@ public:
     bool accepting() override { return room_; }
     void on_connected() override {
         connected_.store(true);
+        ever_connected_.store(true);
         metrics_.connected().Set(1);
         log_->info("stream connected");
+        notify_status();
     }
     void on_disconnected(source::ConnectionError reason, std::string_view detail) override {
         connected_.store(false);
@@ -197,6 +200,7 @@ public:
         repeat_log_.log(level, source::to_string(reason), std::chrono::steady_clock::now(),
                         "stream disconnected reason={} detail=\"{}\"", source::to_string(reason),
                         detail);
+        notify_status();
     }
     void on_topic_rejected(std::string_view topic, std::string_view detail) override {
         (void)topic;
@@ -224,12 +228,21 @@ public:
     }
 
     bool connected() const { return connected_.load(); }
+    /// Whether a connection was ever made (then a lost one is "reconnecting").
+    bool ever_connected() const { return ever_connected_.load(); }
+    /// Tells systemd about connection changes; set before the source starts.
+    void set_notifier(ops::ServiceNotifier* notifier) { notifier_ = notifier; }
     std::string fatal() const {
         std::lock_guard lock(mutex_);
         return fatal_;
     }
 
 private:
+    void notify_status() {
+        if (notifier_ != nullptr) {
+            notifier_->update_status();
+        }
+    }
     static ops::ConnectionError map(source::ConnectionError e) {
         using S = source::ConnectionError;
         using O = ops::ConnectionError;
@@ -257,6 +270,8 @@ private:
     std::shared_ptr<spdlog::logger> log_ = ops::logger("app");
     ops::RateLimitedLog repeat_log_{log_, 1, std::chrono::seconds(60)};
     std::atomic<bool> connected_{false};
+    std::atomic<bool> ever_connected_{false};
+    ops::ServiceNotifier* notifier_ = nullptr;
     bool room_ = true;  // io thread only
     mutable std::mutex mutex_;
     std::string fatal_;
@@ -686,17 +701,30 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
                                                      observer)
                  : source::make_envelope_source(io, source_options(config, options.once),
                                                 observer);
+    ops::ServiceNotifier notifier([&pipe, &observer] {
+        const char* state = observer.connected()        ? "connected"
+                            : observer.ever_connected() ? "reconnecting"
+                                                        : "connecting";
+        return fmt::format("{}; {} events delivered", state,
+                           pipe.counts().delivered.load(std::memory_order_relaxed));
+    });
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {
         if (ec) {
             return;
         }
         ops::logger("app")->info("signal received, draining signal={}", signo);
+        notifier.stopping();
         stop_deadline_ms.store(steady_ms() + config.shutdown_timeout_ms);
         stopping.store(true);
         source->stop();
     });
+    // systemd (Type=notify): start-up is done (config, data directory, sinks, admin server); the
+    // connection to Genesys Cloud is reported in STATUS=, never awaited.
+    observer.set_notifier(&notifier);
+    notifier.start_timer(io);
     source->start();
+    notifier.ready();
     std::thread io_thread([&io] {
         pthread_setname_np(pthread_self(), "gstream-io");  // for top -H, perf and gdb
         io.run();
@@ -741,6 +769,7 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
             dlq_writer.retry();
         }
     }
+    notifier.stopping();
     // The dead-letter queue's checkpoint (copy + fdatasyncs) overlaps the drain and the sinks'
     // final fdatasync, instead of following them at close.
     dead_letter_queue.checkpoint_soon();
@@ -756,6 +785,7 @@ int run_daemon(const config::Config& config, const RunOptions& options) {
     signals.cancel();
     io.stop();
     io_thread.join();
+    notifier.stop_timer();
     queue.close();
     if (recovery) {
         recovery->stop();  // logs what is still queued, for the next start

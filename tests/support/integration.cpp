@@ -44,8 +44,10 @@ std::optional<Summary> parse_summary(const std::string& line) {
 }
 
 RunResult run_consumer(const std::string& config_path, const std::string& log_path,
-                       std::chrono::seconds timeout, const std::vector<std::string>& extra_args) {
-    std::vector<std::string> argv{GSTREAM_BINARY, "run", "--config", config_path};
+                       std::chrono::seconds timeout, const std::vector<std::string>& extra_args,
+                       const std::string& binary) {
+    std::vector<std::string> argv{binary.empty() ? GSTREAM_BINARY : binary, "run", "--config",
+                                  config_path};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     ChildProcess consumer(argv, {}, log_path);
     RunResult r;

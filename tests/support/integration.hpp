@@ -39,9 +39,11 @@ struct RunResult {
     std::optional<Summary> summary;
     std::string log;  ///< stderr
 };
+/// `binary` (default: the built one) runs instead, e.g. a copy installed from the package.
 RunResult run_consumer(const std::string& config_path, const std::string& log_path,
                        std::chrono::seconds timeout = std::chrono::seconds(120),
-                       const std::vector<std::string>& extra_args = {"--once"});
+                       const std::vector<std::string>& extra_args = {"--once"},
+                       const std::string& binary = "");
 
 /// A GET over a plain TCP socket (HTTP/1.0); returns status and body, nullopt on failure.
 struct HttpResponse {

@@ -29,4 +29,24 @@ const std::string& kafka_mock_cluster_path() {
     return path;
 }
 
+const std::string& build_dir() {
+    static const std::string path = GSTREAM_BUILD_DIR_PATH;
+    return path;
+}
+
+const std::string& cmake_command() {
+    static const std::string path = GSTREAM_CMAKE_COMMAND_PATH;
+    return path;
+}
+
+const std::string& cpack_command() {
+    static const std::string path = GSTREAM_CPACK_COMMAND_PATH;
+    return path;
+}
+
+const std::string& project_version() {
+    static const std::string version = GSTREAM_PROJECT_VERSION;
+    return version;
+}
+
 }  // namespace gstream::testing

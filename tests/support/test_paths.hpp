@@ -13,6 +13,10 @@ const std::string& source_dir();        ///< the checkout's root
 const std::string& shared_dir();        ///< ../shared beside the checkout (GSTREAM_SHARED_DIR)
 const std::string& test_suite_dir();    ///< the JSON-Schema test suite's draft7 tests
 const std::string& kafka_mock_cluster_path();  ///< tests/tools/kafka_mock_cluster, built
+const std::string& build_dir();         ///< this preset's build folder (install rules, CPack config)
+const std::string& cmake_command();     ///< the cmake that configured it (for `cmake --install`)
+const std::string& cpack_command();     ///< its cpack
+const std::string& project_version();   ///< CMakeLists.txt's project(VERSION), e.g. "0.1.0"
 
 }  // namespace gstream::testing
 
