@@ -333,15 +333,6 @@ std::vector<pipeline::SinkDriver::NamedCounts> Recovery::sink_counts() const {
     return out;
 }
 
-bool Recovery::sinks_writable() const noexcept {
-    for (const auto& c : cursors_) {
-        if (!c->writable()) {
-            return false;
-        }
-    }
-    return true;
-}
-
 std::vector<std::string> Recovery::failing_sinks() const {
     std::vector<std::string> out;
     for (const auto& c : cursors_) {

@@ -31,7 +31,7 @@
 // release the log segments below it (deleted by the writer's thread) and the outbox segments
 // every cursor is past.
 //
-// Thread-safety: every method but healthy() and sinks_writable() runs on the pipeline thread.
+// Thread-safety: every method but healthy() and failing_sinks() runs on the pipeline thread.
 
 #include <atomic>
 #include <chrono>
@@ -117,8 +117,6 @@ public:
                    std::function<bool(std::vector<pipeline::Rejection>&)> dead_letter);
     /// Several sinks: where the pipeline delivers (the outbox); null otherwise.
     pipeline::Delivery* outbox() noexcept { return outbox_.get(); }
-    /// False while some cursor's sink is failing (/readyz). Any thread.
-    bool sinks_writable() const noexcept;
     /// The names of the sinks failing now (retrying a write), for /readyz. Any thread.
     std::vector<std::string> failing_sinks() const;
     /// Several sinks: each cursor's sink name and its counts (metrics), after set_sinks(); empty
