@@ -39,9 +39,10 @@ public:
     virtual SinkResult write_batch(std::span<const core::Event> events) = 0;
     /// With a write-ahead log, called by the sink's cursor (wal::SinkCursor) before each
     /// write_batch() (retries included) with the outbox record the batch is: event i of the
-    /// batch is at outbox position (record, i), which only grows. A sink that proves
-    /// exactly-once by reading back what it wrote (Kafka) stores it with each message. Not
-    /// called without a log.
+    /// batch is at outbox position (record, i), which grows within one run. Not a
+    /// de-duplication key: after a crash the outbox is cut back to the checkpoint and its
+    /// records rebuilt from the log, so a record number may then hold other events (the Kafka
+    /// sink stores it for diagnosis and de-duplicates by event id). Not called without a log.
     virtual void at_outbox_record(std::uint64_t /*record*/) {}
     /// Makes everything written so far durable (as the sink's policy defines).
     virtual SinkResult flush() { return SinkResult::kOk; }
